@@ -1,0 +1,575 @@
+package api
+
+import "time"
+
+// Meta is embedded in every stored object. All of its fields are read-only:
+// they are ignored in requests and set by the appliance.
+type Meta struct {
+	// ID identifies the object in its collection.
+	ID int64 `json:"id" jg:"readonly"`
+	// Version increases by one on every write; reads send it as the ETag.
+	Version int64 `json:"version" jg:"readonly"`
+	// CreatedAt is when the object was created.
+	CreatedAt time.Time `json:"created_at" jg:"readonly"`
+	// UpdatedAt is when the object was last written.
+	UpdatedAt time.Time `json:"updated_at" jg:"readonly"`
+}
+
+// GetMeta returns the embedded Meta; it lets generic code reach IDs.
+func (m *Meta) GetMeta() *Meta { return m }
+
+// List is one page of a collection.
+type List[T any] struct {
+	// Items are the objects of this page, in ascending id order.
+	Items []T `json:"items"`
+	// NextCursor, when not empty, fetches the next page as ?cursor=.
+	NextCursor string `json:"next_cursor"`
+}
+
+// Jump Item ownership kinds (jump_group_type).
+const (
+	// JumpGroupShared: jump_group_id names a shared Jump Group.
+	JumpGroupShared = "shared"
+	// JumpGroupPersonal: jump_group_id names a user whose personal list holds the item.
+	JumpGroupPersonal = "personal"
+)
+
+// Roles a membership gives on the Jump Items of a Jump Group.
+const (
+	// RoleView lets members see the items.
+	RoleView = "view"
+	// RoleStart lets members see the items and start sessions on them.
+	RoleStart = "start"
+	// RoleEdit lets members also edit the items.
+	RoleEdit = "edit"
+)
+
+// JumpGroup is a set of Jump Items shared by its members.
+type JumpGroup struct {
+	Meta
+	// Name is the display name, 1–128 characters.
+	Name string `json:"name" validate:"required,max=128"`
+	// CodeName is the unique machine name: letters, digits, '_', '-' and '.',
+	// starting with a letter or digit, at most 64 characters.
+	CodeName string `json:"code_name" validate:"required,codename"`
+	// Comments is free text, at most 1024 characters.
+	Comments string `json:"comments" validate:"max=1024"`
+	// Memberships are the group policies whose members reach this group's
+	// items, with the role they get. In a write, null (or omitting the field)
+	// leaves the memberships unchanged and [] removes them all. The same
+	// relation is visible from the group policy side as jump_groups.
+	Memberships []JumpGroupMembership `json:"memberships" validate:"max=1000,dive"`
+}
+
+// JumpGroupMembership gives a group policy's members a role on a Jump Group's items.
+type JumpGroupMembership struct {
+	// GroupPolicyID is the group policy whose members get the role.
+	GroupPolicyID int64 `json:"group_policy_id" validate:"required,gte=1"`
+	// Role is view, start or edit.
+	Role string `json:"role" validate:"required,oneof=view start edit"`
+	// JumpPolicyID, when set, is a Jump Policy applied to jumps made through
+	// this membership, on top of the item's own.
+	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
+}
+
+// Simultaneous-jump rules.
+const (
+	SimultaneousAllow    = "allow"
+	SimultaneousJoin     = "join"
+	SimultaneousDisallow = "disallow"
+)
+
+// JumpPolicy controls when and how Jump Items may be jumped to.
+type JumpPolicy struct {
+	Meta
+	// DisplayName is shown to users, 1–128 characters.
+	DisplayName string `json:"display_name" validate:"required,max=128"`
+	// CodeName is the unique machine name (see JumpGroup.CodeName).
+	CodeName string `json:"code_name" validate:"required,codename"`
+	// Description is free text, at most 1024 characters.
+	Description string `json:"description" validate:"max=1024"`
+	// ScheduleEnabled restricts jumps to the Schedule's windows.
+	ScheduleEnabled bool `json:"schedule_enabled"`
+	// Schedule lists the weekly windows in Timezone when jumps are allowed.
+	Schedule []ScheduleEntry `json:"schedule" validate:"max=100,dive"`
+	// Timezone is the IANA time zone of the schedule; default "UTC".
+	Timezone string `json:"timezone" validate:"omitempty,timezone"`
+	// ScheduleStrict ends running sessions when their window closes.
+	ScheduleStrict bool `json:"schedule_strict"`
+	// ExpiresAt, when set, is when the policy stops allowing any jump.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// SimultaneousJumps is allow (independent sessions), join (later users
+	// join the running session) or disallow; default "join".
+	SimultaneousJumps string `json:"simultaneous_jumps" validate:"omitempty,oneof=allow join disallow"`
+	// TicketIDRequired asks the user for a ticket ID, checked against
+	// TicketIDWebhookURL, before a jump.
+	TicketIDRequired bool `json:"ticket_id_required"`
+	// TicketIDWebhookURL validates ticket IDs; required when TicketIDRequired.
+	TicketIDWebhookURL string `json:"ticket_id_webhook_url" validate:"omitempty,weburl,max=2048"`
+	// ApprovalRequired makes jumps wait for an approver's grant.
+	ApprovalRequired bool `json:"approval_required"`
+	// ApprovalUserIDs are the users who may approve; required (non-empty) when
+	// ApprovalRequired.
+	ApprovalUserIDs []int64 `json:"approval_user_ids" validate:"max=100,dive,gte=1"`
+	// ApprovalMaxDuration is the longest approval, in minutes (1–43200);
+	// default 60.
+	ApprovalMaxDuration int `json:"approval_max_duration" validate:"omitempty,gte=1,lte=43200"`
+	// SessionStartNotification notifies when a session starts.
+	SessionStartNotification bool `json:"session_start_notification"`
+	// SessionEndNotification notifies when a session ends.
+	SessionEndNotification bool `json:"session_end_notification"`
+	// NotificationEmailAddresses receive start/end notifications.
+	NotificationEmailAddresses []string `json:"notification_email_addresses" validate:"max=100,dive,email,max=254"`
+	// NotificationWebhookURL receives start/end notifications as JSON POSTs.
+	NotificationWebhookURL string `json:"notification_webhook_url" validate:"omitempty,weburl,max=2048"`
+	// RecordingsDisabled turns session recording off for items under this policy.
+	RecordingsDisabled bool `json:"recordings_disabled"`
+}
+
+// ScheduleEntry is one weekly window: on Day from StartTime to EndTime.
+type ScheduleEntry struct {
+	// Day is monday … sunday.
+	Day string `json:"day" validate:"required,oneof=monday tuesday wednesday thursday friday saturday sunday"`
+	// StartTime is "HH:MM", 00:00–23:59.
+	StartTime string `json:"start_time" validate:"required,clock"`
+	// EndTime is "HH:MM", after StartTime; "24:00" means midnight at the end of the day.
+	EndTime string `json:"end_time" validate:"required,clock"`
+}
+
+// Clipboard directions.
+const (
+	ClipboardOff          = "off"
+	ClipboardToEndpoint   = "to_endpoint"
+	ClipboardFromEndpoint = "from_endpoint"
+	ClipboardBoth         = "both"
+)
+
+// Consent prompting rules.
+const (
+	PromptNever      = "never"
+	PromptAlways     = "always"
+	PromptNotPresent = "not_present"
+)
+
+// DefaultClipboardMaxBytes is the clipboard limit of seed 002: 8 MiB.
+const DefaultClipboardMaxBytes = 8 << 20
+
+// SessionPolicy controls what a session may do.
+type SessionPolicy struct {
+	Meta
+	// CodeName is the unique machine name (see JumpGroup.CodeName).
+	CodeName string `json:"code_name" validate:"required,codename"`
+	// DisplayName is shown to users, 1–128 characters.
+	DisplayName string `json:"display_name" validate:"required,max=128"`
+	// Description is free text, at most 1024 characters.
+	Description string `json:"description" validate:"max=1024"`
+	// Permissions are what the representative may do; all default to off.
+	Permissions SessionPermissions `json:"permissions"`
+	// PromptCustomer is never, always, or not_present (prompt only when a
+	// customer is present at the endpoint); default "never".
+	PromptCustomer string `json:"prompt_customer" validate:"omitempty,oneof=never always not_present"`
+	// PromptTimeoutSeconds is how long the prompt waits (10–3600); default 180.
+	PromptTimeoutSeconds int `json:"prompt_timeout_seconds" validate:"omitempty,gte=10,lte=3600"`
+	// OnTimeout is accept or deny, applied when the prompt times out; default "deny".
+	OnTimeout string `json:"on_timeout" validate:"omitempty,oneof=accept deny"`
+	// MaxSessionMinutes ends sessions after this long (1–10080); default 120.
+	MaxSessionMinutes int `json:"max_session_minutes" validate:"omitempty,gte=1,lte=10080"`
+	// IdleTimeoutMinutes ends idle sessions (0 = never, up to 1440).
+	IdleTimeoutMinutes int `json:"idle_timeout_minutes" validate:"gte=0,lte=1440"`
+	// RecordShell records shell sessions as asciicast; default true.
+	RecordShell *bool `json:"record_shell,omitempty"`
+	// RecordScreen records screen sessions; default true.
+	RecordScreen *bool `json:"record_screen,omitempty"`
+	// RecordTunnel logs tunnel connections; default true.
+	RecordTunnel *bool `json:"record_tunnel,omitempty"`
+}
+
+// SessionPermissions are the capabilities a session policy grants.
+type SessionPermissions struct {
+	Shell         bool `json:"shell"`
+	FileRead      bool `json:"file_read"`
+	FileWrite     bool `json:"file_write"`
+	Tunnel        bool `json:"tunnel"`
+	SystemInfo    bool `json:"system_info"`
+	ScreenView    bool `json:"screen_view"`
+	ScreenControl bool `json:"screen_control"`
+	// Clipboard is off, to_endpoint, from_endpoint or both; default "off".
+	Clipboard string `json:"clipboard" validate:"omitempty,oneof=off to_endpoint from_endpoint both"`
+	// ClipboardMaxBytes caps one clipboard transfer (1 B–8 MiB); default 8 MiB.
+	ClipboardMaxBytes int `json:"clipboard_max_bytes" validate:"omitempty,gte=1,lte=8388608"`
+}
+
+// Agent platforms that installers are built for.
+const (
+	PlatformLinuxAMD64   = "linux-amd64"
+	PlatformLinuxARM64   = "linux-arm64"
+	PlatformRaspberryPi  = "raspberry-pi"
+	PlatformMacOSAMD64   = "macos-amd64"
+	PlatformMacOSARM64   = "macos-arm64"
+	PlatformWindowsAMD64 = "windows-amd64"
+)
+
+// Platforms lists every installer platform.
+var Platforms = []string{PlatformLinuxAMD64, PlatformLinuxARM64, PlatformRaspberryPi, PlatformMacOSAMD64, PlatformMacOSARM64, PlatformWindowsAMD64}
+
+// MaxJumpointNodes is the largest cluster a clustered Jumpoint may have.
+const MaxJumpointNodes = 10
+
+// Jumpoint is an agent inside a remote network that proxies jumps into it.
+type Jumpoint struct {
+	Meta
+	// Name is the display name, 1–128 characters.
+	Name string `json:"name" validate:"required,max=128"`
+	// CodeName is the unique machine name (see JumpGroup.CodeName).
+	CodeName string `json:"code_name" validate:"required,codename"`
+	// Platform is the OS/architecture of the jumpoint host; default "linux-amd64".
+	Platform string `json:"platform" validate:"omitempty,oneof=linux-amd64 linux-arm64 raspberry-pi macos-amd64 macos-arm64 windows-amd64"`
+	// Enabled lets the jumpoint serve jumps; default true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Clustered lets up to 10 nodes serve this jumpoint; otherwise one.
+	Clustered bool `json:"clustered"`
+	// ShellJumpEnabled allows Shell Jump items through this jumpoint.
+	ShellJumpEnabled bool `json:"shell_jump_enabled"`
+	// ProtocolTunnelEnabled allows Protocol Tunnel Jump items through it.
+	ProtocolTunnelEnabled bool `json:"protocol_tunnel_enabled"`
+	// JumpZoneProxy makes the jumpoint a proxy for Jump Clients without a
+	// direct route to the appliance.
+	JumpZoneProxy JumpZoneProxy `json:"jump_zone_proxy"`
+	// Comments is free text, at most 1024 characters.
+	Comments string `json:"comments" validate:"max=1024"`
+	// Connected is true when at least one node is connected.
+	Connected bool `json:"connected" jg:"readonly"`
+	// ConnectedNodes are the nodes connected now.
+	ConnectedNodes []JumpointNode `json:"connected_nodes" jg:"readonly"`
+}
+
+// JumpZoneProxy configures a Jumpoint as a Jump Zone Proxy.
+type JumpZoneProxy struct {
+	// Enabled turns the proxy on; Hostname is then required.
+	Enabled bool `json:"enabled"`
+	// Hostname is the name or address Jump Clients dial.
+	Hostname string `json:"hostname" validate:"omitempty,host"`
+	// Port is the proxy's TCP port (1–65535); default 8443.
+	Port int `json:"port" validate:"omitempty,gte=1,lte=65535"`
+	// AllowedClientCIDRs limit which clients may use the proxy; empty allows none.
+	AllowedClientCIDRs []string `json:"allowed_client_cidrs" validate:"max=100,dive,cidr"`
+}
+
+// JumpointNode is one connected node of a Jumpoint.
+type JumpointNode struct {
+	ID          int64     `json:"id"`
+	Hostname    string    `json:"hostname"`
+	RemoteAddr  string    `json:"remote_addr"`
+	Version     string    `json:"version"`
+	ConnectedAt time.Time `json:"connected_at"`
+}
+
+// Connection types of Jump Clients.
+const (
+	ConnectionActive  = "active"
+	ConnectionStandby = "standby"
+)
+
+// Customer client start modes.
+const (
+	StartModeNormal    = "normal"
+	StartModeMinimized = "minimized"
+	StartModeHidden    = "hidden"
+)
+
+// Installer validity limits, in minutes (seed 000: 10 minutes to 1 year).
+const (
+	MinValidDuration     = 10
+	MaxValidDuration     = 525600
+	DefaultValidDuration = 1440
+)
+
+// JumpClientInstaller is a Mass Deployment Wizard record: the defaults a new
+// Jump Client gets, which of them an installation may override, and how long
+// the installer stays valid.
+type JumpClientInstaller struct {
+	Meta
+	// InstallerID is the random identifier built into installer file names.
+	InstallerID string `json:"installer_id" jg:"readonly"`
+	// ExpiresAt is when the installer stops working: creation (or the last
+	// extension) plus ValidDuration.
+	ExpiresAt time.Time `json:"expires_at" jg:"readonly"`
+	// ValidDuration is how long the installer stays valid, in minutes
+	// (10–525600); default 1440. Changing it re-computes ExpiresAt from now.
+	ValidDuration int `json:"valid_duration" validate:"omitempty,gte=10,lte=525600"`
+	// JumpGroupID owns the clients: a Jump Group, or a user for personal.
+	JumpGroupID int64 `json:"jump_group_id" validate:"required,gte=1"`
+	// JumpGroupType is shared or personal; default "shared".
+	JumpGroupType string `json:"jump_group_type" validate:"omitempty,oneof=shared personal"`
+	// PublicPortalID is the public portal clients connect through.
+	PublicPortalID *int64 `json:"public_portal_id,omitempty" validate:"omitempty,gte=1"`
+	// Name of the clients; empty uses the endpoint's host name. At most 128.
+	Name string `json:"name" validate:"max=128"`
+	// Comments is free text, at most 1024 characters.
+	Comments string `json:"comments" validate:"max=1024"`
+	// Tag groups clients in the console, at most 64 characters.
+	Tag string `json:"tag" validate:"max=64"`
+	// JumpPolicyID is the Jump Policy of the clients.
+	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// AttendedSessionPolicyID is the customer-present session policy.
+	AttendedSessionPolicyID *int64 `json:"attended_session_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// UnattendedSessionPolicyID is the customer-not-present session policy.
+	UnattendedSessionPolicyID *int64 `json:"unattended_session_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// ConnectionType is active or standby; default from the jump client settings.
+	ConnectionType string `json:"connection_type" validate:"omitempty,oneof=active standby"`
+	// JumpointProxyID is a Jumpoint with a Jump Zone Proxy the clients try
+	// when they cannot reach the appliance.
+	JumpointProxyID *int64 `json:"jumpoint_proxy_id,omitempty" validate:"omitempty,gte=1"`
+	// MaxOfflineMinutes deletes a client offline this long; 0 uses the
+	// global setting. 5 is "ephemeral". At most 525600.
+	MaxOfflineMinutes int `json:"max_offline_minutes" validate:"gte=0,lte=525600"`
+	// CustomerClientStartMode is normal, minimized or hidden; default "normal".
+	CustomerClientStartMode string `json:"customer_client_start_mode" validate:"omitempty,oneof=normal minimized hidden"`
+	// SupportButtonProfile is a Support Button profile code name.
+	SupportButtonProfile string `json:"support_button_profile" validate:"omitempty,codename"`
+	// SupportButtonDirectQueue is "team:<code-name>".
+	SupportButtonDirectQueue string `json:"support_button_direct_queue" validate:"omitempty,max=70,startswith=team:"`
+	// ElevateInstall attempts an elevated (service) install; default true.
+	ElevateInstall *bool `json:"elevate_install,omitempty"`
+	// ElevatePrompt prompts for elevation credentials if needed.
+	ElevatePrompt bool `json:"elevate_prompt"`
+
+	// AllowOverride* let an installation override the matching field with
+	// --jc-* flags or JC_* properties. An override that is not allowed fails
+	// the installation.
+	AllowOverrideJumpGroup                bool `json:"allow_override_jump_group"`
+	AllowOverridePublicPortal             bool `json:"allow_override_public_portal"`
+	AllowOverrideName                     bool `json:"allow_override_name"`
+	AllowOverrideComments                 bool `json:"allow_override_comments"`
+	AllowOverrideTag                      bool `json:"allow_override_tag"`
+	AllowOverrideJumpPolicy               bool `json:"allow_override_jump_policy"`
+	AllowOverrideAttendedSessionPolicy    bool `json:"allow_override_attended_session_policy"`
+	AllowOverrideUnattendedSessionPolicy  bool `json:"allow_override_unattended_session_policy"`
+	AllowOverrideMaxOfflineMinutes        bool `json:"allow_override_max_offline_minutes"`
+	AllowOverrideSupportButtonProfile     bool `json:"allow_override_support_button_profile"`
+	AllowOverrideSupportButtonDirectQueue bool `json:"allow_override_support_button_direct_queue"`
+
+	// KeyInfo is the signed key for generic installers. It is returned on
+	// create and by the key-info endpoint, never in lists or plain reads.
+	KeyInfo string `json:"key_info,omitempty" jg:"readonly"`
+}
+
+// InstallerKeyInfo answers GET /jump-client-installers/{id}/key-info.
+type InstallerKeyInfo struct {
+	InstallerID string    `json:"installer_id"`
+	KeyInfo     string    `json:"key_info"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// MaxTunnelDefinitions bounds the port pairs of one Protocol Tunnel Jump.
+const MaxTunnelDefinitions = 100
+
+// ProtocolTunnelJump is a Jump Item that tunnels TCP from the user's machine
+// through a Jumpoint to Hostname (seed 003).
+type ProtocolTunnelJump struct {
+	Meta
+	// Name is the display name, 1–128 characters.
+	Name string `json:"name" validate:"required,max=128"`
+	// JumpointID is the Jumpoint in the target's network; it must allow
+	// protocol tunnels.
+	JumpointID int64 `json:"jumpoint_id" validate:"required,gte=1"`
+	// Hostname is the target's host name or IP address.
+	Hostname string `json:"hostname" validate:"required,host"`
+	// TunnelDefinitions are the local/remote port pairs, 1–100 of them.
+	TunnelDefinitions []TunnelDefinition `json:"tunnel_definitions" validate:"required,min=1,max=100,dive"`
+	// TunnelListenAddress is the local address the user's listeners bind, in
+	// 127.0.0.0/8; default "127.0.0.1".
+	TunnelListenAddress string `json:"tunnel_listen_address" validate:"omitempty,loopback4"`
+	// JumpGroupID owns the item: a Jump Group, or a user for personal.
+	JumpGroupID int64 `json:"jump_group_id" validate:"required,gte=1"`
+	// JumpGroupType is shared or personal; default "shared".
+	JumpGroupType string `json:"jump_group_type" validate:"omitempty,oneof=shared personal"`
+	// Tag groups items in the console, at most 64 characters.
+	Tag string `json:"tag" validate:"max=64"`
+	// Comments is free text, at most 1024 characters.
+	Comments string `json:"comments" validate:"max=1024"`
+	// JumpPolicyID is the item's Jump Policy.
+	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// SessionPolicyID is the item's Session Policy.
+	SessionPolicyID *int64 `json:"session_policy_id,omitempty" validate:"omitempty,gte=1"`
+}
+
+// TunnelDefinition is one local/remote port pair.
+type TunnelDefinition struct {
+	// LocalPort is the port the user's listener binds; 0 picks a free one.
+	LocalPort int `json:"local_port" validate:"gte=0,lte=65535"`
+	// RemotePort is the target port, 1–65535.
+	RemotePort int `json:"remote_port" validate:"required,gte=1,lte=65535"`
+}
+
+// PublicPortal is a public site through which customers and Jump Clients
+// connect. The customer-client settings of seed 001 join it in a later release.
+type PublicPortal struct {
+	Meta
+	// Hostname is the site address, unique across portals.
+	Hostname string `json:"hostname" validate:"required,host"`
+	// DisplayName is shown to users, 1–128 characters.
+	DisplayName string `json:"display_name" validate:"required,max=128"`
+	// Default marks the portal used when none is named; at most one portal.
+	Default bool `json:"default"`
+	// SessionPolicyID applies to sessions started through this portal.
+	SessionPolicyID *int64 `json:"session_policy_id,omitempty" validate:"omitempty,gte=1"`
+}
+
+// Statistics a Jump Client can report.
+const (
+	StatCPU         = "cpu"
+	StatConsoleUser = "console_user"
+	StatDisk        = "disk"
+	StatScreen      = "screen"
+	StatUptime      = "uptime"
+)
+
+// Upgrade modes.
+const (
+	UpgradeDisabled    = "disabled"
+	UpgradeThisVersion = "this_version"
+	UpgradeAlways      = "always"
+)
+
+// JumpClientSettings is the singleton of site-wide Jump Client settings,
+// read and replaced at /api/v1/settings/jump-clients.
+type JumpClientSettings struct {
+	// Version increases on every write and is sent as the ETag.
+	Version int64 `json:"version" jg:"readonly"`
+	// UpdatedAt is when the settings were last written.
+	UpdatedAt time.Time `json:"updated_at" jg:"readonly"`
+	// Statistics are collected by clients: any of cpu, console_user, disk, screen, uptime.
+	Statistics []string `json:"statistics" validate:"max=5,unique,dive,oneof=cpu console_user disk screen uptime"`
+	// StatisticsIntervalSeconds is how often active clients report (15–86400); default 60.
+	StatisticsIntervalSeconds int `json:"statistics_interval_seconds" validate:"omitempty,gte=15,lte=86400"`
+	// UpgradeMode is disabled, this_version or always; default "always".
+	UpgradeMode string `json:"upgrade_mode" validate:"omitempty,oneof=disabled this_version always"`
+	// LostAfterDays marks clients lost after this many days offline (≥ 15, < DeletedAfterDays); default 90.
+	LostAfterDays int `json:"lost_after_days" validate:"omitempty,gte=15,lte=3650"`
+	// DeletedAfterDays deletes clients after this many days offline (≥ 15); default 180.
+	DeletedAfterDays int `json:"deleted_after_days" validate:"omitempty,gte=15,lte=3650"`
+	// UninstalledBehavior is keep (mark uninstalled) or remove; default "keep".
+	UninstalledBehavior string `json:"uninstalled_behavior" validate:"omitempty,oneof=keep remove"`
+	// RestrictLocalUninstall refuses uninstalling or disabling a client locally.
+	RestrictLocalUninstall bool `json:"restrict_local_uninstall"`
+	// DefaultConnectionType is active or standby; default "active".
+	DefaultConnectionType string `json:"default_connection_type" validate:"omitempty,oneof=active standby"`
+	// StandbyCheckInMinutes is how often standby clients check in (1–1440); default 60.
+	StandbyCheckInMinutes int `json:"standby_check_in_minutes" validate:"omitempty,gte=1,lte=1440"`
+	// WakeOnLANAllowed lets representatives wake clients through a peer.
+	WakeOnLANAllowed bool `json:"wake_on_lan_allowed"`
+	// PresenceUsesScreenState counts a customer present only if the screen is
+	// unlocked and no screen saver runs.
+	PresenceUsesScreenState bool `json:"presence_uses_screen_state"`
+	// AdhocSessionsFromJumpClients starts ad-hoc sessions from an installed client.
+	AdhocSessionsFromJumpClients bool `json:"adhoc_sessions_from_jump_clients"`
+	// SimultaneousJumps is the default for items without a Jump Policy:
+	// allow, join or disallow; default "join".
+	SimultaneousJumps string `json:"simultaneous_jumps" validate:"omitempty,oneof=allow join disallow"`
+}
+
+// User is a person (or robot) who uses the appliance.
+type User struct {
+	Meta
+	// Username is the unique login name: 1–64 of letters, digits, '_', '-', '.', '@'.
+	Username string `json:"username" validate:"required,max=64,username"`
+	// DisplayName is shown to others, at most 128 characters.
+	DisplayName string `json:"display_name" validate:"max=128"`
+	// Email is the user's address, optional.
+	Email string `json:"email" validate:"omitempty,email,max=254"`
+	// Admin users may write configuration and see everything.
+	Admin bool `json:"admin"`
+	// Enabled users may sign in and use their tokens; default true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// Password is write-only: 12–256 characters, stored as an argon2id hash.
+	// Omit it in an update to keep the current password.
+	Password string `json:"password,omitempty" validate:"omitempty,min=12,max=256" jg:"writeonly"`
+	// HasPassword tells whether a password is set.
+	HasPassword bool `json:"has_password" jg:"readonly"`
+}
+
+// GroupPolicy grants its member users roles on Jump Groups.
+type GroupPolicy struct {
+	Meta
+	// Name is unique, 1–128 characters.
+	Name string `json:"name" validate:"required,max=128"`
+	// Description is free text, at most 1024 characters.
+	Description string `json:"description" validate:"max=1024"`
+	// Members are the user IDs in the policy. null leaves them unchanged in a
+	// write, [] removes all.
+	Members []int64 `json:"members" validate:"max=10000,dive,gte=1"`
+	// JumpGroups are the Jump Groups the members reach, with their role. null
+	// leaves them unchanged in a write, [] removes all. The same relation is
+	// visible from the Jump Group side as memberships.
+	JumpGroups []GroupPolicyJumpGroup `json:"jump_groups" validate:"max=1000,dive"`
+}
+
+// GroupPolicyJumpGroup gives a group policy's members a role on a Jump Group.
+type GroupPolicyJumpGroup struct {
+	JumpGroupID  int64  `json:"jump_group_id" validate:"required,gte=1"`
+	Role         string `json:"role" validate:"required,oneof=view start edit"`
+	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
+}
+
+// APIToken is a bearer token for the API. The secret is shown once, in the
+// create response, and stored only as a hash.
+type APIToken struct {
+	Meta
+	// Name describes the token, 1–128 characters.
+	Name string `json:"name" validate:"required,max=128"`
+	// UserID is the token's owner; default the caller. Only admins may
+	// create tokens for others.
+	UserID int64 `json:"user_id" validate:"omitempty,gte=1"`
+	// ExpiresAt, when set, is when the token stops working.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// LastUsedAt is when the token was last used (to the minute).
+	LastUsedAt *time.Time `json:"last_used_at,omitempty" jg:"readonly"`
+	// Prefix is the first characters of the token, to recognise it.
+	Prefix string `json:"prefix" jg:"readonly"`
+	// Token is the secret, returned only by create.
+	Token string `json:"token,omitempty" jg:"readonly"`
+}
+
+// AuditEvent records one change or session event, written before the action
+// is acknowledged.
+type AuditEvent struct {
+	ID int64 `json:"id"`
+	// Time is when it happened.
+	Time time.Time `json:"time"`
+	// ActorID and Actor name the user; Actor is "system" for the appliance.
+	ActorID int64  `json:"actor_id"`
+	Actor   string `json:"actor"`
+	// Action is create, update, delete, or a session event name.
+	Action string `json:"action"`
+	// ObjectType is the collection's singular snake_case name, e.g. jump_group.
+	ObjectType string `json:"object_type"`
+	ObjectID   int64  `json:"object_id"`
+	ObjectName string `json:"object_name"`
+	// Diff maps each changed field to its old and new value. Secrets never
+	// appear; a changed password shows as "(changed)".
+	Diff map[string]FieldChange `json:"diff,omitempty"`
+	// RemoteAddr is the client address of the request.
+	RemoteAddr string `json:"remote_addr,omitempty"`
+}
+
+// FieldChange is the old and new value of one field.
+type FieldChange struct {
+	Old any `json:"old"`
+	New any `json:"new"`
+}
+
+// WhoAmI answers GET /api/v1/whoami.
+type WhoAmI struct {
+	UserID   int64  `json:"user_id"`
+	Username string `json:"username"`
+	Admin    bool   `json:"admin"`
+	TokenID  int64  `json:"token_id"`
+	Version  string `json:"version"`
+}
+
+// Bool returns a pointer to b, for the optional booleans of requests.
+func Bool(b bool) *bool { return &b }
+
+// Int64 returns a pointer to v, for optional references.
+func Int64(v int64) *int64 { return &v }

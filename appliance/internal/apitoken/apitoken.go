@@ -1,0 +1,181 @@
+// Package apitoken manages API tokens: bearer secrets stored only as
+// SHA-256 hashes, shown once at creation, revocable at any time. It also
+// authenticates requests by token.
+package apitoken
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// Record is an API token row. Hash is the SHA-256 of the secret.
+type Record struct {
+	resource.Base
+	Name       string `gorm:"size:128;not null"`
+	UserID     int64  `gorm:"not null;index"`
+	Hash       string `gorm:"size:64;not null;uniqueIndex"`
+	Prefix     string `gorm:"size:16;not null"`
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	// secret is the clear token, known only while creating it.
+	secret string `gorm:"-"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "api_tokens" }
+
+func toAPI(r *Record) *api.APIToken {
+	return &api.APIToken{Meta: r.Meta(), Name: r.Name, UserID: r.UserID, ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, Prefix: r.Prefix}
+}
+
+func fromAPI(a *api.APIToken, r *Record) error {
+	r.Name, r.ExpiresAt = a.Name, a.ExpiresAt
+	if r.Hash == "" {
+		secret, hash, err := auth.NewToken()
+		if err != nil {
+			return fmt.Errorf("generate token: %w", err)
+		}
+		r.UserID, r.Hash, r.Prefix, r.secret = a.UserID, hash, secret[:len(auth.TokenPrefix)+6], secret
+	}
+	return nil
+}
+
+// Service is the api-tokens collection.
+type Service = resource.Service[api.APIToken, Record]
+
+// New returns the api-tokens collection over d. Users manage their own
+// tokens; administrators manage everyone's.
+func New(d *db.DB, changed func()) *Service {
+	return &Service{DB: d, Spec: resource.Spec[api.APIToken, Record]{
+		Kind: "api_token", Path: api.PathAPITokens, Title: "API Token",
+		ToAPI: toAPI, FromAPI: fromAPI,
+		Check:  check,
+		Name:   func(a *api.APIToken) string { return a.Name },
+		Reveal: func(_ context.Context, a *api.APIToken, r *Record) { a.Token = r.secret },
+		Redact: func(a *api.APIToken) { a.Token = "" },
+		Changed: changed,
+		NonAdminRead: true, NonAdminWrite: true,
+		ReadScope: func(_ context.Context, p auth.Principal) resource.Scope {
+			return func(tx *gorm.DB) *gorm.DB { return tx.Where("user_id = ?", p.UserID) }
+		},
+		Authorize: func(_ context.Context, p auth.Principal, a, _ *api.APIToken) error {
+			if a != nil && a.UserID != 0 && a.UserID != p.UserID {
+				return problem.Forbidden("only administrators may manage other users' tokens")
+			}
+			return nil
+		},
+		Filters: map[string]resource.Filter{
+			"user_id": {Column: "user_id", Int: true, Doc: "Only tokens of this user."},
+			"name":    {Column: "name", Doc: "Only tokens with this name."},
+		},
+	}}
+}
+
+func check(ctx context.Context, tx *gorm.DB, a *api.APIToken, id int64) error {
+	inv := &problem.Invalid{}
+	if id == 0 {
+		if a.UserID == 0 {
+			p, err := auth.MustFromContext(ctx)
+			if err != nil {
+				return err
+			}
+			if p.UserID == 0 {
+				inv.Add("user_id", "is required")
+				return inv
+			}
+			a.UserID = p.UserID
+		}
+		uid := a.UserID
+		if err := resource.Ref(ctx, tx, inv, "user_id", "users", "user", &uid); err != nil {
+			return err
+		}
+		if a.ExpiresAt != nil && !a.ExpiresAt.After(time.Now()) {
+			inv.Add("expires_at", "must be in the future")
+		}
+	} else {
+		var cur Record
+		if err := tx.WithContext(ctx).Take(&cur, id).Error; err != nil {
+			return err
+		}
+		if a.UserID != 0 && a.UserID != cur.UserID {
+			inv.Add("user_id", "cannot be changed; create a token for the other user instead")
+		}
+		a.UserID = cur.UserID
+	}
+	return inv.Err()
+}
+
+// Authenticator resolves tokens against the database, joined with their
+// user, so revoking a token or disabling a user takes effect on the next
+// request.
+type Authenticator struct {
+	DB *db.DB
+
+	mu       sync.Mutex
+	lastSeen map[int64]time.Time
+}
+
+type authRow struct {
+	TokenID    int64
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	UserID     int64
+	Username   string
+	Admin      bool
+	Enabled    bool
+}
+
+// Authenticate implements auth.Authenticator.
+func (a *Authenticator) Authenticate(ctx context.Context, hash string) (auth.Principal, error) {
+	var row authRow
+	err := a.DB.R.WithContext(ctx).Table("api_tokens AS t").
+		Select("t.id AS token_id, t.expires_at, t.last_used_at, u.id AS user_id, u.username, u.admin, u.enabled").
+		Joins("JOIN users AS u ON u.id = t.user_id").
+		Where("t.hash = ?", hash).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return auth.Principal{}, fmt.Errorf("invalid token: %w", problem.ErrUnauthorized)
+	}
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	now := time.Now().UTC()
+	if row.ExpiresAt != nil && !row.ExpiresAt.After(now) {
+		return auth.Principal{}, fmt.Errorf("token expired at %s: %w", row.ExpiresAt.Format(time.RFC3339), problem.ErrUnauthorized)
+	}
+	if !row.Enabled {
+		return auth.Principal{}, fmt.Errorf("user %q is disabled: %w", row.Username, problem.ErrUnauthorized)
+	}
+	a.touch(ctx, row.TokenID, row.LastUsedAt, now)
+	return auth.Principal{UserID: row.UserID, Username: row.Username, Admin: row.Admin, TokenID: row.TokenID}, nil
+}
+
+// touch records last use at most once a minute per token, so authentication
+// stays a read on the hot path.
+func (a *Authenticator) touch(ctx context.Context, id int64, stored *time.Time, now time.Time) {
+	a.mu.Lock()
+	if a.lastSeen == nil {
+		a.lastSeen = map[int64]time.Time{}
+	}
+	last, ok := a.lastSeen[id]
+	if !ok && stored != nil {
+		last = *stored
+	}
+	if now.Sub(last) < time.Minute {
+		a.mu.Unlock()
+		return
+	}
+	a.lastSeen[id] = now
+	a.mu.Unlock()
+	_ = a.DB.W.WithContext(context.WithoutCancel(ctx)).Table("api_tokens").Where("id = ?", id).Update("last_used_at", now.Truncate(time.Second)).Error
+}

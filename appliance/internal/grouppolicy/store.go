@@ -1,0 +1,115 @@
+package grouppolicy
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// VisibleJumpGroups is a subquery of the ids of the Jump Groups a user is a
+// member of through any group policy.
+func VisibleJumpGroups(tx *gorm.DB, userID int64) *gorm.DB {
+	return tx.Session(&gorm.Session{NewDB: true}).Table("jump_group_memberships AS m").
+		Select("m.jump_group_id").
+		Joins("JOIN group_policy_members AS gm ON gm.group_policy_id = m.group_policy_id").
+		Where("gm.user_id = ?", userID)
+}
+
+// ItemScope limits a Jump Item query (a table with jump_group_id and
+// jump_group_type) to the items a user can see: those in shared groups the
+// user is a member of, and those on the user's personal list.
+func ItemScope(userID int64) resource.Scope {
+	return func(tx *gorm.DB) *gorm.DB {
+		return tx.Where("(jump_group_type = ? AND jump_group_id IN (?)) OR (jump_group_type = ? AND jump_group_id = ?)",
+			api.JumpGroupShared, VisibleJumpGroups(tx, userID), api.JumpGroupPersonal, userID)
+	}
+}
+
+// MembershipsByJumpGroup loads the memberships of the given Jump Groups.
+func MembershipsByJumpGroup(ctx context.Context, tx *gorm.DB, ids []int64) (map[int64][]api.JumpGroupMembership, error) {
+	var rows []Membership
+	if err := tx.WithContext(ctx).Where("jump_group_id IN ?", ids).Order("group_policy_id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load memberships: %w", err)
+	}
+	out := map[int64][]api.JumpGroupMembership{}
+	for _, m := range rows {
+		out[m.JumpGroupID] = append(out[m.JumpGroupID], api.JumpGroupMembership{GroupPolicyID: m.GroupPolicyID, Role: m.Role, JumpPolicyID: m.JumpPolicyID})
+	}
+	return out, nil
+}
+
+// CheckMemberships validates memberships as seen from a Jump Group.
+func CheckMemberships(ctx context.Context, tx *gorm.DB, ms []api.JumpGroupMembership) error {
+	inv := &problem.Invalid{}
+	seen := map[int64]bool{}
+	for i, m := range ms {
+		f := fmt.Sprintf("memberships[%d]", i)
+		if seen[m.GroupPolicyID] {
+			inv.Add(f+".group_policy_id", "group policy %d is listed twice", m.GroupPolicyID)
+		}
+		seen[m.GroupPolicyID] = true
+		gp := m.GroupPolicyID
+		if err := resource.Ref(ctx, tx, inv, f+".group_policy_id", "group_policies", "group policy", &gp); err != nil {
+			return err
+		}
+		if err := resource.Ref(ctx, tx, inv, f+".jump_policy_id", "jump_policies", "jump policy", m.JumpPolicyID); err != nil {
+			return err
+		}
+	}
+	return inv.Err()
+}
+
+// ReplaceJumpGroupMemberships replaces all memberships of a Jump Group.
+func ReplaceJumpGroupMemberships(ctx context.Context, tx *gorm.DB, jumpGroupID int64, ms []api.JumpGroupMembership) error {
+	if err := tx.WithContext(ctx).Where("jump_group_id = ?", jumpGroupID).Delete(&Membership{}).Error; err != nil {
+		return fmt.Errorf("replace memberships: %w", err)
+	}
+	for _, m := range ms {
+		row := Membership{GroupPolicyID: m.GroupPolicyID, JumpGroupID: jumpGroupID, Role: m.Role, JumpPolicyID: m.JumpPolicyID}
+		if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
+			return fmt.Errorf("replace memberships: %w", err)
+		}
+	}
+	return nil
+}
+
+// DeleteForJumpGroup removes the memberships of a deleted Jump Group.
+func DeleteForJumpGroup(ctx context.Context, tx *gorm.DB, jumpGroupID int64) error {
+	return tx.WithContext(ctx).Where("jump_group_id = ?", jumpGroupID).Delete(&Membership{}).Error
+}
+
+// DeleteForUser removes a deleted user from every group policy.
+func DeleteForUser(ctx context.Context, tx *gorm.DB, userID int64) error {
+	return tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&Member{}).Error
+}
+
+func hydrate(ctx context.Context, tx *gorm.DB, items []*api.GroupPolicy) error {
+	ids := make([]int64, len(items))
+	byID := map[int64]*api.GroupPolicy{}
+	for i, it := range items {
+		ids[i] = it.ID
+		byID[it.ID] = it
+	}
+	var members []Member
+	if err := tx.WithContext(ctx).Where("group_policy_id IN ?", ids).Order("user_id").Find(&members).Error; err != nil {
+		return fmt.Errorf("load group policy members: %w", err)
+	}
+	for _, m := range members {
+		gp := byID[m.GroupPolicyID]
+		gp.Members = append(gp.Members, m.UserID)
+	}
+	var ms []Membership
+	if err := tx.WithContext(ctx).Where("group_policy_id IN ?", ids).Order("jump_group_id").Find(&ms).Error; err != nil {
+		return fmt.Errorf("load group policy jump groups: %w", err)
+	}
+	for _, m := range ms {
+		gp := byID[m.GroupPolicyID]
+		gp.JumpGroups = append(gp.JumpGroups, api.GroupPolicyJumpGroup{JumpGroupID: m.JumpGroupID, Role: m.Role, JumpPolicyID: m.JumpPolicyID})
+	}
+	return nil
+}

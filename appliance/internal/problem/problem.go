@@ -1,0 +1,100 @@
+// Package problem defines the appliance's domain errors. Services return
+// them; the server's error middleware is the only place that turns them into
+// HTTP statuses and RFC 9457 problem documents.
+package problem
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jumpgate/jumpgate/api"
+)
+
+// Sentinel domain errors. Wrap them with %w to add a human reason.
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrConflict       = errors.New("conflict")
+	ErrPrecondition   = errors.New("precondition failed")
+	ErrForbidden      = errors.New("forbidden")
+	ErrUnauthorized   = errors.New("unauthorized")
+	ErrBadRequest     = errors.New("bad request")
+	ErrNotImplemented = errors.New("not implemented")
+)
+
+// Invalid is a validation failure naming each bad field (HTTP 422).
+type Invalid struct {
+	Fields []api.FieldError
+}
+
+// Error lists the bad fields.
+func (e *Invalid) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Detail
+	}
+	return "invalid: " + strings.Join(parts, "; ")
+}
+
+// Add appends a field error.
+func (e *Invalid) Add(field, format string, args ...any) {
+	e.Fields = append(e.Fields, api.FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
+}
+
+// Err returns e if it holds any field error, else nil.
+func (e *Invalid) Err() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Field returns a validation error for one field.
+func Field(field, format string, args ...any) error {
+	e := &Invalid{}
+	e.Add(field, format, args...)
+	return e
+}
+
+// BadRequest is a malformed request (HTTP 400), optionally naming fields
+// such as unknown JSON members or query parameters.
+type BadRequest struct {
+	Detail string
+	Fields []api.FieldError
+}
+
+func (e *BadRequest) Error() string { return "bad request: " + e.Detail }
+
+// Is makes errors.Is(err, ErrBadRequest) hold.
+func (e *BadRequest) Is(target error) bool { return target == ErrBadRequest }
+
+// NotFound returns ErrNotFound with a reason.
+func NotFound(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)
+}
+
+// Conflict returns ErrConflict with a reason.
+func Conflict(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrConflict)
+}
+
+// Forbidden returns ErrForbidden with a reason.
+func Forbidden(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrForbidden)
+}
+
+// Reason returns the human part of a wrapped sentinel error: the message
+// without the trailing ": <sentinel>".
+func Reason(err error) string {
+	msg := err.Error()
+	for _, s := range []error{ErrNotFound, ErrConflict, ErrPrecondition, ErrForbidden, ErrUnauthorized, ErrBadRequest, ErrNotImplemented} {
+		if errors.Is(err, s) {
+			msg = strings.TrimSuffix(msg, ": "+s.Error())
+			if msg == s.Error() {
+				return ""
+			}
+			return msg
+		}
+	}
+	return msg
+}

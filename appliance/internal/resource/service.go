@@ -1,0 +1,508 @@
+package resource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/page"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+)
+
+// Service runs the shared collection behaviour over a Spec.
+type Service[A any, R any] struct {
+	Spec Spec[A, R]
+	DB   *db.DB
+}
+
+// NoVersion means a write has no If-Match precondition.
+const NoVersion int64 = -1
+
+func (s *Service[A, R]) notFound(id int64) error {
+	return problem.NotFound("%s %d does not exist", strings.ToLower(s.Spec.Title), id)
+}
+
+// access checks the caller may read (write=false) or write the collection
+// and returns the scope limiting what it sees.
+func (s *Service[A, R]) access(ctx context.Context, write bool) (auth.Principal, Scope, error) {
+	p, err := auth.MustFromContext(ctx)
+	if err != nil {
+		return p, nil, err
+	}
+	if p.Admin {
+		return p, nil, nil
+	}
+	if write && !s.Spec.NonAdminWrite {
+		return p, nil, problem.Forbidden("only administrators may change %s", s.Spec.Path)
+	}
+	if !write && !s.Spec.NonAdminRead {
+		return p, nil, problem.Forbidden("only administrators may read %s", s.Spec.Path)
+	}
+	var sc Scope
+	if s.Spec.ReadScope != nil {
+		sc = s.Spec.ReadScope(ctx, p)
+	}
+	return p, sc, nil
+}
+
+func apply(tx *gorm.DB, sc Scope) *gorm.DB {
+	if sc != nil {
+		return sc(tx)
+	}
+	return tx
+}
+
+// load reads one record and its api form inside tx.
+func (s *Service[A, R]) load(ctx context.Context, tx *gorm.DB, sc Scope, id int64) (*R, *A, error) {
+	r := new(R)
+	if err := apply(tx.WithContext(ctx), sc).Where("id = ?", id).Take(r).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil, s.notFound(id)
+		}
+		return nil, nil, fmt.Errorf("load %s %d: %w", s.Spec.Kind, id, err)
+	}
+	a := s.Spec.ToAPI(r)
+	if s.Spec.Hydrate != nil {
+		if err := s.Spec.Hydrate(ctx, tx, []*A{a}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return r, a, nil
+}
+
+func (s *Service[A, R]) prepare(ctx context.Context, tx *gorm.DB, in *A, id int64) error {
+	*meta(in) = api.Meta{}
+	if s.Spec.Defaults != nil {
+		s.Spec.Defaults(in)
+	}
+	if err := Validate(in); err != nil {
+		return err
+	}
+	for field, col := range s.Spec.Unique {
+		v := reflectField(in, field)
+		if v == nil || v == "" {
+			continue
+		}
+		var n int64
+		if err := tx.WithContext(ctx).Model(new(R)).Where(col+" = ? AND id <> ?", v, id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return problem.Conflict("a %s with %s %q already exists", strings.ToLower(s.Spec.Title), field, fmt.Sprint(v))
+		}
+	}
+	if s.Spec.Check != nil {
+		return s.Spec.Check(ctx, tx, in, id)
+	}
+	return nil
+}
+
+// Create stores a new object and returns it as stored.
+func (s *Service[A, R]) Create(ctx context.Context, in *A) (*A, error) {
+	p, _, err := s.access(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Admin && s.Spec.Authorize != nil {
+		if err := s.Spec.Authorize(ctx, p, in, nil); err != nil {
+			return nil, err
+		}
+	}
+	writeOnly := s.writeOnlyDiff(in)
+	var out *A
+	var rec *R
+	err = s.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.prepare(ctx, tx, in, 0); err != nil {
+			return err
+		}
+		r := new(R)
+		if err := s.Spec.FromAPI(in, r); err != nil {
+			return err
+		}
+		b := baseOf(r)
+		b.ID, b.Version = 0, 1
+		if err := tx.Create(r).Error; err != nil {
+			return s.writeErr(err)
+		}
+		if s.Spec.Save != nil {
+			if err := s.Spec.Save(ctx, tx, in, r); err != nil {
+				return err
+			}
+		}
+		_, a, err := s.load(ctx, tx, nil, b.ID)
+		if err != nil {
+			return err
+		}
+		diff := Diff(nil, a)
+		for k, v := range writeOnly {
+			diff[k] = v
+		}
+		if err := audit.Write(ctx, tx, "create", s.Spec.Kind, b.ID, s.Spec.Name(a), diff); err != nil {
+			return err
+		}
+		out, rec = a, r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.changed()
+	if s.Spec.Redact != nil {
+		s.Spec.Redact(out)
+	}
+	if s.Spec.Reveal != nil {
+		s.Spec.Reveal(ctx, out, rec)
+	}
+	return out, nil
+}
+
+// Get returns one object.
+func (s *Service[A, R]) Get(ctx context.Context, id int64) (*A, error) {
+	_, sc, err := s.access(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	_, a, err := s.load(ctx, s.DB.R, sc, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Spec.Redact != nil {
+		s.Spec.Redact(a)
+	}
+	return a, nil
+}
+
+// GetRecord returns the stored record, for packages that build on a
+// collection (e.g. key info of an installer). It applies read access.
+func (s *Service[A, R]) GetRecord(ctx context.Context, id int64) (*R, error) {
+	_, sc, err := s.access(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	r, _, err := s.load(ctx, s.DB.R, sc, id)
+	return r, err
+}
+
+// Update replaces an object. ifMatch is the expected version or NoVersion.
+// An update that changes nothing writes nothing and keeps the version.
+func (s *Service[A, R]) Update(ctx context.Context, id int64, in *A, ifMatch int64) (*A, error) {
+	p, sc, err := s.access(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	writeOnly := s.writeOnlyDiff(in)
+	var out *A
+	changed := false
+	err = s.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		r, old, err := s.load(ctx, tx, sc, id)
+		if err != nil {
+			return err
+		}
+		b := baseOf(r)
+		if ifMatch != NoVersion && ifMatch != b.Version {
+			return fmt.Errorf("%s %d is at version %d, not %d: %w", s.Spec.Kind, id, b.Version, ifMatch, problem.ErrPrecondition)
+		}
+		if !p.Admin && s.Spec.Authorize != nil {
+			if err := s.Spec.Authorize(ctx, p, in, old); err != nil {
+				return err
+			}
+		}
+		if err := s.prepare(ctx, tx, in, id); err != nil {
+			return err
+		}
+		if err := s.Spec.FromAPI(in, r); err != nil {
+			return err
+		}
+		// FromAPI writes onto the stored record; restore what requests never set.
+		prev := b.Version
+		b.ID = id
+		if s.Spec.Save != nil {
+			if err := s.Spec.Save(ctx, tx, in, r); err != nil {
+				return err
+			}
+		}
+		next := s.Spec.ToAPI(r)
+		if s.Spec.Hydrate != nil {
+			if err := s.Spec.Hydrate(ctx, tx, []*A{next}); err != nil {
+				return err
+			}
+		}
+		diff := Diff(old, next)
+		for k, v := range writeOnly {
+			diff[k] = v
+		}
+		if len(diff) == 0 {
+			out = old
+			return nil
+		}
+		b.Version = prev + 1
+		b.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		res := tx.Model(r).Where("version = ?", prev).Select("*").Omit("id", "created_at").Updates(r)
+		if res.Error != nil {
+			return s.writeErr(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("%s %d changed concurrently: %w", s.Spec.Kind, id, problem.ErrPrecondition)
+		}
+		_, a, err := s.load(ctx, tx, nil, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Write(ctx, tx, "update", s.Spec.Kind, id, s.Spec.Name(a), diff); err != nil {
+			return err
+		}
+		out, changed = a, true
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		s.changed()
+	}
+	if s.Spec.Redact != nil {
+		s.Spec.Redact(out)
+	}
+	return out, nil
+}
+
+// Patch applies an RFC 7396 JSON merge patch to an object and stores the
+// result as Update does. Without ifMatch, the version read is the
+// precondition, so a concurrent write is never silently overwritten.
+func (s *Service[A, R]) Patch(ctx context.Context, id int64, patch []byte, ifMatch int64) (*A, error) {
+	_, sc, err := s.access(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	var p any
+	if err := json.Unmarshal(patch, &p); err != nil {
+		return nil, &problem.BadRequest{Detail: "malformed JSON merge patch: " + err.Error()}
+	}
+	pm, ok := p.(map[string]any)
+	if !ok {
+		return nil, &problem.BadRequest{Detail: "a JSON merge patch must be an object"}
+	}
+	_, cur, err := s.load(ctx, s.DB.R, sc, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.Spec.Redact != nil {
+		s.Spec.Redact(cur)
+	}
+	if ifMatch == NoVersion {
+		ifMatch = meta(cur).Version
+	}
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	merged := MergePatch(doc, pm)
+	mb, err := json.Marshal(merged)
+	if err != nil {
+		return nil, err
+	}
+	in := new(A)
+	if err := DecodeBytes(mb, in); err != nil {
+		return nil, err
+	}
+	return s.Update(ctx, id, in, ifMatch)
+}
+
+// MergePatch applies an RFC 7396 merge patch to target.
+func MergePatch(target any, patch any) any {
+	pm, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	tm, ok := target.(map[string]any)
+	if !ok {
+		tm = map[string]any{}
+	}
+	for k, v := range pm {
+		if v == nil {
+			delete(tm, k)
+			continue
+		}
+		tm[k] = MergePatch(tm[k], v)
+	}
+	return tm
+}
+
+// Delete removes an object. ifMatch is the expected version or NoVersion.
+func (s *Service[A, R]) Delete(ctx context.Context, id int64, ifMatch int64) error {
+	p, sc, err := s.access(ctx, true)
+	if err != nil {
+		return err
+	}
+	err = s.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		r, old, err := s.load(ctx, tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if v := baseOf(r).Version; ifMatch != NoVersion && ifMatch != v {
+			return fmt.Errorf("%s %d is at version %d, not %d: %w", s.Spec.Kind, id, v, ifMatch, problem.ErrPrecondition)
+		}
+		if !p.Admin && s.Spec.Authorize != nil {
+			if err := s.Spec.Authorize(ctx, p, nil, old); err != nil {
+				return err
+			}
+		}
+		if s.Spec.BeforeDelete != nil {
+			if err := s.Spec.BeforeDelete(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(r).Error; err != nil {
+			return s.writeErr(err)
+		}
+		if s.Spec.Redact != nil {
+			s.Spec.Redact(old)
+		}
+		return audit.Write(ctx, tx, "delete", s.Spec.Kind, id, s.Spec.Name(old), Diff(old, nil))
+	})
+	if err == nil {
+		s.changed()
+	}
+	return err
+}
+
+// List returns one page of objects matching the query's filters.
+func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], error) {
+	_, sc, err := s.access(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	bad := &problem.BadRequest{}
+	for k := range q {
+		if _, ok := s.Spec.Filters[k]; !ok && k != "limit" && k != "cursor" {
+			bad.Fields = append(bad.Fields, api.FieldError{Field: k, Detail: "unknown query parameter; filters are " + s.filterNames()})
+		}
+	}
+	if len(bad.Fields) > 0 {
+		sort.Slice(bad.Fields, func(i, j int) bool { return bad.Fields[i].Field < bad.Fields[j].Field })
+		bad.Detail = "unknown query parameters"
+		return nil, bad
+	}
+	inv := &problem.Invalid{}
+	limit, after := page.Parse(q.Get("limit"), q.Get("cursor"), inv)
+	tx := apply(s.DB.R.WithContext(ctx).Model(new(R)), sc)
+	for name, f := range s.Spec.Filters {
+		v, ok := q[name]
+		if !ok {
+			continue
+		}
+		val := any(v[0])
+		switch {
+		case f.Int:
+			n, err := strconv.ParseInt(v[0], 10, 64)
+			if err != nil {
+				inv.Add(name, "must be an integer")
+				continue
+			}
+			val = n
+		case f.Bool:
+			b, err := strconv.ParseBool(v[0])
+			if err != nil {
+				inv.Add(name, "must be true or false")
+				continue
+			}
+			val = b
+		}
+		tx = tx.Where(f.Column+" = ?", val)
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	var recs []R
+	if err := tx.Where("id > ?", after).Order("id").Limit(limit + 1).Find(&recs).Error; err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.Spec.Path, err)
+	}
+	out := &api.List[A]{Items: make([]A, 0, len(recs))}
+	if len(recs) > limit {
+		recs = recs[:limit]
+		out.NextCursor = page.Cursor(baseOf(&recs[len(recs)-1]).ID)
+	}
+	ptrs := make([]*A, len(recs))
+	for i := range recs {
+		ptrs[i] = s.Spec.ToAPI(&recs[i])
+	}
+	if s.Spec.Hydrate != nil && len(ptrs) > 0 {
+		if err := s.Spec.Hydrate(ctx, s.DB.R, ptrs); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range ptrs {
+		if s.Spec.Redact != nil {
+			s.Spec.Redact(a)
+		}
+		out.Items = append(out.Items, *a)
+	}
+	return out, nil
+}
+
+func (s *Service[A, R]) filterNames() string {
+	names := []string{"limit", "cursor"}
+	for k := range s.Spec.Filters {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func (s *Service[A, R]) changed() {
+	if s.Spec.Changed != nil {
+		s.Spec.Changed()
+	}
+}
+
+// writeErr maps constraint violations that slipped past the checks (races).
+func (s *Service[A, R]) writeErr(err error) error {
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return problem.Conflict("a %s with the same unique field already exists", strings.ToLower(s.Spec.Title))
+	case errors.Is(err, gorm.ErrForeignKeyViolated):
+		return problem.Conflict("%s refers to, or is referred to by, another object", strings.ToLower(s.Spec.Title))
+	}
+	return err
+}
+
+func (s *Service[A, R]) writeOnlyDiff(in *A) map[string]api.FieldChange {
+	out := map[string]api.FieldChange{}
+	for _, f := range s.Spec.WriteOnly {
+		if v := reflectField(in, f); v != nil && v != "" {
+			out[f] = api.FieldChange{Old: "(hidden)", New: "(changed)"}
+		}
+	}
+	return out
+}
+
+// reflectField returns the value of the field with JSON name name, or nil.
+func reflectField(v any, name string) any {
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	t := rv.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		n, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if n == name {
+			return rv.Field(i).Interface()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+// Package user manages the appliance's users and their password hashes.
+package user
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// Record is a user row.
+type Record struct {
+	resource.Base
+	Username     string `gorm:"size:64;not null;uniqueIndex"`
+	DisplayName  string `gorm:"size:128;not null"`
+	Email        string `gorm:"size:254;not null"`
+	Admin        bool   `gorm:"not null"`
+	Enabled      bool   `gorm:"not null"`
+	PasswordHash string `gorm:"size:256;not null"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "users" }
+
+func toAPI(r *Record) *api.User {
+	return &api.User{Meta: r.Meta(), Username: r.Username, DisplayName: r.DisplayName, Email: r.Email,
+		Admin: r.Admin, Enabled: api.Bool(r.Enabled), HasPassword: r.PasswordHash != ""}
+}
+
+func fromAPI(a *api.User, r *Record) error {
+	r.Username, r.DisplayName, r.Email, r.Admin, r.Enabled = a.Username, a.DisplayName, a.Email, a.Admin, *a.Enabled
+	if a.Password != "" {
+		h, err := HashPassword(a.Password)
+		if err != nil {
+			return err
+		}
+		r.PasswordHash = h
+	}
+	return nil
+}
+
+// Service is the users collection.
+type Service = resource.Service[api.User, Record]
+
+// Personal lists the tables of Jump Items that can sit on a user's personal
+// list; a user who still owns any cannot be deleted.
+var Personal = []struct{ Table, Title string }{
+	{"protocol_tunnel_jumps", "protocol tunnel jumps"},
+	{"jump_client_installers", "jump client installers"},
+}
+
+// New returns the users collection over d. changed is called after every
+// write, so credential caches can be dropped.
+func New(d *db.DB, changed func()) *Service {
+	return &Service{DB: d, Spec: resource.Spec[api.User, Record]{
+		Kind: "user", Path: api.PathUsers, Title: "User",
+		ToAPI: toAPI, FromAPI: fromAPI,
+		Defaults: func(a *api.User) {
+			if a.Enabled == nil {
+				a.Enabled = api.Bool(true)
+			}
+		},
+		Unique:       map[string]string{"username": "username"},
+		Check:        check,
+		BeforeDelete: beforeDelete,
+		Name:         func(a *api.User) string { return a.Username },
+		Redact:       func(a *api.User) { a.Password = "" },
+		WriteOnly:    []string{"password"},
+		Changed:      changed,
+		Filters: map[string]resource.Filter{
+			"username": {Column: "username", Doc: "Only the user with this username."},
+			"admin":    {Column: "admin", Bool: true, Doc: "Only administrators (true) or only others (false)."},
+			"enabled":  {Column: "enabled", Bool: true, Doc: "Only enabled (true) or disabled (false) users."},
+		},
+	}}
+}
+
+// check keeps at least one enabled administrator.
+func check(ctx context.Context, tx *gorm.DB, a *api.User, id int64) error {
+	if id == 0 || (a.Admin && *a.Enabled) {
+		return nil
+	}
+	var cur Record
+	if err := tx.WithContext(ctx).Take(&cur, id).Error; err != nil {
+		return err
+	}
+	if !cur.Admin || !cur.Enabled {
+		return nil
+	}
+	n, err := otherAdmins(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return problem.Conflict("user %q is the last enabled administrator; make another user an administrator first", cur.Username)
+	}
+	return nil
+}
+
+func otherAdmins(ctx context.Context, tx *gorm.DB, id int64) (int64, error) {
+	var n int64
+	err := tx.WithContext(ctx).Model(&Record{}).Where("admin = ? AND enabled = ? AND id <> ?", true, true, id).Count(&n).Error
+	return n, err
+}
+
+func beforeDelete(ctx context.Context, tx *gorm.DB, r *Record) error {
+	if p, ok := auth.FromContext(ctx); ok && p.UserID == r.ID {
+		return problem.Conflict("you cannot delete your own user")
+	}
+	if r.Admin && r.Enabled {
+		n, err := otherAdmins(ctx, tx, r.ID)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return problem.Conflict("user %q is the last enabled administrator", r.Username)
+		}
+	}
+	for _, p := range Personal {
+		var n int64
+		if err := tx.WithContext(ctx).Table(p.Table).Where("jump_group_type = ? AND jump_group_id = ?", api.JumpGroupPersonal, r.ID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return problem.Conflict("user %q still has %d %s on their personal list", r.Username, n, p.Title)
+		}
+	}
+	if err := tx.WithContext(ctx).Exec("DELETE FROM api_tokens WHERE user_id = ?", r.ID).Error; err != nil {
+		return fmt.Errorf("delete user tokens: %w", err)
+	}
+	return grouppolicy.DeleteForUser(ctx, tx, r.ID)
+}
+
+// argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether pw matches a HashPassword hash.
+func CheckPassword(hash, pw string) (bool, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errors.New("unknown password hash format")
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false, fmt.Errorf("parse password hash: %w", err)
+	}
+	enc := base64.RawStdEncoding
+	salt, err := enc.DecodeString(parts[4])
+	if err != nil {
+		return false, fmt.Errorf("parse password hash: %w", err)
+	}
+	want, err := enc.DecodeString(parts[5])
+	if err != nil {
+		return false, fmt.Errorf("parse password hash: %w", err)
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
