@@ -113,3 +113,13 @@ func hydrate(ctx context.Context, tx *gorm.DB, items []*api.GroupPolicy) error {
 	}
 	return nil
 }
+
+// CheckOwner validates a Jump Item's jump_group_id against its
+// jump_group_type: a Jump Group when shared, a user when personal.
+func CheckOwner(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, typ string, id int64) error {
+	table, title := "jump_groups", "jump group"
+	if typ == api.JumpGroupPersonal {
+		table, title = "users", "user (personal list)"
+	}
+	return resource.Ref(ctx, tx, inv, "jump_group_id", table, title, &id)
+}

@@ -185,3 +185,6 @@ func (s *Service[A, R]) handleDelete(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// RoutesOf returns the collection's HTTP routes (see Routes).
+func (s *Service[A, R]) RoutesOf() []route.Route { return Routes(s) }

@@ -287,14 +287,6 @@ func (s *Service[A, R]) Patch(ctx context.Context, id int64, patch []byte, ifMat
 	if err != nil {
 		return nil, err
 	}
-	var p any
-	if err := json.Unmarshal(patch, &p); err != nil {
-		return nil, &problem.BadRequest{Detail: "malformed JSON merge patch: " + err.Error()}
-	}
-	pm, ok := p.(map[string]any)
-	if !ok {
-		return nil, &problem.BadRequest{Detail: "a JSON merge patch must be an object"}
-	}
 	_, cur, err := s.load(ctx, s.DB.R, sc, id)
 	if err != nil {
 		return nil, err
@@ -305,24 +297,37 @@ func (s *Service[A, R]) Patch(ctx context.Context, id int64, patch []byte, ifMat
 	if ifMatch == NoVersion {
 		ifMatch = meta(cur).Version
 	}
-	b, err := json.Marshal(cur)
-	if err != nil {
-		return nil, err
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	merged := MergePatch(doc, pm)
-	mb, err := json.Marshal(merged)
-	if err != nil {
-		return nil, err
-	}
 	in := new(A)
-	if err := DecodeBytes(mb, in); err != nil {
+	if err := ApplyMergePatch(cur, patch, in); err != nil {
 		return nil, err
 	}
 	return s.Update(ctx, id, in, ifMatch)
+}
+
+// ApplyMergePatch applies the RFC 7396 merge patch to the JSON form of cur
+// and decodes the result strictly into out.
+func ApplyMergePatch(cur any, patch []byte, out any) error {
+	var p any
+	if err := json.Unmarshal(patch, &p); err != nil {
+		return &problem.BadRequest{Detail: "malformed JSON merge patch: " + err.Error()}
+	}
+	pm, ok := p.(map[string]any)
+	if !ok {
+		return &problem.BadRequest{Detail: "a JSON merge patch must be an object"}
+	}
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	mb, err := json.Marshal(MergePatch(doc, pm))
+	if err != nil {
+		return err
+	}
+	return DecodeBytes(mb, out)
 }
 
 // MergePatch applies an RFC 7396 merge patch to target.

@@ -1,0 +1,260 @@
+// Package installer manages Jump Client installers (the Mass Deployment
+// Wizard of seed 000) and the signed key info that ties an installation to
+// one of them.
+package installer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/keyinfo"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+	"github.com/jumpgate/jumpgate/appliance/internal/route"
+)
+
+// Record is a Jump Client installer row.
+type Record struct {
+	resource.Base
+	InstallerID               string    `gorm:"size:32;not null;uniqueIndex"`
+	ExpiresAt                 time.Time `gorm:"not null;index"`
+	ValidDuration             int       `gorm:"not null"`
+	JumpGroupID               int64     `gorm:"not null;index:idx_jci_owner"`
+	JumpGroupType             string    `gorm:"size:8;not null;index:idx_jci_owner"`
+	PublicPortalID            *int64    `gorm:"index"`
+	Name                      string    `gorm:"size:128;not null"`
+	Comments                  string    `gorm:"size:1024;not null"`
+	Tag                       string    `gorm:"size:64;not null"`
+	JumpPolicyID              *int64    `gorm:"index"`
+	AttendedSessionPolicyID   *int64    `gorm:"index"`
+	UnattendedSessionPolicyID *int64    `gorm:"index"`
+	ConnectionType            string    `gorm:"size:8;not null"`
+	JumpointProxyID           *int64    `gorm:"index"`
+	MaxOfflineMinutes         int       `gorm:"not null"`
+	CustomerClientStartMode   string    `gorm:"size:16;not null"`
+	SupportButtonProfile      string    `gorm:"size:64;not null"`
+	SupportButtonDirectQueue  string    `gorm:"size:70;not null"`
+	ElevateInstall            bool      `gorm:"not null"`
+	ElevatePrompt             bool      `gorm:"not null"`
+	// Overrides holds the allow_override_* flags by field name.
+	Overrides map[string]bool `gorm:"serializer:json;type:text"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "jump_client_installers" }
+
+// overrideFields are the overridable fields, in the order of seed 000's
+// command-line tables, by their allow_override_<field> suffix.
+var overrideFields = []string{
+	"name", "jump_group", "public_portal", "attended_session_policy", "unattended_session_policy",
+	"support_button_profile", "support_button_direct_queue", "jump_policy", "tag", "comments", "max_offline_minutes",
+}
+
+func overridePtrs(a *api.JumpClientInstaller) map[string]*bool {
+	return map[string]*bool{
+		"name": &a.AllowOverrideName, "jump_group": &a.AllowOverrideJumpGroup, "public_portal": &a.AllowOverridePublicPortal,
+		"attended_session_policy": &a.AllowOverrideAttendedSessionPolicy, "unattended_session_policy": &a.AllowOverrideUnattendedSessionPolicy,
+		"support_button_profile": &a.AllowOverrideSupportButtonProfile, "support_button_direct_queue": &a.AllowOverrideSupportButtonDirectQueue,
+		"jump_policy": &a.AllowOverrideJumpPolicy, "tag": &a.AllowOverrideTag, "comments": &a.AllowOverrideComments,
+		"max_offline_minutes": &a.AllowOverrideMaxOfflineMinutes,
+	}
+}
+
+// AllowedOverrides returns the fields an installation may override.
+func (r *Record) AllowedOverrides() []string {
+	var out []string
+	for _, f := range overrideFields {
+		if r.Overrides[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func toAPI(r *Record) *api.JumpClientInstaller {
+	a := &api.JumpClientInstaller{
+		Meta: r.Meta(), InstallerID: r.InstallerID, ExpiresAt: r.ExpiresAt, ValidDuration: r.ValidDuration,
+		JumpGroupID: r.JumpGroupID, JumpGroupType: r.JumpGroupType, PublicPortalID: r.PublicPortalID,
+		Name: r.Name, Comments: r.Comments, Tag: r.Tag, JumpPolicyID: r.JumpPolicyID,
+		AttendedSessionPolicyID: r.AttendedSessionPolicyID, UnattendedSessionPolicyID: r.UnattendedSessionPolicyID,
+		ConnectionType: r.ConnectionType, JumpointProxyID: r.JumpointProxyID, MaxOfflineMinutes: r.MaxOfflineMinutes,
+		CustomerClientStartMode: r.CustomerClientStartMode, SupportButtonProfile: r.SupportButtonProfile,
+		SupportButtonDirectQueue: r.SupportButtonDirectQueue, ElevateInstall: api.Bool(r.ElevateInstall), ElevatePrompt: r.ElevatePrompt,
+	}
+	for f, p := range overridePtrs(a) {
+		*p = r.Overrides[f]
+	}
+	return a
+}
+
+func fromAPI(a *api.JumpClientInstaller, r *Record) error {
+	now := time.Now().UTC().Truncate(time.Second)
+	if r.InstallerID == "" {
+		b := make([]byte, 8)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("generate installer id: %w", err)
+		}
+		r.InstallerID = hex.EncodeToString(b)
+	}
+	// A new validity window starts whenever the duration is (re)set.
+	if r.ExpiresAt.IsZero() || r.ValidDuration != a.ValidDuration {
+		r.ExpiresAt = now.Add(time.Duration(a.ValidDuration) * time.Minute)
+	}
+	r.ValidDuration = a.ValidDuration
+	r.JumpGroupID, r.JumpGroupType, r.PublicPortalID = a.JumpGroupID, a.JumpGroupType, a.PublicPortalID
+	r.Name, r.Comments, r.Tag, r.JumpPolicyID = a.Name, a.Comments, a.Tag, a.JumpPolicyID
+	r.AttendedSessionPolicyID, r.UnattendedSessionPolicyID = a.AttendedSessionPolicyID, a.UnattendedSessionPolicyID
+	r.ConnectionType, r.JumpointProxyID, r.MaxOfflineMinutes = a.ConnectionType, a.JumpointProxyID, a.MaxOfflineMinutes
+	r.CustomerClientStartMode, r.SupportButtonProfile, r.SupportButtonDirectQueue = a.CustomerClientStartMode, a.SupportButtonProfile, a.SupportButtonDirectQueue
+	r.ElevateInstall, r.ElevatePrompt = *a.ElevateInstall, a.ElevatePrompt
+	r.Overrides = map[string]bool{}
+	for f, p := range overridePtrs(a) {
+		if *p {
+			r.Overrides[f] = true
+		}
+	}
+	return nil
+}
+
+func defaults(a *api.JumpClientInstaller) {
+	if a.ValidDuration == 0 {
+		a.ValidDuration = api.DefaultValidDuration
+	}
+	if a.JumpGroupType == "" {
+		a.JumpGroupType = api.JumpGroupShared
+	}
+	if a.CustomerClientStartMode == "" {
+		a.CustomerClientStartMode = api.StartModeNormal
+	}
+	if a.ElevateInstall == nil {
+		a.ElevateInstall = api.Bool(true)
+	}
+}
+
+func check(ctx context.Context, tx *gorm.DB, a *api.JumpClientInstaller, _ int64) error {
+	inv := &problem.Invalid{}
+	if a.ConnectionType == "" {
+		var s struct{ DefaultConnectionType string }
+		if err := tx.WithContext(ctx).Table("jump_client_settings").Select("default_connection_type").Where("id = 1").Take(&s).Error; err != nil {
+			return fmt.Errorf("read jump client settings: %w", err)
+		}
+		a.ConnectionType = s.DefaultConnectionType
+	}
+	if err := grouppolicy.CheckOwner(ctx, tx, inv, a.JumpGroupType, a.JumpGroupID); err != nil {
+		return err
+	}
+	refs := []struct {
+		field, table, title string
+		id                  *int64
+	}{
+		{"public_portal_id", "public_portals", "public portal", a.PublicPortalID},
+		{"jump_policy_id", "jump_policies", "jump policy", a.JumpPolicyID},
+		{"attended_session_policy_id", "session_policies", "session policy", a.AttendedSessionPolicyID},
+		{"unattended_session_policy_id", "session_policies", "session policy", a.UnattendedSessionPolicyID},
+	}
+	for _, r := range refs {
+		if err := resource.Ref(ctx, tx, inv, r.field, r.table, r.title, r.id); err != nil {
+			return err
+		}
+	}
+	if a.JumpointProxyID != nil {
+		var jp struct{ ProxyEnabled bool }
+		err := tx.WithContext(ctx).Table("jumpoints").Select("proxy_enabled").Where("id = ?", *a.JumpointProxyID).Take(&jp).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			inv.Add("jumpoint_proxy_id", "jumpoint %d does not exist", *a.JumpointProxyID)
+		case err != nil:
+			return err
+		case !jp.ProxyEnabled:
+			inv.Add("jumpoint_proxy_id", "jumpoint %d is not a jump zone proxy (jump_zone_proxy.enabled is false)", *a.JumpointProxyID)
+		}
+	}
+	if a.MaxOfflineMinutes != 0 && a.MaxOfflineMinutes < 5 {
+		inv.Add("max_offline_minutes", "must be 0 (use the global setting) or at least 5")
+	}
+	return inv.Err()
+}
+
+// KeyConfig is what key info carries about the appliance, and the key that
+// signs it.
+type KeyConfig struct {
+	// Key signs key info.
+	Key ed25519.PrivateKey
+	// PublicURL is the appliance URL baked into installers.
+	PublicURL string
+	// CAPin is "sha256:<hex>" of the appliance CA certificate.
+	CAPin string
+}
+
+// KeyInfo signs the key info of an installer record.
+func (k *KeyConfig) KeyInfo(r *Record) (string, error) {
+	return keyinfo.Sign(keyinfo.Payload{
+		Kind: keyinfo.KindJumpClient, URL: k.PublicURL, CAPin: k.CAPin, InstallerID: r.InstallerID,
+		Expires: r.ExpiresAt.Unix(), Overrides: r.AllowedOverrides(),
+	}, k.Key)
+}
+
+// Service is the jump-client-installers collection.
+type Service = resource.Service[api.JumpClientInstaller, Record]
+
+// New returns the jump-client-installers collection over d, signing key
+// info with keys.
+func New(d *db.DB, keys *KeyConfig) *Service {
+	return &Service{DB: d, Spec: resource.Spec[api.JumpClientInstaller, Record]{
+		Kind: "jump_client_installer", Path: api.PathJumpClientInstallers, Title: "Jump Client Installer",
+		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check,
+		Name:   func(a *api.JumpClientInstaller) string { return a.InstallerID },
+		Redact: func(a *api.JumpClientInstaller) { a.KeyInfo = "" },
+		Reveal: func(_ context.Context, a *api.JumpClientInstaller, r *Record) {
+			if ki, err := keys.KeyInfo(r); err == nil {
+				a.KeyInfo = ki
+			}
+		},
+		Filters: map[string]resource.Filter{
+			"installer_id":    {Column: "installer_id", Doc: "Only the installer with this installer_id."},
+			"name":            {Column: "name", Doc: "Only installers with this name."},
+			"tag":             {Column: "tag", Doc: "Only installers with this tag."},
+			"jump_group_id":   {Column: "jump_group_id", Int: true, Doc: "Only installers for this jump group (or user, with jump_group_type=personal)."},
+			"jump_group_type": {Column: "jump_group_type", Doc: "shared or personal."},
+		},
+	}}
+}
+
+// KeyInfoRoutes returns GET /api/v1/jump-client-installers/:id/key-info.
+func KeyInfoRoutes(s *Service, keys *KeyConfig) []route.Route {
+	h := func(c *gin.Context) {
+		id, err := resource.ParseID(c)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		r, err := s.GetRecord(c.Request.Context(), id)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		ki, err := keys.KeyInfo(r)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		c.JSON(http.StatusOK, api.InstallerKeyInfo{InstallerID: r.InstallerID, KeyInfo: ki, ExpiresAt: r.ExpiresAt})
+	}
+	return []route.Route{{
+		Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/key-info", Handler: h,
+		Tag: api.PathJumpClientInstallers, Summary: "Read the signed key info of a Jump Client installer, for generic installers",
+		Response: api.InstallerKeyInfo{}, AdminOnly: true,
+	}}
+}

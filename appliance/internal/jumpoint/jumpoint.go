@@ -1,0 +1,171 @@
+// Package jumpoint manages Jumpoints: agents inside remote networks that
+// proxy jumps into them, optionally clustered over up to 10 nodes.
+package jumpoint
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// Record is a Jumpoint row.
+type Record struct {
+	resource.Base
+	Name                  string   `gorm:"size:128;not null"`
+	CodeName              string   `gorm:"size:64;not null;uniqueIndex"`
+	Platform              string   `gorm:"size:32;not null"`
+	Enabled               bool     `gorm:"not null"`
+	Clustered             bool     `gorm:"not null"`
+	ShellJumpEnabled      bool     `gorm:"not null"`
+	ProtocolTunnelEnabled bool     `gorm:"not null"`
+	ProxyEnabled          bool     `gorm:"not null"`
+	ProxyHostname         string   `gorm:"size:253;not null"`
+	ProxyPort             int      `gorm:"not null"`
+	ProxyAllowedCIDRs     []string `gorm:"serializer:json;type:text"`
+	Comments              string   `gorm:"size:1024;not null"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "jumpoints" }
+
+// Node is one enrolled node of a Jumpoint; Connected tells whether it holds
+// a connection now.
+type Node struct {
+	ID          int64  `gorm:"primaryKey;autoIncrement"`
+	JumpointID  int64  `gorm:"not null;index"`
+	Hostname    string `gorm:"size:253;not null"`
+	RemoteAddr  string `gorm:"size:64;not null"`
+	Version     string `gorm:"size:64;not null"`
+	Connected   bool   `gorm:"not null;index"`
+	ConnectedAt *time.Time
+	CreatedAt   time.Time `gorm:"not null"`
+}
+
+// TableName fixes the table name.
+func (Node) TableName() string { return "jumpoint_nodes" }
+
+func toAPI(r *Record) *api.Jumpoint {
+	return &api.Jumpoint{
+		Meta: r.Meta(), Name: r.Name, CodeName: r.CodeName, Platform: r.Platform, Enabled: api.Bool(r.Enabled),
+		Clustered: r.Clustered, ShellJumpEnabled: r.ShellJumpEnabled, ProtocolTunnelEnabled: r.ProtocolTunnelEnabled,
+		JumpZoneProxy: api.JumpZoneProxy{Enabled: r.ProxyEnabled, Hostname: r.ProxyHostname, Port: r.ProxyPort, AllowedClientCIDRs: orEmpty(r.ProxyAllowedCIDRs)},
+		Comments:       r.Comments,
+		ConnectedNodes: []api.JumpointNode{},
+	}
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func fromAPI(a *api.Jumpoint, r *Record) error {
+	r.Name, r.CodeName, r.Platform, r.Enabled = a.Name, a.CodeName, a.Platform, *a.Enabled
+	r.Clustered, r.ShellJumpEnabled, r.ProtocolTunnelEnabled = a.Clustered, a.ShellJumpEnabled, a.ProtocolTunnelEnabled
+	p := a.JumpZoneProxy
+	r.ProxyEnabled, r.ProxyHostname, r.ProxyPort, r.ProxyAllowedCIDRs = p.Enabled, p.Hostname, p.Port, orEmpty(p.AllowedClientCIDRs)
+	r.Comments = a.Comments
+	return nil
+}
+
+func defaults(a *api.Jumpoint) {
+	if a.Platform == "" {
+		a.Platform = api.PlatformLinuxAMD64
+	}
+	if a.Enabled == nil {
+		a.Enabled = api.Bool(true)
+	}
+	if a.JumpZoneProxy.Port == 0 {
+		a.JumpZoneProxy.Port = 8443
+	}
+}
+
+func check(ctx context.Context, tx *gorm.DB, a *api.Jumpoint, id int64) error {
+	inv := &problem.Invalid{}
+	if a.JumpZoneProxy.Enabled && a.JumpZoneProxy.Hostname == "" {
+		inv.Add("jump_zone_proxy.hostname", "is required when the jump zone proxy is enabled")
+	}
+	if id != 0 && !a.Clustered {
+		var n int64
+		if err := tx.WithContext(ctx).Model(&Node{}).Where("jumpoint_id = ?", id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 1 {
+			inv.Add("clustered", "cannot be false while %d nodes are enrolled; remove nodes first", n)
+		}
+	}
+	return inv.Err()
+}
+
+func hydrate(ctx context.Context, tx *gorm.DB, items []*api.Jumpoint) error {
+	ids := make([]int64, len(items))
+	byID := map[int64]*api.Jumpoint{}
+	for i, it := range items {
+		ids[i] = it.ID
+		byID[it.ID] = it
+	}
+	var nodes []Node
+	if err := tx.WithContext(ctx).Where("jumpoint_id IN ? AND connected = ?", ids, true).Order("id").Find(&nodes).Error; err != nil {
+		return fmt.Errorf("load jumpoint nodes: %w", err)
+	}
+	for _, n := range nodes {
+		j := byID[n.JumpointID]
+		var at time.Time
+		if n.ConnectedAt != nil {
+			at = *n.ConnectedAt
+		}
+		j.ConnectedNodes = append(j.ConnectedNodes, api.JumpointNode{ID: n.ID, Hostname: n.Hostname, RemoteAddr: n.RemoteAddr, Version: n.Version, ConnectedAt: at})
+		j.Connected = true
+	}
+	return nil
+}
+
+var users = []struct{ Table, Column, Title string }{
+	{"protocol_tunnel_jumps", "jumpoint_id", "protocol tunnel jumps"},
+	{"jump_client_installers", "jumpoint_proxy_id", "jump client installers (as jumpoint proxy)"},
+}
+
+// Service is the jumpoints collection.
+type Service = resource.Service[api.Jumpoint, Record]
+
+// New returns the jumpoints collection over d.
+func New(d *db.DB) *Service {
+	return &Service{DB: d, Spec: resource.Spec[api.Jumpoint, Record]{
+		Kind: "jumpoint", Path: api.PathJumpoints, Title: "Jumpoint",
+		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check, Hydrate: hydrate,
+		Unique: map[string]string{"code_name": "code_name"},
+		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
+			var used []string
+			for _, u := range users {
+				n, err := resource.CountRefs(ctx, tx, u.Table, u.Column, r.ID)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					used = append(used, fmt.Sprintf("%d %s", n, u.Title))
+				}
+			}
+			if len(used) > 0 {
+				return problem.Conflict("jumpoint %q is still used by %s", r.CodeName, strings.Join(used, " and "))
+			}
+			return tx.WithContext(ctx).Where("jumpoint_id = ?", r.ID).Delete(&Node{}).Error
+		},
+		Name: func(a *api.Jumpoint) string { return a.CodeName },
+		Filters: map[string]resource.Filter{
+			"code_name": {Column: "code_name", Doc: "Only the jumpoint with this code name."},
+			"name":      {Column: "name", Doc: "Only jumpoints with this name."},
+			"platform":  {Column: "platform", Doc: "Only jumpoints of this platform."},
+			"enabled":   {Column: "enabled", Bool: true, Doc: "Only enabled (true) or disabled (false) jumpoints."},
+		},
+	}}
+}

@@ -1,0 +1,86 @@
+// Package portal manages public portals: the public sites through which
+// customers and Jump Clients connect.
+package portal
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// Record is a public portal row.
+type Record struct {
+	resource.Base
+	Hostname        string `gorm:"size:253;not null;uniqueIndex"`
+	DisplayName     string `gorm:"size:128;not null"`
+	Default         bool   `gorm:"column:is_default;not null"`
+	SessionPolicyID *int64 `gorm:"index"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "public_portals" }
+
+func toAPI(r *Record) *api.PublicPortal {
+	return &api.PublicPortal{Meta: r.Meta(), Hostname: r.Hostname, DisplayName: r.DisplayName, Default: r.Default, SessionPolicyID: r.SessionPolicyID}
+}
+
+func fromAPI(a *api.PublicPortal, r *Record) error {
+	r.Hostname, r.DisplayName, r.Default, r.SessionPolicyID = a.Hostname, a.DisplayName, a.Default, a.SessionPolicyID
+	return nil
+}
+
+func check(ctx context.Context, tx *gorm.DB, a *api.PublicPortal, id int64) error {
+	inv := &problem.Invalid{}
+	if err := resource.Ref(ctx, tx, inv, "session_policy_id", "session_policies", "session policy", a.SessionPolicyID); err != nil {
+		return err
+	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	if a.Default {
+		var other Record
+		err := tx.WithContext(ctx).Where("is_default = ? AND id <> ?", true, id).Take(&other).Error
+		if err == nil {
+			return problem.Conflict("public portal %q is already the default; unset it first", other.Hostname)
+		}
+		if err != gorm.ErrRecordNotFound {
+			return err
+		}
+	}
+	return nil
+}
+
+// Service is the public-portals collection.
+type Service = resource.Service[api.PublicPortal, Record]
+
+// New returns the public-portals collection over d.
+func New(d *db.DB) *Service {
+	return &Service{DB: d, Spec: resource.Spec[api.PublicPortal, Record]{
+		Kind: "public_portal", Path: api.PathPublicPortals, Title: "Public Portal",
+		ToAPI: toAPI, FromAPI: fromAPI, Check: check,
+		Defaults: func(a *api.PublicPortal) { a.Hostname = strings.TrimSuffix(strings.ToLower(a.Hostname), ".") },
+		Unique:   map[string]string{"hostname": "hostname"},
+		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
+			n, err := resource.CountRefs(ctx, tx, "jump_client_installers", "public_portal_id", r.ID)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return problem.Conflict("public portal %q is still used by %d jump client installers", r.Hostname, n)
+			}
+			return nil
+		},
+		Name:         func(a *api.PublicPortal) string { return a.Hostname },
+		NonAdminRead: true,
+		Filters: map[string]resource.Filter{
+			"hostname": {Column: "hostname", Doc: "Only the portal with this hostname."},
+			"default":  {Column: "is_default", Bool: true, Doc: "Only the default portal (true) or the others (false)."},
+		},
+	}}
+}

@@ -1,0 +1,73 @@
+// Package schema holds the appliance's versioned database migrations. They
+// run at startup, in order, each once, recorded in the "migrations" table.
+//
+// Rules for new migrations: append, never edit a released one; keep them
+// idempotent (check HasTable/HasColumn) because the first migration creates
+// tables from the current record types; test on SQLite and PostgreSQL (the
+// store tests run every migration on both).
+package schema
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/appliance/internal/apitoken"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/portal"
+	"github.com/jumpgate/jumpgate/appliance/internal/sessionpolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/settings"
+	"github.com/jumpgate/jumpgate/appliance/internal/tunneljump"
+	"github.com/jumpgate/jumpgate/appliance/internal/user"
+)
+
+// Migrations lists every migration in order.
+func Migrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{
+		{
+			ID: "0001_control_plane",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(
+					&user.Record{}, &apitoken.Record{}, &audit.Record{},
+					&grouppolicy.Record{}, &grouppolicy.Member{}, &grouppolicy.Membership{},
+					&jumpgroup.Record{}, &jumppolicy.Record{}, &sessionpolicy.Record{},
+					&jumpoint.Record{}, &jumpoint.Node{}, &installer.Record{},
+					&tunneljump.Record{}, &portal.Record{}, &settings.Record{},
+				); err != nil {
+					return err
+				}
+				var n int64
+				if err := tx.Model(&settings.Record{}).Count(&n).Error; err != nil {
+					return err
+				}
+				if n == 0 {
+					return tx.Create(settings.Initial()).Error
+				}
+				return nil
+			},
+		},
+	}
+}
+
+// Migrate brings the database up to date.
+func Migrate(ctx context.Context, d *db.DB) error {
+	m := gormigrate.New(d.W.WithContext(ctx), &gormigrate.Options{
+		TableName:                 "migrations",
+		IDColumnName:              "id",
+		IDColumnSize:              255,
+		UseTransaction:            true,
+		ValidateUnknownMigrations: true,
+	}, Migrations())
+	if err := m.Migrate(); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,273 @@
+// Package server builds the appliance's HTTP handler: every route, the
+// middleware (request IDs, logging, metrics, authentication, problem+json
+// errors) and the first-start bootstrap of the admin user.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/apitoken"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/portal"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/route"
+	"github.com/jumpgate/jumpgate/appliance/internal/sessionpolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/settings"
+	"github.com/jumpgate/jumpgate/appliance/internal/tunneljump"
+	"github.com/jumpgate/jumpgate/appliance/internal/user"
+)
+
+// Deps are the server's collaborators.
+type Deps struct {
+	DB  *db.DB
+	Log *slog.Logger
+	// Registry receives the server's metrics; nil makes a private one.
+	Registry *prometheus.Registry
+	// Keys sign installer key info.
+	Keys *installer.KeyConfig
+}
+
+// Server is the appliance's HTTP API.
+type Server struct {
+	// Handler serves every route.
+	Handler http.Handler
+	// Routes lists every route once; the OpenAPI document is generated from it.
+	Routes []route.Route
+
+	Users  *user.Service
+	Tokens *apitoken.Service
+	db     *db.DB
+	log    *slog.Logger
+}
+
+var ginModeOnce sync.Once
+
+const requestIDKey = "request_id"
+
+// New builds the server. It registers no globals: metrics go to
+// d.Registry and the logger is d.Log.
+func New(d Deps) (*Server, error) {
+	if d.DB == nil || d.Keys == nil {
+		return nil, errors.New("server: DB and Keys are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+		d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
+
+	s := &Server{db: d.DB, log: d.Log}
+	s.Users = user.New(d.DB, nil)
+	s.Tokens = apitoken.New(d.DB, nil)
+	installers := installer.New(d.DB, d.Keys)
+	settingsSvc := &settings.Service{DB: d.DB}
+	auditH := &audit.Handler{DB: d.DB}
+
+	var routes []route.Route
+	routes = append(routes, s.probeRoutes(d.Registry)...)
+	routes = append(routes, s.whoamiRoute())
+	routes = append(routes, resourceRoutes(jumpgroup.New(d.DB))...)
+	routes = append(routes, resourceRoutes(jumppolicy.New(d.DB))...)
+	routes = append(routes, resourceRoutes(sessionpolicy.New(d.DB))...)
+	routes = append(routes, resourceRoutes(jumpoint.New(d.DB))...)
+	routes = append(routes, resourceRoutes(installers)...)
+	routes = append(routes, installer.KeyInfoRoutes(installers, d.Keys)...)
+	routes = append(routes, resourceRoutes(tunneljump.New(d.DB))...)
+	routes = append(routes, resourceRoutes(portal.New(d.DB))...)
+	routes = append(routes, settingsSvc.Routes()...)
+	routes = append(routes, resourceRoutes(s.Users)...)
+	routes = append(routes, resourceRoutes(grouppolicy.New(d.DB))...)
+	routes = append(routes, resourceRoutes(s.Tokens)...)
+	routes = append(routes, auditH.Routes()...)
+	s.Routes = routes
+
+	m := newMetrics(d.Registry)
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
+	e.Use(requestID(), s.recovery(), m.middleware(), accessLog(d.Log), errorMiddleware(d.Log))
+	authn := auth.Middleware(&apitoken.Authenticator{DB: d.DB})
+	for _, r := range routes {
+		handlers := []gin.HandlerFunc{}
+		if r.Access == route.Authenticated {
+			handlers = append(handlers, authn)
+		}
+		handlers = append(handlers, r.Handler)
+		e.Handle(r.Method, r.Path, handlers...)
+	}
+	e.NoRoute(func(c *gin.Context) {
+		_ = c.Error(problem.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		writeProblem(c, &api.Problem{Type: api.ProblemTypeBase + "method-not-allowed", Title: "Method not allowed",
+			Status: http.StatusMethodNotAllowed, Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path, Instance: c.Request.URL.Path})
+	})
+	s.Handler = e
+	return s, nil
+}
+
+// resourceRoutes adapts a collection's routes; a generic function because
+// resource.Routes is generic over the collection's types.
+func resourceRoutes[S interface{ RoutesOf() []route.Route }](s S) []route.Route { return s.RoutesOf() }
+
+func (s *Server) probeRoutes(reg *prometheus.Registry) []route.Route {
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	return []route.Route{
+		{Method: http.MethodGet, Path: "/healthz", Access: route.Public, Tag: "probes", Summary: "Liveness: the process serves requests",
+			Handler: func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }},
+		{Method: http.MethodGet, Path: "/readyz", Access: route.Public, Tag: "probes", Summary: "Readiness: the database answers",
+			Handler: func(c *gin.Context) {
+				ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+				defer cancel()
+				if err := s.db.Ping(ctx); err != nil {
+					s.log.Warn("readiness check failed", "err", err)
+					c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable"})
+					return
+				}
+				c.JSON(http.StatusOK, gin.H{"status": "ready"})
+			}},
+		{Method: http.MethodGet, Path: "/metrics", Access: route.Public, Tag: "probes", Summary: "Prometheus metrics", RawBody: "text/plain",
+			Handler: gin.WrapH(metrics)},
+		{Method: http.MethodGet, Path: "/api/v1/openapi.json", Access: route.Public, Tag: "meta", Summary: "This OpenAPI document", RawBody: "application/json",
+			Handler: func(c *gin.Context) { c.Data(http.StatusOK, "application/json", api.OpenAPI) }},
+	}
+}
+
+func (s *Server) whoamiRoute() route.Route {
+	return route.Route{Method: http.MethodGet, Path: "/api/v1/whoami", Tag: "meta", Summary: "The caller's identity", Response: api.WhoAmI{},
+		Handler: func(c *gin.Context) {
+			p, err := auth.MustFromContext(c.Request.Context())
+			if err != nil {
+				_ = c.Error(err)
+				return
+			}
+			c.JSON(http.StatusOK, api.WhoAmI{UserID: p.UserID, Username: p.Username, Admin: p.Admin, TokenID: p.TokenID, Version: api.Version})
+		}}
+}
+
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-ID")
+		if id == "" || len(id) > 64 {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Set(requestIDKey, id)
+		c.Header("X-Request-ID", id)
+		c.Request = c.Request.WithContext(audit.WithRemoteAddr(c.Request.Context(), c.ClientIP()))
+		c.Next()
+	}
+}
+
+func (s *Server) recovery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic in handler", "path", c.Request.URL.Path, "request_id", c.GetString(requestIDKey), "panic", fmt.Sprint(r))
+				writeProblem(c, problemDoc(c, fmt.Errorf("panic: %v", r)))
+			}
+		}()
+		c.Next()
+	}
+}
+
+// accessLog logs server errors at error level and everything else at debug,
+// so a busy appliance does not drown its log in successful requests.
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		level := slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		if !log.Enabled(c.Request.Context(), level) {
+			return
+		}
+		log.Log(c.Request.Context(), level, "http request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", status, "duration", time.Since(start), "request_id", c.GetString(requestIDKey), "remote", c.ClientIP())
+	}
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jumpgate_http_requests_total", Help: "HTTP requests by method, route and status."}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "jumpgate_http_request_duration_seconds", Help: "HTTP request latency by method and route.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+func (m *metrics) middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		r := c.FullPath()
+		if r == "" {
+			r = "unmatched"
+		}
+		m.requests.WithLabelValues(c.Request.Method, r, strconv.Itoa(c.Writer.Status())).Inc()
+		m.duration.WithLabelValues(c.Request.Method, r).Observe(time.Since(start).Seconds())
+	}
+}
+
+// Bootstrap creates the "admin" user and an API token for it when the
+// database has no users yet. It returns the token secret, or "" when the
+// appliance was already set up.
+func (s *Server) Bootstrap(ctx context.Context) (string, error) {
+	var n int64
+	if err := s.db.W.WithContext(ctx).Model(&user.Record{}).Count(&n).Error; err != nil {
+		return "", fmt.Errorf("bootstrap: count users: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	ctx = auth.WithPrincipal(ctx, auth.System)
+	u, err := s.Users.Create(ctx, &api.User{Username: "admin", DisplayName: "Administrator", Admin: true})
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: create admin user: %w", err)
+	}
+	tok, err := s.Tokens.Create(ctx, &api.APIToken{Name: "bootstrap admin token", UserID: u.ID})
+	if err != nil {
+		return "", fmt.Errorf("bootstrap: create admin token: %w", err)
+	}
+	return tok.Token, nil
+}

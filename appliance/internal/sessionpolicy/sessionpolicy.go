@@ -1,0 +1,133 @@
+// Package sessionpolicy manages Session Policies: what a session may do
+// (permissions, consent prompting, time limits and recording).
+package sessionpolicy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// Record is a Session Policy row.
+type Record struct {
+	resource.Base
+	CodeName             string                 `gorm:"size:64;not null;uniqueIndex"`
+	DisplayName          string                 `gorm:"size:128;not null"`
+	Description          string                 `gorm:"size:1024;not null"`
+	Permissions          api.SessionPermissions `gorm:"serializer:json;type:text"`
+	PromptCustomer       string                 `gorm:"size:16;not null"`
+	PromptTimeoutSeconds int                    `gorm:"not null"`
+	OnTimeout            string                 `gorm:"size:8;not null"`
+	MaxSessionMinutes    int                    `gorm:"not null"`
+	IdleTimeoutMinutes   int                    `gorm:"not null"`
+	RecordShell          bool                   `gorm:"not null"`
+	RecordScreen         bool                   `gorm:"not null"`
+	RecordTunnel         bool                   `gorm:"not null"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "session_policies" }
+
+func toAPI(r *Record) *api.SessionPolicy {
+	return &api.SessionPolicy{
+		Meta: r.Meta(), CodeName: r.CodeName, DisplayName: r.DisplayName, Description: r.Description,
+		Permissions: r.Permissions, PromptCustomer: r.PromptCustomer, PromptTimeoutSeconds: r.PromptTimeoutSeconds,
+		OnTimeout: r.OnTimeout, MaxSessionMinutes: r.MaxSessionMinutes, IdleTimeoutMinutes: r.IdleTimeoutMinutes,
+		RecordShell: api.Bool(r.RecordShell), RecordScreen: api.Bool(r.RecordScreen), RecordTunnel: api.Bool(r.RecordTunnel),
+	}
+}
+
+func fromAPI(a *api.SessionPolicy, r *Record) error {
+	r.CodeName, r.DisplayName, r.Description = a.CodeName, a.DisplayName, a.Description
+	r.Permissions, r.PromptCustomer, r.PromptTimeoutSeconds, r.OnTimeout = a.Permissions, a.PromptCustomer, a.PromptTimeoutSeconds, a.OnTimeout
+	r.MaxSessionMinutes, r.IdleTimeoutMinutes = a.MaxSessionMinutes, a.IdleTimeoutMinutes
+	r.RecordShell, r.RecordScreen, r.RecordTunnel = *a.RecordShell, *a.RecordScreen, *a.RecordTunnel
+	return nil
+}
+
+// Defaults fills the documented defaults of a session policy.
+func Defaults(a *api.SessionPolicy) {
+	p := &a.Permissions
+	if p.Clipboard == "" {
+		p.Clipboard = api.ClipboardOff
+	}
+	if p.ClipboardMaxBytes == 0 {
+		p.ClipboardMaxBytes = api.DefaultClipboardMaxBytes
+	}
+	if a.PromptCustomer == "" {
+		a.PromptCustomer = api.PromptNever
+	}
+	if a.PromptTimeoutSeconds == 0 {
+		a.PromptTimeoutSeconds = 180
+	}
+	if a.OnTimeout == "" {
+		a.OnTimeout = "deny"
+	}
+	if a.MaxSessionMinutes == 0 {
+		a.MaxSessionMinutes = 120
+	}
+	for _, b := range []**bool{&a.RecordShell, &a.RecordScreen, &a.RecordTunnel} {
+		if *b == nil {
+			*b = api.Bool(true)
+		}
+	}
+}
+
+func check(_ context.Context, _ *gorm.DB, a *api.SessionPolicy, _ int64) error {
+	inv := &problem.Invalid{}
+	if a.Permissions.ScreenControl && !a.Permissions.ScreenView {
+		inv.Add("permissions.screen_control", "requires permissions.screen_view")
+	}
+	if a.Permissions.FileWrite && !a.Permissions.FileRead {
+		inv.Add("permissions.file_write", "requires permissions.file_read, since writes list the target directory")
+	}
+	return inv.Err()
+}
+
+var users = []struct{ Table, Column, Title string }{
+	{"protocol_tunnel_jumps", "session_policy_id", "protocol tunnel jumps"},
+	{"public_portals", "session_policy_id", "public portals"},
+	{"jump_client_installers", "attended_session_policy_id", "jump client installers (attended)"},
+	{"jump_client_installers", "unattended_session_policy_id", "jump client installers (unattended)"},
+}
+
+// Service is the session-policies collection.
+type Service = resource.Service[api.SessionPolicy, Record]
+
+// New returns the session-policies collection over d.
+func New(d *db.DB) *Service {
+	return &Service{DB: d, Spec: resource.Spec[api.SessionPolicy, Record]{
+		Kind: "session_policy", Path: api.PathSessionPolicies, Title: "Session Policy",
+		ToAPI: toAPI, FromAPI: fromAPI, Defaults: Defaults, Check: check,
+		Unique: map[string]string{"code_name": "code_name"},
+		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
+			var used []string
+			for _, u := range users {
+				n, err := resource.CountRefs(ctx, tx, u.Table, u.Column, r.ID)
+				if err != nil {
+					return err
+				}
+				if n > 0 {
+					used = append(used, fmt.Sprintf("%d %s", n, u.Title))
+				}
+			}
+			if len(used) > 0 {
+				return problem.Conflict("session policy %q is still used by %s", r.CodeName, strings.Join(used, " and "))
+			}
+			return nil
+		},
+		Name:         func(a *api.SessionPolicy) string { return a.CodeName },
+		NonAdminRead: true,
+		Filters: map[string]resource.Filter{
+			"code_name":    {Column: "code_name", Doc: "Only the session policy with this code name."},
+			"display_name": {Column: "display_name", Doc: "Only session policies with this display name."},
+		},
+	}}
+}

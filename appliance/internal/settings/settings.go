@@ -1,0 +1,256 @@
+// Package settings manages the singleton of site-wide Jump Client settings
+// at /api/v1/settings/jump-clients.
+package settings
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+	"github.com/jumpgate/jumpgate/appliance/internal/route"
+)
+
+// Record is the single settings row (id 1).
+type Record struct {
+	ID                           int64     `gorm:"primaryKey;autoIncrement:false"`
+	Version                      int64     `gorm:"not null"`
+	UpdatedAt                    time.Time `gorm:"not null"`
+	Statistics                   []string  `gorm:"serializer:json;type:text"`
+	StatisticsIntervalSeconds    int       `gorm:"not null"`
+	UpgradeMode                  string    `gorm:"size:16;not null"`
+	LostAfterDays                int       `gorm:"not null"`
+	DeletedAfterDays             int       `gorm:"not null"`
+	UninstalledBehavior          string    `gorm:"size:8;not null"`
+	RestrictLocalUninstall       bool      `gorm:"not null"`
+	DefaultConnectionType        string    `gorm:"size:8;not null"`
+	StandbyCheckInMinutes        int       `gorm:"not null"`
+	WakeOnLANAllowed             bool      `gorm:"not null"`
+	PresenceUsesScreenState      bool      `gorm:"not null"`
+	AdhocSessionsFromJumpClients bool      `gorm:"not null"`
+	SimultaneousJumps            string    `gorm:"size:16;not null"`
+}
+
+// TableName fixes the table name.
+func (Record) TableName() string { return "jump_client_settings" }
+
+func toAPI(r *Record) *api.JumpClientSettings {
+	st := r.Statistics
+	if st == nil {
+		st = []string{}
+	}
+	return &api.JumpClientSettings{
+		Version: r.Version, UpdatedAt: r.UpdatedAt, Statistics: st, StatisticsIntervalSeconds: r.StatisticsIntervalSeconds,
+		UpgradeMode: r.UpgradeMode, LostAfterDays: r.LostAfterDays, DeletedAfterDays: r.DeletedAfterDays,
+		UninstalledBehavior: r.UninstalledBehavior, RestrictLocalUninstall: r.RestrictLocalUninstall,
+		DefaultConnectionType: r.DefaultConnectionType, StandbyCheckInMinutes: r.StandbyCheckInMinutes,
+		WakeOnLANAllowed: r.WakeOnLANAllowed, PresenceUsesScreenState: r.PresenceUsesScreenState,
+		AdhocSessionsFromJumpClients: r.AdhocSessionsFromJumpClients, SimultaneousJumps: r.SimultaneousJumps,
+	}
+}
+
+func fromAPI(a *api.JumpClientSettings, r *Record) {
+	st := slices.Clone(a.Statistics)
+	slices.Sort(st)
+	r.Statistics, r.StatisticsIntervalSeconds, r.UpgradeMode = st, a.StatisticsIntervalSeconds, a.UpgradeMode
+	r.LostAfterDays, r.DeletedAfterDays, r.UninstalledBehavior = a.LostAfterDays, a.DeletedAfterDays, a.UninstalledBehavior
+	r.RestrictLocalUninstall, r.DefaultConnectionType, r.StandbyCheckInMinutes = a.RestrictLocalUninstall, a.DefaultConnectionType, a.StandbyCheckInMinutes
+	r.WakeOnLANAllowed, r.PresenceUsesScreenState = a.WakeOnLANAllowed, a.PresenceUsesScreenState
+	r.AdhocSessionsFromJumpClients, r.SimultaneousJumps = a.AdhocSessionsFromJumpClients, a.SimultaneousJumps
+}
+
+// Defaults fills the documented defaults of unset settings.
+func Defaults(a *api.JumpClientSettings) {
+	if a.Statistics == nil {
+		a.Statistics = []string{}
+	}
+	if a.StatisticsIntervalSeconds == 0 {
+		a.StatisticsIntervalSeconds = 60
+	}
+	if a.UpgradeMode == "" {
+		a.UpgradeMode = api.UpgradeAlways
+	}
+	if a.LostAfterDays == 0 {
+		a.LostAfterDays = 90
+	}
+	if a.DeletedAfterDays == 0 {
+		a.DeletedAfterDays = 180
+	}
+	if a.UninstalledBehavior == "" {
+		a.UninstalledBehavior = "keep"
+	}
+	if a.DefaultConnectionType == "" {
+		a.DefaultConnectionType = api.ConnectionActive
+	}
+	if a.StandbyCheckInMinutes == 0 {
+		a.StandbyCheckInMinutes = 60
+	}
+	if a.SimultaneousJumps == "" {
+		a.SimultaneousJumps = api.SimultaneousJoin
+	}
+}
+
+// Initial returns the settings row a new appliance starts with.
+func Initial() *Record {
+	a := &api.JumpClientSettings{Statistics: []string{api.StatCPU, api.StatConsoleUser, api.StatDisk, api.StatUptime}}
+	Defaults(a)
+	r := &Record{ID: 1, Version: 1, UpdatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	fromAPI(a, r)
+	return r
+}
+
+// Service reads and replaces the settings.
+type Service struct {
+	DB *db.DB
+}
+
+// Get returns the settings; any authenticated user may read them.
+func (s *Service) Get(ctx context.Context) (*api.JumpClientSettings, error) {
+	if _, err := auth.MustFromContext(ctx); err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := s.DB.R.WithContext(ctx).Take(&r, 1).Error; err != nil {
+		return nil, fmt.Errorf("read jump client settings: %w", err)
+	}
+	return toAPI(&r), nil
+}
+
+// Update replaces the settings; administrators only. ifMatch is the expected
+// version or resource.NoVersion.
+func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatch int64) (*api.JumpClientSettings, error) {
+	if err := auth.RequireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	in.Version, in.UpdatedAt = 0, time.Time{}
+	Defaults(in)
+	if err := resource.Validate(in); err != nil {
+		return nil, err
+	}
+	if in.LostAfterDays >= in.DeletedAfterDays {
+		return nil, problem.Field("lost_after_days", "must be less than deleted_after_days (%d), so clients are marked lost before they are deleted", in.DeletedAfterDays)
+	}
+	var out *api.JumpClientSettings
+	err := s.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r Record
+		if err := tx.Take(&r, 1).Error; err != nil {
+			return fmt.Errorf("read jump client settings: %w", err)
+		}
+		if ifMatch != resource.NoVersion && ifMatch != r.Version {
+			return fmt.Errorf("jump client settings are at version %d, not %d: %w", r.Version, ifMatch, problem.ErrPrecondition)
+		}
+		old := toAPI(&r)
+		fromAPI(in, &r)
+		next := toAPI(&r)
+		diff := resource.Diff(old, next)
+		if len(diff) == 0 {
+			out = old
+			return nil
+		}
+		prev := r.Version
+		r.Version++
+		r.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
+		res := tx.Model(&r).Where("version = ?", prev).Select("*").Updates(&r)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("jump client settings changed concurrently: %w", problem.ErrPrecondition)
+		}
+		if err := audit.Write(ctx, tx, "update", "jump_client_settings", 1, "jump client settings", diff); err != nil {
+			return err
+		}
+		out = toAPI(&r)
+		return nil
+	})
+	return out, err
+}
+
+// Routes returns GET, PUT and PATCH /api/v1/settings/jump-clients.
+func (s *Service) Routes() []route.Route {
+	path := "/api/v1/" + api.PathJumpClientSettings
+	return []route.Route{
+		{Method: http.MethodGet, Path: path, Handler: s.handleGet, Tag: "settings",
+			Summary: "Read the site-wide Jump Client settings", Response: api.JumpClientSettings{}},
+		{Method: http.MethodPut, Path: path, Handler: s.handlePut, Tag: "settings",
+			Summary: "Replace the site-wide Jump Client settings", Request: api.JumpClientSettings{}, Response: api.JumpClientSettings{}, AdminOnly: true},
+		{Method: http.MethodPatch, Path: path, Handler: s.handlePatch, Tag: "settings",
+			Summary: "Change the site-wide Jump Client settings with a JSON merge patch", Request: map[string]any{}, Response: api.JumpClientSettings{}, AdminOnly: true},
+	}
+}
+
+func (s *Service) handleGet(c *gin.Context) {
+	out, err := s.Get(c.Request.Context())
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	resource.WriteObject(c, http.StatusOK, out, out.Version)
+}
+
+func (s *Service) handlePut(c *gin.Context) {
+	ifMatch, err := resource.IfMatch(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	in := &api.JumpClientSettings{}
+	if err := resource.Decode(c.Request.Body, in); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out, err := s.Update(c.Request.Context(), in, ifMatch)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	resource.WriteObject(c, http.StatusOK, out, out.Version)
+}
+
+func (s *Service) handlePatch(c *gin.Context) {
+	ctx := c.Request.Context()
+	if err := auth.RequireAdmin(ctx); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	ifMatch, err := resource.IfMatch(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, resource.MaxBodyBytes))
+	if err != nil {
+		_ = c.Error(&problem.BadRequest{Detail: "unreadable request body"})
+		return
+	}
+	cur, err := s.Get(ctx)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if ifMatch == resource.NoVersion {
+		ifMatch = cur.Version
+	}
+	in := &api.JumpClientSettings{}
+	if err := resource.ApplyMergePatch(cur, body, in); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out, err := s.Update(ctx, in, ifMatch)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	resource.WriteObject(c, http.StatusOK, out, out.Version)
+}

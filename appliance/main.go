@@ -1,0 +1,163 @@
+// Command jumpgate-appliance serves the Jumpgate API, web console, agent
+// endpoint and installer downloads on one HTTPS port.
+//
+// Every flag has an environment twin JUMPGATE_<FLAG> (upper case, dashes as
+// underscores); a flag on the command line wins over its twin.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/app"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/pki"
+)
+
+type options struct {
+	cfg       app.Config
+	logLevel  string
+	logFormat string
+	version   bool
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("jumpgate-appliance", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.cfg.Listen, "listen", ":8443", "address to serve HTTPS on")
+	fs.StringVar(&o.cfg.DataDir, "data-dir", "./jumpgate-data", "directory for the embedded database, key material and admin token")
+	fs.StringVar(&o.cfg.Database, "database", "", "sqlite://<path> or postgres://user:pass@host/db (default sqlite://<data-dir>/jumpgate.db)")
+	fs.StringVar(&o.cfg.PublicURL, "public-url", "", "URL that agents and installers use to reach the appliance (default https://localhost:<port>)")
+	fs.StringVar(&o.cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve (default: a certificate from a CA created in the data dir)")
+	fs.StringVar(&o.cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long graceful shutdown waits for requests to finish")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: jumpgate-appliance [flags]\n\nEvery flag also reads JUMPGATE_<FLAG>, e.g. JUMPGATE_DATA_DIR.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "JUMPGATE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" && !set[f.Name] {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			}
+		}
+	})
+	return o, errors.Join(errs...)
+}
+
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "jumpgate-appliance:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "jumpgate-appliance", api.Version)
+		return nil
+	}
+	log, err := newLogger(o.logLevel, o.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	a, err := app.New(ctx, o.cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cfg := a.Config
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Server.Handler,
+		TLSConfig:         a.TLSConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	caPath := filepath.Join(cfg.DataDir, pki.CAFile)
+	if cfg.TLSCert != "" {
+		caPath = "(your --tls-cert chain)"
+	}
+	fmt.Fprintf(stdout, "Jumpgate appliance %s\n  URL:      %s\n  listen:   %s\n  database: %s\n  CA:       %s\n", api.Version, cfg.PublicURL, ln.Addr(), db.Redact(cfg.Database), caPath)
+	if a.AdminToken != "" {
+		fmt.Fprintf(stdout, "First start: created user \"admin\". Its API token is shown once here and saved to %s (mode 0600):\n  %s\n",
+			filepath.Join(cfg.DataDir, app.AdminTokenFile), a.AdminToken)
+	} else {
+		fmt.Fprintf(stdout, "  admin token: see %s (written at first start)\n", filepath.Join(cfg.DataDir, app.AdminTokenFile))
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
