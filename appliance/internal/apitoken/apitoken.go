@@ -60,11 +60,11 @@ func New(d *db.DB, changed func()) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.APIToken, Record]{
 		Kind: "api_token", Path: api.PathAPITokens, Title: "API Token",
 		ToAPI: toAPI, FromAPI: fromAPI,
-		Check:  check,
-		Name:   func(a *api.APIToken) string { return a.Name },
-		Reveal: func(_ context.Context, a *api.APIToken, r *Record) { a.Token = r.secret },
-		Redact: func(a *api.APIToken) { a.Token = "" },
-		Changed: changed,
+		Check:        check,
+		Name:         func(a *api.APIToken) string { return a.Name },
+		Reveal:       func(_ context.Context, a *api.APIToken, r *Record) { a.Token = r.secret },
+		Redact:       func(a *api.APIToken) { a.Token = "" },
+		Changed:      changed,
 		NonAdminRead: true, NonAdminWrite: true,
 		ReadScope: func(_ context.Context, p auth.Principal) resource.Scope {
 			return func(tx *gorm.DB) *gorm.DB { return tx.Where("user_id = ?", p.UserID) }

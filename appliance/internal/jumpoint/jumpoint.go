@@ -56,7 +56,7 @@ func toAPI(r *Record) *api.Jumpoint {
 	return &api.Jumpoint{
 		Meta: r.Meta(), Name: r.Name, CodeName: r.CodeName, Platform: r.Platform, Enabled: api.Bool(r.Enabled),
 		Clustered: r.Clustered, ShellJumpEnabled: r.ShellJumpEnabled, ProtocolTunnelEnabled: r.ProtocolTunnelEnabled,
-		JumpZoneProxy: api.JumpZoneProxy{Enabled: r.ProxyEnabled, Hostname: r.ProxyHostname, Port: r.ProxyPort, AllowedClientCIDRs: orEmpty(r.ProxyAllowedCIDRs)},
+		JumpZoneProxy:  api.JumpZoneProxy{Enabled: r.ProxyEnabled, Hostname: r.ProxyHostname, Port: r.ProxyPort, AllowedClientCIDRs: orEmpty(r.ProxyAllowedCIDRs)},
 		Comments:       r.Comments,
 		ConnectedNodes: []api.JumpointNode{},
 	}
