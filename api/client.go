@@ -31,6 +31,11 @@ const (
 	PathAPITokens            = "api-tokens"
 	PathAuditEvents          = "audit-events"
 	PathJumpClientSettings   = "settings/jump-clients"
+	// PathJumpClients and PathSessions are the collections of installed
+	// clients and of sessions; the appliance serves them once the agent and
+	// broker land.
+	PathJumpClients = "jump-clients"
+	PathSessions    = "sessions"
 )
 
 // Environment variables read by NewFromEnv.
@@ -182,7 +187,8 @@ type ListOptions struct {
 	Filters map[string]string
 }
 
-func (o *ListOptions) query() url.Values {
+// Query encodes the options as URL query parameters.
+func (o *ListOptions) Query() url.Values {
 	q := url.Values{}
 	if o == nil {
 		return q
@@ -303,7 +309,7 @@ func remove(ctx context.Context, c *Client, collection string, id int64, opts []
 
 func list[T any](ctx context.Context, c *Client, collection string, opts *ListOptions) (*List[T], error) {
 	out := new(List[T])
-	if _, err := c.Do(ctx, http.MethodGet, collection, opts.query(), nil, out); err != nil {
+	if _, err := c.Do(ctx, http.MethodGet, collection, opts.Query(), nil, out); err != nil {
 		return nil, err
 	}
 	return out, nil

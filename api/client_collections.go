@@ -60,7 +60,7 @@ func (c *Client) DeleteJumpPolicy(ctx context.Context, id int64, opts ...WriteOp
 	return remove(ctx, c, PathJumpPolicies, id, opts)
 }
 
-// ListJumpPolicies returns one page of Jump Policys.
+// ListJumpPolicies returns one page of Jump Policies.
 func (c *Client) ListJumpPolicies(ctx context.Context, opts *ListOptions) (*List[JumpPolicy], error) {
 	return list[JumpPolicy](ctx, c, PathJumpPolicies, opts)
 }
@@ -90,7 +90,7 @@ func (c *Client) DeleteSessionPolicy(ctx context.Context, id int64, opts ...Writ
 	return remove(ctx, c, PathSessionPolicies, id, opts)
 }
 
-// ListSessionPolicies returns one page of Session Policys.
+// ListSessionPolicies returns one page of Session Policies.
 func (c *Client) ListSessionPolicies(ctx context.Context, opts *ListOptions) (*List[SessionPolicy], error) {
 	return list[SessionPolicy](ctx, c, PathSessionPolicies, opts)
 }
@@ -270,7 +270,7 @@ func (c *Client) DeleteGroupPolicy(ctx context.Context, id int64, opts ...WriteO
 	return remove(ctx, c, PathGroupPolicies, id, opts)
 }
 
-// ListGroupPolicies returns one page of group policys.
+// ListGroupPolicies returns one page of group policies.
 func (c *Client) ListGroupPolicies(ctx context.Context, opts *ListOptions) (*List[GroupPolicy], error) {
 	return list[GroupPolicy](ctx, c, PathGroupPolicies, opts)
 }

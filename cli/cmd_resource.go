@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jumpgate/jumpgate/api"
+)
+
+// maxPageSize is the largest page the appliance serves; list asks for it to
+// make as few round trips as possible.
+const maxPageSize = 500
+
+// listFlags are the flags of every list command.
+type listFlags struct {
+	output     string
+	limit      int
+	filters    []string
+	objectType string
+	actor      string
+	since      string
+}
+
+func newListCmd(e env, f *connFlags) *cobra.Command {
+	return listCommand(e, f, nil, &cobra.Command{
+		Use:   "list COLLECTION",
+		Short: "List the objects of a collection",
+		Long: `list prints every object of a collection, following pages to the end unless
+--limit is given.
+
+Collections: jump-groups, jump-policies, session-policies, jumpoints,
+jump-client-installers, jump-clients, protocol-tunnel-jumps, public-portals,
+users, group-policies, api-tokens and audit-events. Singular and snake_case
+names work too, as do portals, installers, tokens and audit.`,
+		Example: `  jumpgate list jump-groups --filter code_name=ops
+  jumpgate list audit-events --object-type jump-group --since 1h
+  jumpgate list users -o json`,
+		ValidArgs: collectionNames(),
+	})
+}
+
+func newItemsCmd(e env, f *connFlags) *cobra.Command {
+	items := &cobra.Command{Use: "items", Short: "Jump Items visible to you"}
+	pt, _ := lookupCollection(api.PathProtocolTunnelJumps)
+	items.AddCommand(listCommand(e, f, pt, &cobra.Command{
+		Use:   "list",
+		Short: "List the Jump Items you can see",
+		Long: `items list prints the Jump Items visible to you. For now these are the
+Protocol Tunnel Jumps; Jump Clients join the list in a later release (see
+'jumpgate clients list').`,
+	}))
+	return items
+}
+
+func newClientsCmd(e env, f *connFlags) *cobra.Command {
+	clients := &cobra.Command{Use: "clients", Short: "Jump Clients"}
+	jc, _ := lookupCollection(pathJumpClients)
+	clients.AddCommand(listCommand(e, f, jc, &cobra.Command{
+		Use:   "list",
+		Short: "List the Jump Clients you can see",
+		Long: `clients list prints the Jump Clients visible to you, from the appliance's
+jump-clients collection. Appliances without that collection yet say so.`,
+	}))
+	return clients
+}
+
+// listCommand completes cmd as a list command: of fixed, or of the
+// collection named by its argument when fixed is nil.
+func listCommand(e env, f *connFlags, fixed *collection, cmd *cobra.Command) *cobra.Command {
+	lf := &listFlags{}
+	cmd.Args = cobra.NoArgs
+	if fixed == nil {
+		cmd.Args = func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("list needs one collection; valid names: %s", strings.Join(collectionNames(), ", "))
+			}
+			return nil
+		}
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		coll := fixed
+		if coll == nil {
+			var err error
+			if coll, err = lookupCollection(args[0]); err != nil {
+				return err
+			}
+		}
+		return e.list(cmd.Context(), f, coll, lf)
+	}
+	fl := cmd.Flags()
+	addOutputFlag(cmd, &lf.output)
+	fl.IntVar(&lf.limit, "limit", 0, "print at most this many objects (default all)")
+	fl.StringArrayVar(&lf.filters, "filter", nil, "exact-match filter key=value sent as a query parameter (repeatable)")
+	if fixed == nil {
+		fl.StringVar(&lf.objectType, "object-type", "", "audit-events: only events about this kind of object, e.g. jump_group")
+		fl.StringVar(&lf.actor, "actor", "", "audit-events: only events by this username")
+		fl.StringVar(&lf.since, "since", "", "audit-events: only events since an RFC 3339 time or a duration ago, e.g. 1h")
+	}
+	return cmd
+}
+
+func (e env) list(ctx context.Context, f *connFlags, coll *collection, lf *listFlags) error {
+	if err := checkOutput(lf.output); err != nil {
+		return err
+	}
+	if coll.singleton {
+		return fmt.Errorf("%s is a single object; use 'jumpgate get %s'", coll.singular, coll.singular)
+	}
+	if lf.limit < 0 {
+		return errors.New("--limit must not be negative")
+	}
+	q, err := e.listQuery(coll, lf)
+	if err != nil {
+		return err
+	}
+	c, err := e.client(f)
+	if err != nil {
+		return err
+	}
+	items, err := fetchAll(ctx, c, coll.path, q, lf.limit)
+	if coll.path == pathJumpClients && errors.Is(err, api.ErrNotFound) {
+		return fmt.Errorf("this appliance has no jump-clients collection yet: %w", err)
+	}
+	if err != nil {
+		return err
+	}
+	if lf.output == outputJSON {
+		return writeJSON(e.stdout, items)
+	}
+	return writeTable(e.stdout, coll.columns, items)
+}
+
+// listQuery turns --filter and the audit shortcuts into query parameters.
+func (e env) listQuery(coll *collection, lf *listFlags) (url.Values, error) {
+	q := url.Values{}
+	for _, kv := range lf.filters {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--filter %q: want key=value", kv)
+		}
+		q.Set(k, v)
+	}
+	if lf.objectType == "" && lf.actor == "" && lf.since == "" {
+		return q, nil
+	}
+	if coll.path != api.PathAuditEvents {
+		return nil, errors.New("--object-type, --actor and --since apply only to audit-events")
+	}
+	if lf.objectType != "" {
+		// Accept collection names too: "jump-groups" means jump_group.
+		t := lf.objectType
+		if c, err := lookupCollection(t); err == nil {
+			t = c.objectType()
+		}
+		q.Set("object_type", t)
+	}
+	if lf.actor != "" {
+		q.Set("actor", lf.actor)
+	}
+	if lf.since != "" {
+		t, err := e.parseSince(lf.since)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("since", t.UTC().Format(time.RFC3339Nano))
+	}
+	return q, nil
+}
+
+// parseSince reads an RFC 3339 time, or a duration meaning that long ago.
+func (e env) parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("--since %q: want an RFC 3339 time or a duration such as 1h", s)
+	}
+	return e.now().Add(-d), nil
+}
+
+// fetchAll follows next_cursor until the end, or until limit objects when
+// limit > 0.
+func fetchAll(ctx context.Context, c *api.Client, path string, q url.Values, limit int) ([]json.RawMessage, error) {
+	items := []json.RawMessage{}
+	cursor := ""
+	for {
+		pq := url.Values{}
+		for k, v := range q {
+			pq[k] = v
+		}
+		size := maxPageSize
+		if limit > 0 {
+			size = min(size, limit-len(items))
+		}
+		pq.Set("limit", strconv.Itoa(size))
+		if cursor != "" {
+			pq.Set("cursor", cursor)
+		}
+		var page api.List[json.RawMessage]
+		if _, err := c.Do(ctx, http.MethodGet, path, pq, nil, &page); err != nil {
+			return nil, err
+		}
+		items = append(items, page.Items...)
+		if page.NextCursor == "" || (limit > 0 && len(items) >= limit) {
+			break
+		}
+		if page.NextCursor == cursor {
+			return nil, fmt.Errorf("list %s: the appliance returned the same cursor twice", path)
+		}
+		cursor = page.NextCursor
+	}
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	return items, nil
+}
+
+func newGetCmd(e env, f *connFlags) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "get COLLECTION ID | get settings",
+		Short: "Show one object",
+		Long: `get prints every field of one object, or of the jump-client-settings
+singleton (also called settings), which takes no ID.`,
+		Example: `  jumpgate get jump-group 3
+  jumpgate get settings -o json`,
+		ValidArgs: collectionNames(),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return fmt.Errorf("get needs a collection and an id; valid collections: %s", strings.Join(collectionNames(), ", "))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			coll, err := lookupCollection(args[0])
+			if err != nil {
+				return err
+			}
+			path, err := objectPath(coll, args[1:])
+			if err != nil {
+				return err
+			}
+			c, err := e.client(f)
+			if err != nil {
+				return err
+			}
+			var obj json.RawMessage
+			if _, err := c.Do(cmd.Context(), http.MethodGet, path, nil, nil, &obj); err != nil {
+				return err
+			}
+			if output == outputJSON {
+				return writeJSON(e.stdout, obj)
+			}
+			return writeFields(e.stdout, obj)
+		},
+	}
+	addOutputFlag(cmd, &output)
+	return cmd
+}
+
+// objectPath is the API path of the object that get's arguments name.
+func objectPath(coll *collection, args []string) (string, error) {
+	switch {
+	case coll.singleton && len(args) > 0:
+		return "", fmt.Errorf("%s is a single object and takes no id", coll.singular)
+	case coll.singleton:
+		return coll.path, nil
+	case coll.listOnly:
+		return "", fmt.Errorf("%s can only be listed; use 'jumpgate list %s'", coll.path, coll.path)
+	case len(args) == 0:
+		return "", fmt.Errorf("get %s needs an id", coll.singular)
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id < 1 {
+		return "", fmt.Errorf("invalid id %q: want a positive number", args[0])
+	}
+	return coll.path + "/" + strconv.FormatInt(id, 10), nil
+}
