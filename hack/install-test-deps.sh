@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# install-test-deps.sh makes sure the real dependencies of the test suite are on
+# this machine, and writes $HOME/.cache/jumpgate/env.sh for the tests to find them.
+#
+# It is idempotent and cheap once everything is in place, so `make test` runs it
+# every time. Each prerequisite has one ensure_* function that prints one line:
+# "ok" when it was already there, "installed" when this run added it.
+#
+# Later additions: envtest assets (etcd and kube-apiserver, issue 6) and chromium
+# for the web console tests (issue 4), each as its own ensure_* function.
+set -euo pipefail
+
+CACHE_DIR="${JUMPGATE_CACHE_DIR:-$HOME/.cache/jumpgate}"
+ENV_FILE="$CACHE_DIR/env.sh"
+PG_MAJOR=15
+
+# env_lines collects the `export` lines that end up in $ENV_FILE.
+env_lines=()
+
+report() { printf '%-18s %s\n' "$1:" "$2"; }
+
+die() {
+	echo "install-test-deps: $*" >&2
+	exit 1
+}
+
+# as_root runs a command as root, through sudo when we are not root already.
+as_root() {
+	if [[ $(id -u) -eq 0 ]]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		die "need root (or sudo) to run: $*"
+	fi
+}
+
+apt_install() {
+	command -v apt-get >/dev/null || die "apt-get not found; install $* by hand"
+	export DEBIAN_FRONTEND=noninteractive
+	# A fresh container often has no package lists yet; update only when needed.
+	as_root apt-get install -y --no-install-recommends "$@" >/dev/null ||
+		{ as_root apt-get update -qq && as_root apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+
+# pg_bin_dir prints the first directory that holds PostgreSQL $PG_MAJOR server
+# binaries: $JUMPGATE_PG_BIN, the one of initdb on PATH, then Debian's location.
+pg_bin_dir() {
+	local candidates=() dir
+	[[ -n ${JUMPGATE_PG_BIN:-} ]] && candidates+=("$JUMPGATE_PG_BIN")
+	if command -v initdb >/dev/null; then
+		# Resolve symlinks such as /usr/local/bin/initdb so the directory also
+		# holds the rest of the installation.
+		candidates+=("$(dirname "$(readlink -f "$(command -v initdb)")")")
+	fi
+	candidates+=("/usr/lib/postgresql/$PG_MAJOR/bin")
+	for dir in "${candidates[@]}"; do
+		if [[ -x $dir/initdb && -x $dir/pg_ctl && -x $dir/postgres ]] &&
+			[[ $("$dir/initdb" --version) =~ \ $PG_MAJOR\. ]]; then
+			echo "$dir"
+			return 0
+		fi
+	done
+	return 1
+}
+
+ensure_postgres() {
+	local dir status=ok
+	if ! dir=$(pg_bin_dir); then
+		apt_install "postgresql-$PG_MAJOR"
+		dir=$(pg_bin_dir) || die "postgresql-$PG_MAJOR installed but its binaries were not found"
+		status=installed
+	fi
+	env_lines+=("export JUMPGATE_PG_BIN=$(printf '%q' "$dir")")
+	report postgresql "$status ($("$dir/postgres" --version | awk '{print $3}') in $dir)"
+}
+
+# ensure_postgres_user: initdb refuses to run as root, so when the tests run as
+# root the harness runs it as the postgres user.
+ensure_postgres_user() {
+	if [[ $(id -u) -ne 0 ]]; then
+		report "postgres user" "ok (not needed: tests do not run as root)"
+		return
+	fi
+	if id -u postgres >/dev/null 2>&1; then
+		report "postgres user" ok
+		return
+	fi
+	useradd --system --user-group --no-create-home --shell /usr/sbin/nologin postgres
+	report "postgres user" installed
+}
+
+# ensure_terraform_config writes a Terraform CLI config; the machine may export
+# TF_CLI_CONFIG_FILE pointing at a file that does not exist.
+ensure_terraform_config() {
+	local file="$CACHE_DIR/terraform.rc" want
+	want='disable_checkpoint = true'
+	env_lines+=("export TF_CLI_CONFIG_FILE=$(printf '%q' "$file")" "export CHECKPOINT_DISABLE=1")
+	if [[ -f $file && $(<"$file") == "$want" ]]; then
+		report "terraform config" "ok ($file)"
+		return
+	fi
+	printf '%s\n' "$want" >"$file"
+	report "terraform config" "installed ($file)"
+}
+
+# write_env_file rewrites $ENV_FILE only when its content changes, so that a
+# warm run touches nothing.
+write_env_file() {
+	local content
+	content=$(printf '%s\n' "# Written by hack/install-test-deps.sh; source it before go test." "${env_lines[@]}")
+	if [[ ! -f $ENV_FILE || $(<"$ENV_FILE") != "$content" ]]; then
+		printf '%s\n' "$content" >"$ENV_FILE.tmp"
+		mv "$ENV_FILE.tmp" "$ENV_FILE"
+	fi
+	echo "env: source $ENV_FILE"
+}
+
+main() {
+	mkdir -p "$CACHE_DIR"
+	ensure_postgres
+	ensure_postgres_user
+	ensure_terraform_config
+	write_env_file
+}
+
+main "$@"
