@@ -40,7 +40,9 @@ const (
 	RoleView = "view"
 	// RoleStart lets members see the items and start sessions on them.
 	RoleStart = "start"
-	// RoleEdit lets members also edit the items.
+	// RoleEdit lets members also edit the items. Item edits by
+	// non-administrators arrive with the representative console; until then
+	// only administrators write configuration, whatever the role.
 	RoleEdit = "edit"
 )
 
@@ -521,7 +523,9 @@ type APIToken struct {
 	// UserID is the token's owner; default the caller. Only admins may
 	// create tokens for others.
 	UserID int64 `json:"user_id" validate:"omitempty,gte=1"`
-	// ExpiresAt, when set, is when the token stops working.
+	// ExpiresAt, when set, is when the token stops working. It must be in
+	// the future on create; an update may set it to the past to expire the
+	// token at once.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// LastUsedAt is when the token was last used (to the minute).
 	LastUsedAt *time.Time `json:"last_used_at,omitempty" jg:"readonly"`

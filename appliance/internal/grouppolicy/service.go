@@ -28,7 +28,14 @@ func New(d *db.DB) *Service {
 			if err := tx.Where("group_policy_id = ?", r.ID).Delete(&Member{}).Error; err != nil {
 				return err
 			}
-			return tx.Where("group_policy_id = ?", r.ID).Delete(&Membership{}).Error
+			var groups []int64
+			if err := tx.Model(&Membership{}).Where("group_policy_id = ?", r.ID).Pluck("jump_group_id", &groups).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("group_policy_id = ?", r.ID).Delete(&Membership{}).Error; err != nil {
+				return err
+			}
+			return bumpVersions(ctx, tx, "jump_groups", groups)
 		},
 		Name: func(a *api.GroupPolicy) string { return a.Name },
 		Filters: map[string]resource.Filter{
@@ -82,15 +89,23 @@ func save(ctx context.Context, tx *gorm.DB, a *api.GroupPolicy, r *Record) error
 		}
 	}
 	if a.JumpGroups != nil {
+		var old []Membership
+		if err := tx.Where("group_policy_id = ?", r.ID).Find(&old).Error; err != nil {
+			return err
+		}
 		if err := tx.Where("group_policy_id = ?", r.ID).Delete(&Membership{}).Error; err != nil {
 			return err
 		}
+		next := make([]Membership, 0, len(a.JumpGroups))
 		for _, jg := range a.JumpGroups {
 			row := Membership{GroupPolicyID: r.ID, JumpGroupID: jg.JumpGroupID, Role: jg.Role, JumpPolicyID: jg.JumpPolicyID}
 			if err := tx.Create(&row).Error; err != nil {
 				return fmt.Errorf("add jump group membership: %w", err)
 			}
+			next = append(next, row)
 		}
+		// The jump groups show the relation as memberships; move their versions.
+		return bumpVersions(ctx, tx, "jump_groups", changedPeers(old, next, func(m Membership) int64 { return m.JumpGroupID }))
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package grouppolicy
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -64,28 +66,93 @@ func CheckMemberships(ctx context.Context, tx *gorm.DB, ms []api.JumpGroupMember
 	return inv.Err()
 }
 
-// ReplaceJumpGroupMemberships replaces all memberships of a Jump Group.
+// ReplaceJumpGroupMemberships replaces all memberships of a Jump Group and
+// moves the version of every group policy whose jump_groups changed.
 func ReplaceJumpGroupMemberships(ctx context.Context, tx *gorm.DB, jumpGroupID int64, ms []api.JumpGroupMembership) error {
+	var old []Membership
+	if err := tx.WithContext(ctx).Where("jump_group_id = ?", jumpGroupID).Find(&old).Error; err != nil {
+		return fmt.Errorf("replace memberships: %w", err)
+	}
 	if err := tx.WithContext(ctx).Where("jump_group_id = ?", jumpGroupID).Delete(&Membership{}).Error; err != nil {
 		return fmt.Errorf("replace memberships: %w", err)
 	}
+	next := make([]Membership, 0, len(ms))
 	for _, m := range ms {
 		row := Membership{GroupPolicyID: m.GroupPolicyID, JumpGroupID: jumpGroupID, Role: m.Role, JumpPolicyID: m.JumpPolicyID}
 		if err := tx.WithContext(ctx).Create(&row).Error; err != nil {
 			return fmt.Errorf("replace memberships: %w", err)
 		}
+		next = append(next, row)
 	}
-	return nil
+	key := func(m Membership) int64 { return m.GroupPolicyID }
+	return bumpVersions(ctx, tx, "group_policies", changedPeers(old, next, key))
 }
 
 // DeleteForJumpGroup removes the memberships of a deleted Jump Group.
 func DeleteForJumpGroup(ctx context.Context, tx *gorm.DB, jumpGroupID int64) error {
-	return tx.WithContext(ctx).Where("jump_group_id = ?", jumpGroupID).Delete(&Membership{}).Error
+	var ids []int64
+	if err := tx.WithContext(ctx).Model(&Membership{}).Where("jump_group_id = ?", jumpGroupID).Pluck("group_policy_id", &ids).Error; err != nil {
+		return fmt.Errorf("delete memberships: %w", err)
+	}
+	if err := tx.WithContext(ctx).Where("jump_group_id = ?", jumpGroupID).Delete(&Membership{}).Error; err != nil {
+		return err
+	}
+	return bumpVersions(ctx, tx, "group_policies", ids)
 }
 
 // DeleteForUser removes a deleted user from every group policy.
 func DeleteForUser(ctx context.Context, tx *gorm.DB, userID int64) error {
-	return tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&Member{}).Error
+	var ids []int64
+	if err := tx.WithContext(ctx).Model(&Member{}).Where("user_id = ?", userID).Pluck("group_policy_id", &ids).Error; err != nil {
+		return fmt.Errorf("delete group policy members: %w", err)
+	}
+	if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&Member{}).Error; err != nil {
+		return err
+	}
+	return bumpVersions(ctx, tx, "group_policies", ids)
+}
+
+// changedPeers returns the sorted peer ids (by key) whose membership differs
+// between old and next: added, removed, or with another role or policy.
+func changedPeers(old, next []Membership, key func(Membership) int64) []int64 {
+	was := map[int64]Membership{}
+	for _, m := range old {
+		was[key(m)] = m
+	}
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, m := range next {
+		k := key(m)
+		seen[k] = true
+		if o, ok := was[k]; !ok || o.Role != m.Role || !sameID(o.JumpPolicyID, m.JumpPolicyID) {
+			ids = append(ids, k)
+		}
+	}
+	for k := range was {
+		if !seen[k] {
+			ids = append(ids, k)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func sameID(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+
+// bumpVersions moves the version of rows of table whose representation a
+// write on the other side of a relation changed, so their ETags change and a
+// write with a stale If-Match fails instead of undoing that change.
+func bumpVersions(ctx context.Context, tx *gorm.DB, table string, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	err := tx.WithContext(ctx).Table(table).Where("id IN ?", ids).
+		Updates(map[string]any{"version": gorm.Expr("version + 1"), "updated_at": time.Now().UTC().Truncate(time.Microsecond)}).Error
+	if err != nil {
+		return fmt.Errorf("bump %s versions: %w", table, err)
+	}
+	return nil
 }
 
 func hydrate(ctx context.Context, tx *gorm.DB, items []*api.GroupPolicy) error {

@@ -95,6 +95,32 @@ func check(ctx context.Context, tx *gorm.DB, a *api.Jumpoint, id int64) error {
 	if a.JumpZoneProxy.Enabled && a.JumpZoneProxy.Hostname == "" {
 		inv.Add("jump_zone_proxy.hostname", "is required when the jump zone proxy is enabled")
 	}
+	if id != 0 {
+		// Refuse to switch off a capability that existing objects rely on,
+		// rather than leave them unsaveable.
+		var cur Record
+		if err := tx.WithContext(ctx).Take(&cur, id).Error; err != nil {
+			return err
+		}
+		if cur.ProtocolTunnelEnabled && !a.ProtocolTunnelEnabled {
+			n, err := resource.CountRefs(ctx, tx, "protocol_tunnel_jumps", "jumpoint_id", id)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return problem.Conflict("jumpoint %q still serves %d protocol tunnel jumps; move or delete them before setting protocol_tunnel_enabled to false", cur.CodeName, n)
+			}
+		}
+		if cur.ProxyEnabled && !a.JumpZoneProxy.Enabled {
+			n, err := resource.CountRefs(ctx, tx, "jump_client_installers", "jumpoint_proxy_id", id)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return problem.Conflict("jumpoint %q is the jumpoint proxy of %d jump client installers; change them before disabling jump_zone_proxy", cur.CodeName, n)
+			}
+		}
+	}
 	if id != 0 && !a.Clustered {
 		var n int64
 		if err := tx.WithContext(ctx).Model(&Node{}).Where("jumpoint_id = ?", id).Count(&n).Error; err != nil {

@@ -200,6 +200,11 @@ func (s *Service) handleGet(c *gin.Context) {
 }
 
 func (s *Service) handlePut(c *gin.Context) {
+	// Refuse before reading the body, as handlePatch does.
+	if err := auth.RequireAdmin(c.Request.Context()); err != nil {
+		_ = c.Error(err)
+		return
+	}
 	ifMatch, err := resource.IfMatch(c)
 	if err != nil {
 		_ = c.Error(err)
@@ -229,9 +234,9 @@ func (s *Service) handlePatch(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, resource.MaxBodyBytes))
-	if err != nil {
-		_ = c.Error(&problem.BadRequest{Detail: "unreadable request body"})
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, resource.MaxBodyBytes+1))
+	if err != nil || len(body) > resource.MaxBodyBytes {
+		_ = c.Error(&problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", resource.MaxBodyBytes)})
 		return
 	}
 	cur, err := s.Get(ctx)

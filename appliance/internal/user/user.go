@@ -6,8 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -88,8 +91,17 @@ func New(d *db.DB, changed func()) *Service {
 	}}
 }
 
-// check keeps at least one enabled administrator.
+// check keeps usernames unique regardless of case and keeps at least one
+// enabled administrator.
 func check(ctx context.Context, tx *gorm.DB, a *api.User, id int64) error {
+	// Usernames differing only in case would make the audit trail ambiguous.
+	var clash int64
+	if err := tx.WithContext(ctx).Model(&Record{}).Where("LOWER(username) = LOWER(?) AND id <> ?", a.Username, id).Count(&clash).Error; err != nil {
+		return err
+	}
+	if clash > 0 {
+		return problem.Conflict("a user named %q (ignoring case) already exists", a.Username)
+	}
 	if id == 0 || (a.Admin && *a.Enabled) {
 		return nil
 	}
@@ -138,10 +150,43 @@ func beforeDelete(ctx context.Context, tx *gorm.DB, r *Record) error {
 			return problem.Conflict("user %q still has %d %s on their personal list", r.Username, n, p.Title)
 		}
 	}
+	names, err := approverOf(ctx, tx, r.ID)
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		return problem.Conflict("user %q approves jumps of jump policies %s; remove them from approval_user_ids first", r.Username, strings.Join(names, ", "))
+	}
 	if err := tx.WithContext(ctx).Exec("DELETE FROM api_tokens WHERE user_id = ?", r.ID).Error; err != nil {
 		return fmt.Errorf("delete user tokens: %w", err)
 	}
 	return grouppolicy.DeleteForUser(ctx, tx, r.ID)
+}
+
+// approverOf returns the code names of the jump policies that list the user
+// in approval_user_ids; deleting the user would leave them naming no one.
+func approverOf(ctx context.Context, tx *gorm.DB, id int64) ([]string, error) {
+	var rows []struct {
+		CodeName        string
+		ApprovalUserIDs string
+	}
+	// The ids are a JSON array in a text column: LIKE narrows the rows, the
+	// decode below decides.
+	if err := tx.WithContext(ctx).Table("jump_policies").Select("code_name, approval_user_ids").
+		Where("approval_user_ids LIKE ?", "%"+strconv.FormatInt(id, 10)+"%").Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("find jump policies approved by user %d: %w", id, err)
+	}
+	var names []string
+	for _, row := range rows {
+		var ids []int64
+		if err := json.Unmarshal([]byte(row.ApprovalUserIDs), &ids); err != nil {
+			return nil, fmt.Errorf("jump policy %q: approval_user_ids: %w", row.CodeName, err)
+		}
+		if slices.Contains(ids, id) {
+			names = append(names, strconv.Quote(row.CodeName))
+		}
+	}
+	return names, nil
 }
 
 // argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes).

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseFlags_EnvTwins(t *testing.T) {
+	env := map[string]string{
+		"JUMPGATE_LISTEN":     "127.0.0.1:9443",
+		"JUMPGATE_DATA_DIR":   "/from/env",
+		"JUMPGATE_PUBLIC_URL": "https://jg.example:9443",
+		"JUMPGATE_LOG_LEVEL":  "debug",
+	}
+	o, err := parseFlags([]string{"--data-dir", "/from/flag"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9443", o.cfg.Listen, "env twin applies when the flag is absent")
+	assert.Equal(t, "/from/flag", o.cfg.DataDir, "the flag wins over its env twin")
+	assert.Equal(t, "https://jg.example:9443", o.cfg.PublicURL)
+	assert.Equal(t, "debug", o.logLevel)
+}
+
+func TestParseFlags_Refusals(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"unknown flag", []string{"--nope"}, nil, "flag provided but not defined"},
+		{"stray argument", []string{"serve"}, nil, "unexpected arguments"},
+		{"bad env duration", nil, map[string]string{"JUMPGATE_SHUTDOWN_TIMEOUT": "soon"}, "JUMPGATE_SHUTDOWN_TIMEOUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseFlags(tt.args, func(k string) string { return tt.env[k] }, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestRun_RefusesBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"http public url", []string{"--public-url", "http://x"}, "--public-url"},
+		{"bad database", []string{"--database", "mysql://x"}, "--database"},
+		{"cert without key", []string{"--tls-cert", "a.pem"}, "--tls-cert and --tls-key"},
+		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
+		{"bad listen", []string{"--listen", "nope"}, "--listen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"--data-dir", t.TempDir()}, tt.args...)
+			err := run(context.Background(), args, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestRun_ServesAndShutsDown starts the real binary's run loop, checks the
+// bootstrap output, the token file mode and the probes, then cancels the
+// context (as SIGTERM does) and expects a clean exit; a second start on the
+// same data dir must not print a new token.
+func TestRun_ServesAndShutsDown(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	args := []string{"--listen", addr, "--data-dir", dir, "--public-url", "https://" + addr}
+
+	start := func() (*syncBuffer, context.CancelFunc, chan error) {
+		out := &syncBuffer{}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, args, func(string) string { return "" }, out, &syncBuffer{}) }()
+		return out, cancel, done
+	}
+	client := func() *http.Client {
+		pem, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+		require.NoError(t, err)
+		pool := x509.NewCertPool()
+		require.True(t, pool.AppendCertsFromPEM(pem))
+		return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	waitReady := func(done chan error) {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				t.Fatalf("appliance exited early: %v", err)
+			default:
+			}
+			if _, err := os.Stat(filepath.Join(dir, "ca.pem")); err == nil {
+				if resp, err := client().Get("https://" + addr + "/readyz"); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						return
+					}
+				}
+			}
+			require.True(t, time.Now().Before(deadline), "appliance did not become ready")
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	out, cancel, done := start()
+	waitReady(done)
+	tok, err := os.ReadFile(filepath.Join(dir, "admin-token"))
+	require.NoError(t, err)
+	st, err := os.Stat(filepath.Join(dir, "admin-token"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "admin token must be private")
+	assert.Contains(t, out.String(), strings.TrimSpace(string(tok)), "the token is printed at first start")
+
+	req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/api/v1/jump-groups", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = client().Get("https://" + addr + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "graceful shutdown")
+	case <-time.After(20 * time.Second):
+		t.Fatal("appliance did not stop")
+	}
+
+	out, cancel, done = start()
+	defer cancel()
+	waitReady(done)
+	assert.NotContains(t, out.String(), strings.TrimSpace(string(tok)), "the token is printed only once")
+	assert.Contains(t, out.String(), "admin token: see")
+	cancel()
+	require.NoError(t, <-done)
+}
