@@ -40,7 +40,12 @@ func toAPI(r *Record) *api.APIToken {
 }
 
 func fromAPI(a *api.APIToken, r *Record) error {
-	r.Name, r.ExpiresAt = a.Name, a.ExpiresAt
+	r.Name, r.ExpiresAt = a.Name, nil
+	if a.ExpiresAt != nil {
+		// Stored to the second in UTC, so what is answered equals what is read back.
+		t := a.ExpiresAt.UTC().Truncate(time.Second)
+		r.ExpiresAt = &t
+	}
 	if r.Hash == "" {
 		secret, hash, err := auth.NewToken()
 		if err != nil {
@@ -117,13 +122,35 @@ func check(ctx context.Context, tx *gorm.DB, a *api.APIToken, id int64) error {
 }
 
 // Authenticator resolves tokens against the database, joined with their
-// user, so revoking a token or disabling a user takes effect on the next
-// request.
+// user. Resolved tokens are cached for CacheTTL; every write to users or
+// tokens calls Invalidate (wired by the server), so revoking a token or
+// disabling a user takes effect on the next request of this appliance. The
+// TTL bounds staleness against writes made by another process on a shared
+// database. Unknown tokens are never cached.
 type Authenticator struct {
 	DB *db.DB
+	// CacheTTL is how long a resolved token is trusted; 0 means 5 seconds.
+	CacheTTL time.Duration
 
 	mu       sync.Mutex
 	lastSeen map[int64]time.Time
+	cache    map[string]cached
+}
+
+type cached struct {
+	p       auth.Principal
+	expires *time.Time
+	until   time.Time
+}
+
+// maxCached bounds the cache; it is emptied when full.
+const maxCached = 10000
+
+// Invalidate drops every cached token.
+func (a *Authenticator) Invalidate() {
+	a.mu.Lock()
+	a.cache = nil
+	a.mu.Unlock()
 }
 
 type authRow struct {
@@ -138,6 +165,17 @@ type authRow struct {
 
 // Authenticate implements auth.Authenticator.
 func (a *Authenticator) Authenticate(ctx context.Context, hash string) (auth.Principal, error) {
+	now := time.Now().UTC()
+	a.mu.Lock()
+	c, ok := a.cache[hash]
+	a.mu.Unlock()
+	if ok && now.Before(c.until) {
+		if c.expires != nil && !c.expires.After(now) {
+			return auth.Principal{}, fmt.Errorf("token expired at %s: %w", c.expires.Format(time.RFC3339), problem.ErrUnauthorized)
+		}
+		a.touch(ctx, c.p.TokenID, nil, now)
+		return c.p, nil
+	}
 	var row authRow
 	err := a.DB.R.WithContext(ctx).Table("api_tokens AS t").
 		Select("t.id AS token_id, t.expires_at, t.last_used_at, u.id AS user_id, u.username, u.admin, u.enabled").
@@ -149,15 +187,25 @@ func (a *Authenticator) Authenticate(ctx context.Context, hash string) (auth.Pri
 	if err != nil {
 		return auth.Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	now := time.Now().UTC()
 	if row.ExpiresAt != nil && !row.ExpiresAt.After(now) {
 		return auth.Principal{}, fmt.Errorf("token expired at %s: %w", row.ExpiresAt.Format(time.RFC3339), problem.ErrUnauthorized)
 	}
 	if !row.Enabled {
 		return auth.Principal{}, fmt.Errorf("user %q is disabled: %w", row.Username, problem.ErrUnauthorized)
 	}
+	p := auth.Principal{UserID: row.UserID, Username: row.Username, Admin: row.Admin, TokenID: row.TokenID}
+	ttl := a.CacheTTL
+	if ttl == 0 {
+		ttl = 5 * time.Second
+	}
+	a.mu.Lock()
+	if a.cache == nil || len(a.cache) >= maxCached {
+		a.cache = map[string]cached{}
+	}
+	a.cache[hash] = cached{p: p, expires: row.ExpiresAt, until: now.Add(ttl)}
+	a.mu.Unlock()
 	a.touch(ctx, row.TokenID, row.LastUsedAt, now)
-	return auth.Principal{UserID: row.UserID, Username: row.Username, Admin: row.Admin, TokenID: row.TokenID}, nil
+	return p, nil
 }
 
 // touch records last use at most once a minute per token, so authentication

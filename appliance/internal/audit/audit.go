@@ -26,9 +26,9 @@ import (
 type Record struct {
 	ID         int64     `gorm:"primaryKey;autoIncrement"`
 	Time       time.Time `gorm:"not null;index"`
-	ActorID    int64     `gorm:"not null;index"`
+	ActorID    int64     `gorm:"not null"`
 	Actor      string    `gorm:"size:64;not null;index"`
-	Action     string    `gorm:"size:64;not null;index"`
+	Action     string    `gorm:"size:64;not null"`
 	ObjectType string    `gorm:"size:64;not null;index:idx_audit_object"`
 	ObjectID   int64     `gorm:"not null;index:idx_audit_object"`
 	ObjectName string    `gorm:"size:256;not null"`

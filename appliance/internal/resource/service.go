@@ -91,19 +91,6 @@ func (s *Service[A, R]) prepare(ctx context.Context, tx *gorm.DB, in *A, id int6
 	if err := Validate(in); err != nil {
 		return err
 	}
-	for field, col := range s.Spec.Unique {
-		v := reflectField(in, field)
-		if v == nil || v == "" {
-			continue
-		}
-		var n int64
-		if err := tx.WithContext(ctx).Model(new(R)).Where(col+" = ? AND id <> ?", v, id).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return problem.Conflict("a %s with %s %q already exists", strings.ToLower(s.Spec.Title), field, fmt.Sprint(v))
-		}
-	}
 	if s.Spec.Check != nil {
 		return s.Spec.Check(ctx, tx, in, id)
 	}
@@ -142,9 +129,12 @@ func (s *Service[A, R]) Create(ctx context.Context, in *A) (*A, error) {
 				return err
 			}
 		}
-		_, a, err := s.load(ctx, tx, nil, b.ID)
-		if err != nil {
-			return err
+		// The record holds exactly what was stored; only associations need reading.
+		a := s.Spec.ToAPI(r)
+		if s.Spec.Hydrate != nil {
+			if err := s.Spec.Hydrate(ctx, tx, []*A{a}); err != nil {
+				return err
+			}
 		}
 		diff := Diff(nil, a)
 		for k, v := range writeOnly {
@@ -157,7 +147,7 @@ func (s *Service[A, R]) Create(ctx context.Context, in *A) (*A, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.uniqueConflict(ctx, err, in, 0)
 	}
 	s.changed()
 	if s.Spec.Redact != nil {
@@ -257,18 +247,15 @@ func (s *Service[A, R]) Update(ctx context.Context, id int64, in *A, ifMatch int
 		if res.RowsAffected == 0 {
 			return fmt.Errorf("%s %d changed concurrently: %w", s.Spec.Kind, id, problem.ErrPrecondition)
 		}
-		_, a, err := s.load(ctx, tx, nil, id)
-		if err != nil {
+		*meta(next) = b.Meta()
+		if err := audit.Write(ctx, tx, "update", s.Spec.Kind, id, s.Spec.Name(next), diff); err != nil {
 			return err
 		}
-		if err := audit.Write(ctx, tx, "update", s.Spec.Kind, id, s.Spec.Name(a), diff); err != nil {
-			return err
-		}
-		out, changed = a, true
+		out, changed = next, true
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.uniqueConflict(ctx, err, in, id)
 	}
 	if changed {
 		s.changed()
@@ -477,11 +464,38 @@ func (s *Service[A, R]) changed() {
 	}
 }
 
-// writeErr maps constraint violations that slipped past the checks (races).
+// uniqueConflict explains a unique-index violation by finding the field
+// that clashes. It runs after the failed transaction has rolled back, so the
+// common path pays for no uniqueness query at all.
+func (s *Service[A, R]) uniqueConflict(ctx context.Context, err error, in *A, id int64) error {
+	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return err
+	}
+	fields := make([]string, 0, len(s.Spec.Unique))
+	for f := range s.Spec.Unique {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, field := range fields {
+		v := reflectField(in, field)
+		if v == nil || v == "" {
+			continue
+		}
+		var n int64
+		if qerr := s.DB.R.WithContext(ctx).Model(new(R)).Where(s.Spec.Unique[field]+" = ? AND id <> ?", v, id).Count(&n).Error; qerr != nil {
+			return qerr
+		}
+		if n > 0 {
+			return problem.Conflict("a %s with %s %q already exists", strings.ToLower(s.Spec.Title), field, fmt.Sprint(v))
+		}
+	}
+	return problem.Conflict("a %s with the same unique field already exists", strings.ToLower(s.Spec.Title))
+}
+
+// writeErr maps foreign-key violations; unique violations are explained by
+// uniqueConflict after the transaction.
 func (s *Service[A, R]) writeErr(err error) error {
 	switch {
-	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return problem.Conflict("a %s with the same unique field already exists", strings.ToLower(s.Spec.Title))
 	case errors.Is(err, gorm.ErrForeignKeyViolated):
 		return problem.Conflict("%s refers to, or is referred to by, another object", strings.ToLower(s.Spec.Title))
 	}

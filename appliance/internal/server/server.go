@@ -82,8 +82,9 @@ func New(d Deps) (*Server, error) {
 	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
 
 	s := &Server{db: d.DB, log: d.Log}
-	s.Users = user.New(d.DB, nil)
-	s.Tokens = apitoken.New(d.DB, nil)
+	authenticator := &apitoken.Authenticator{DB: d.DB}
+	s.Users = user.New(d.DB, authenticator.Invalidate)
+	s.Tokens = apitoken.New(d.DB, authenticator.Invalidate)
 	installers := installer.New(d.DB, d.Keys)
 	settingsSvc := &settings.Service{DB: d.DB}
 	auditH := &audit.Handler{DB: d.DB}
@@ -114,7 +115,7 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	e.Use(requestID(), s.recovery(), m.middleware(), accessLog(d.Log), errorMiddleware(d.Log))
-	authn := auth.Middleware(&apitoken.Authenticator{DB: d.DB})
+	authn := auth.Middleware(authenticator)
 	for _, r := range routes {
 		handlers := []gin.HandlerFunc{}
 		if r.Access == route.Authenticated {

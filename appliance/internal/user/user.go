@@ -100,7 +100,7 @@ func check(ctx context.Context, tx *gorm.DB, a *api.User, id int64) error {
 		return err
 	}
 	if clash > 0 {
-		return problem.Conflict("a user named %q (ignoring case) already exists", a.Username)
+		return problem.Conflict("a user with username %q (ignoring case) already exists", a.Username)
 	}
 	if id == 0 || (a.Admin && *a.Enabled) {
 		return nil
