@@ -5,7 +5,6 @@ package jumpoint
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -156,9 +155,9 @@ func hydrate(ctx context.Context, tx *gorm.DB, items []*api.Jumpoint) error {
 	return nil
 }
 
-var users = []struct{ Table, Column, Title string }{
-	{"protocol_tunnel_jumps", "jumpoint_id", "protocol tunnel jumps"},
-	{"jump_client_installers", "jumpoint_proxy_id", "jump client installers (as jumpoint proxy)"},
+var users = []resource.Usage{
+	{Table: "protocol_tunnel_jumps", Column: "jumpoint_id", Title: "protocol tunnel jumps"},
+	{Table: "jump_client_installers", Column: "jumpoint_proxy_id", Title: "jump client installers (as jumpoint proxy)"},
 }
 
 // Service is the jumpoints collection.
@@ -171,18 +170,8 @@ func New(d *db.DB) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check, Hydrate: hydrate,
 		Unique: map[string]string{"code_name": "code_name"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			var used []string
-			for _, u := range users {
-				n, err := resource.CountRefs(ctx, tx, u.Table, u.Column, r.ID)
-				if err != nil {
-					return err
-				}
-				if n > 0 {
-					used = append(used, fmt.Sprintf("%d %s", n, u.Title))
-				}
-			}
-			if len(used) > 0 {
-				return problem.Conflict("jumpoint %q is still used by %s", r.CodeName, strings.Join(used, " and "))
+			if err := resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jumpoint %q", r.CodeName), r.ID, users); err != nil {
+				return err
 			}
 			return tx.WithContext(ctx).Where("jumpoint_id = ?", r.ID).Delete(&Node{}).Error
 		},

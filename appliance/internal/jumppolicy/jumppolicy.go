@@ -6,7 +6,6 @@ package jumppolicy
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -130,10 +129,10 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpPolicy, _ int64) error {
 }
 
 // users lists the tables whose rows may name a Jump Policy.
-var users = []struct{ Table, Title string }{
-	{"protocol_tunnel_jumps", "protocol tunnel jumps"},
-	{"jump_client_installers", "jump client installers"},
-	{"jump_group_memberships", "jump group memberships"},
+var users = []resource.Usage{
+	{Table: "protocol_tunnel_jumps", Column: "jump_policy_id", Title: "protocol tunnel jumps"},
+	{Table: "jump_client_installers", Column: "jump_policy_id", Title: "jump client installers"},
+	{Table: "jump_group_memberships", Column: "jump_policy_id", Title: "jump group memberships"},
 }
 
 // Service is the jump-policies collection.
@@ -146,7 +145,7 @@ func New(d *db.DB) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check,
 		Unique: map[string]string{"code_name": "code_name"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			return refuseIfUsed(ctx, tx, "jump policy", r.CodeName, "jump_policy_id", r.ID, users)
+			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jump policy %q", r.CodeName), r.ID, users)
 		},
 		Name:         func(a *api.JumpPolicy) string { return a.CodeName },
 		NonAdminRead: true,
@@ -155,21 +154,4 @@ func New(d *db.DB) *Service {
 			"display_name": {Column: "display_name", Doc: "Only jump policies with this display name."},
 		},
 	}}
-}
-
-func refuseIfUsed(ctx context.Context, tx *gorm.DB, title, name, column string, id int64, tables []struct{ Table, Title string }) error {
-	var used []string
-	for _, t := range tables {
-		n, err := resource.CountRefs(ctx, tx, t.Table, column, id)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			used = append(used, fmt.Sprintf("%d %s", n, t.Title))
-		}
-	}
-	if len(used) > 0 {
-		return problem.Conflict("%s %q is still used by %s", title, name, strings.Join(used, " and "))
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ package portal
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"gorm.io/gorm"
@@ -67,14 +68,8 @@ func New(d *db.DB) *Service {
 		Defaults: func(a *api.PublicPortal) { a.Hostname = strings.TrimSuffix(strings.ToLower(a.Hostname), ".") },
 		Unique:   map[string]string{"hostname": "hostname"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			n, err := resource.CountRefs(ctx, tx, "jump_client_installers", "public_portal_id", r.ID)
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return problem.Conflict("public portal %q is still used by %d jump client installers", r.Hostname, n)
-			}
-			return nil
+			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("public portal %q", r.Hostname), r.ID,
+				[]resource.Usage{{Table: "jump_client_installers", Column: "public_portal_id", Title: "jump client installers"}})
 		},
 		Name:         func(a *api.PublicPortal) string { return a.Hostname },
 		NonAdminRead: true,

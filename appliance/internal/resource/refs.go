@@ -3,6 +3,7 @@ package resource
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -41,4 +42,30 @@ func CountRefs(ctx context.Context, tx *gorm.DB, table, column string, id int64)
 		return 0, fmt.Errorf("count %s.%s: %w", table, column, err)
 	}
 	return n, nil
+}
+
+// Usage names a column of another table whose rows may refer to an object.
+type Usage struct {
+	Table, Column string
+	// Title names the referring rows in messages, e.g. "protocol tunnel jumps".
+	Title string
+}
+
+// RefuseIfUsed returns a 409 naming every usage of id (what is the object,
+// e.g. `jump policy "ops"`), or nil when nothing refers to it.
+func RefuseIfUsed(ctx context.Context, tx *gorm.DB, what string, id int64, usages []Usage) error {
+	var used []string
+	for _, u := range usages {
+		n, err := CountRefs(ctx, tx, u.Table, u.Column, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			used = append(used, fmt.Sprintf("%d %s", n, u.Title))
+		}
+	}
+	if len(used) > 0 {
+		return problem.Conflict("%s is still used by %s", what, strings.Join(used, " and "))
+	}
+	return nil
 }

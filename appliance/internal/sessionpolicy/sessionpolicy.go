@@ -5,7 +5,6 @@ package sessionpolicy
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -91,11 +90,11 @@ func check(_ context.Context, _ *gorm.DB, a *api.SessionPolicy, _ int64) error {
 	return inv.Err()
 }
 
-var users = []struct{ Table, Column, Title string }{
-	{"protocol_tunnel_jumps", "session_policy_id", "protocol tunnel jumps"},
-	{"public_portals", "session_policy_id", "public portals"},
-	{"jump_client_installers", "attended_session_policy_id", "jump client installers (attended)"},
-	{"jump_client_installers", "unattended_session_policy_id", "jump client installers (unattended)"},
+var users = []resource.Usage{
+	{Table: "protocol_tunnel_jumps", Column: "session_policy_id", Title: "protocol tunnel jumps"},
+	{Table: "public_portals", Column: "session_policy_id", Title: "public portals"},
+	{Table: "jump_client_installers", Column: "attended_session_policy_id", Title: "jump client installers (attended)"},
+	{Table: "jump_client_installers", Column: "unattended_session_policy_id", Title: "jump client installers (unattended)"},
 }
 
 // Service is the session-policies collection.
@@ -108,20 +107,7 @@ func New(d *db.DB) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: Defaults, Check: check,
 		Unique: map[string]string{"code_name": "code_name"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			var used []string
-			for _, u := range users {
-				n, err := resource.CountRefs(ctx, tx, u.Table, u.Column, r.ID)
-				if err != nil {
-					return err
-				}
-				if n > 0 {
-					used = append(used, fmt.Sprintf("%d %s", n, u.Title))
-				}
-			}
-			if len(used) > 0 {
-				return problem.Conflict("session policy %q is still used by %s", r.CodeName, strings.Join(used, " and "))
-			}
-			return nil
+			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("session policy %q", r.CodeName), r.ID, users)
 		},
 		Name:         func(a *api.SessionPolicy) string { return a.CodeName },
 		NonAdminRead: true,
