@@ -46,17 +46,8 @@ func New(d *db.DB) *Service {
 
 func check(ctx context.Context, tx *gorm.DB, a *api.GroupPolicy, _ int64) error {
 	inv := &problem.Invalid{}
-	seenU := map[int64]bool{}
-	for i, u := range a.Members {
-		f := fmt.Sprintf("members[%d]", i)
-		if seenU[u] {
-			inv.Add(f, "user %d is listed twice", u)
-		}
-		seenU[u] = true
-		id := u
-		if err := resource.Ref(ctx, tx, inv, f, "users", "user", &id); err != nil {
-			return err
-		}
+	if err := resource.RefList(ctx, tx, inv, "members", "users", "user", a.Members); err != nil {
+		return err
 	}
 	seenG := map[int64]bool{}
 	for i, jg := range a.JumpGroups {

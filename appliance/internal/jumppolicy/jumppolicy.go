@@ -110,17 +110,8 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpPolicy, _ int64) error {
 	if a.ApprovalRequired && len(a.ApprovalUserIDs) == 0 {
 		inv.Add("approval_user_ids", "must name at least one approver when approval_required is true")
 	}
-	seen := map[int64]bool{}
-	for i, u := range a.ApprovalUserIDs {
-		f := fmt.Sprintf("approval_user_ids[%d]", i)
-		if seen[u] {
-			inv.Add(f, "user %d is listed twice", u)
-		}
-		seen[u] = true
-		id := u
-		if err := resource.Ref(ctx, tx, inv, f, "users", "user", &id); err != nil {
-			return err
-		}
+	if err := resource.RefList(ctx, tx, inv, "approval_user_ids", "users", "user", a.ApprovalUserIDs); err != nil {
+		return err
 	}
 	if (a.SessionStartNotification || a.SessionEndNotification) && len(a.NotificationEmailAddresses) == 0 && a.NotificationWebhookURL == "" {
 		inv.Add("notification_email_addresses", "need an address or a notification_webhook_url when notifications are on")

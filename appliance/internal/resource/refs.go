@@ -69,3 +69,20 @@ func RefuseIfUsed(ctx context.Context, tx *gorm.DB, what string, id int64, usage
 	}
 	return nil
 }
+
+// RefList checks a list of references: each id appears once and points at
+// an existing row of table. Problems are recorded in inv as field[i].
+func RefList(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, field, table, title string, ids []int64) error {
+	seen := map[int64]bool{}
+	for i, id := range ids {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if seen[id] {
+			inv.Add(f, "%s %d is listed twice", title, id)
+		}
+		seen[id] = true
+		if err := Ref(ctx, tx, inv, f, table, title, &id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
