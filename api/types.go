@@ -354,6 +354,25 @@ type JumpClientInstaller struct {
 	// KeyInfo is the signed key for generic installers. It is returned on
 	// create and by the key-info endpoint, never in lists or plain reads.
 	KeyInfo string `json:"key_info,omitempty" jg:"readonly"`
+	// Downloads are the installer's download URLs, one per platform, each
+	// with a copyable command that fetches it.
+	Downloads []InstallerDownload `json:"downloads" jg:"readonly"`
+}
+
+// InstallerDownload is where one platform's installer is downloaded from.
+type InstallerDownload struct {
+	// Platform is one of Platforms.
+	Platform string `json:"platform"`
+	// FileName is the file the download is saved as, e.g.
+	// "jumpgate-jc-<installer-id>.bin".
+	FileName string `json:"file_name"`
+	// URL is the download URL; it needs an administrator's bearer token.
+	URL string `json:"url"`
+	// Command is a copyable one-liner (curl) that downloads the installer
+	// with the CA certificate and $JUMPGATE_TOKEN.
+	Command string `json:"command"`
+	// InstallCommand runs the downloaded installer with its default flags.
+	InstallCommand string `json:"install_command"`
 }
 
 // InstallerKeyInfo answers GET /jump-client-installers/{id}/key-info.
@@ -416,6 +435,148 @@ type PublicPortal struct {
 	Default bool `json:"default"`
 	// SessionPolicyID applies to sessions started through this portal.
 	SessionPolicyID *int64 `json:"session_policy_id,omitempty" validate:"omitempty,gte=1"`
+}
+
+// Jump Client statuses.
+const (
+	// ClientOnline: the client holds a connection now (or a standby client
+	// is checking in).
+	ClientOnline = "online"
+	// ClientOffline: the client is not connected.
+	ClientOffline = "offline"
+	// ClientLost: the client has not connected for lost_after_days.
+	ClientLost = "lost"
+	// ClientUninstalled: the client was uninstalled at the endpoint (kept
+	// because uninstalled_behavior is "keep").
+	ClientUninstalled = "uninstalled"
+)
+
+// Install modes of an agent.
+const (
+	InstallService = "service"
+	InstallUser    = "user"
+)
+
+// JumpClient is an installed Jump Client. Clients are created by
+// enrollment (an installer run on an endpoint), never through the API; the
+// API edits their Jump Item fields and deletes them. Deleting a client cuts
+// its connection, and the agent uninstalls itself on its next contact.
+type JumpClient struct {
+	Meta
+	// Name is the display name, 1–128 characters; the endpoint's host name
+	// unless the installer or an override set one.
+	Name string `json:"name" validate:"required,max=128"`
+	// JumpGroupID owns the client: a Jump Group, or a user for personal.
+	JumpGroupID int64 `json:"jump_group_id" validate:"required,gte=1"`
+	// JumpGroupType is shared or personal; default "shared".
+	JumpGroupType string `json:"jump_group_type" validate:"omitempty,oneof=shared personal"`
+	// PublicPortalID is the public portal the client connects through.
+	PublicPortalID *int64 `json:"public_portal_id,omitempty" validate:"omitempty,gte=1"`
+	// Tag groups items in the console, at most 64 characters.
+	Tag string `json:"tag" validate:"max=64"`
+	// Comments is free text, at most 1024 characters.
+	Comments string `json:"comments" validate:"max=1024"`
+	// JumpPolicyID is the client's Jump Policy.
+	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// AttendedSessionPolicyID is the customer-present session policy.
+	AttendedSessionPolicyID *int64 `json:"attended_session_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// UnattendedSessionPolicyID is the customer-not-present session policy.
+	UnattendedSessionPolicyID *int64 `json:"unattended_session_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// ConnectionType is active (holds a connection) or standby (checks in
+	// every standby_check_in_minutes).
+	ConnectionType string `json:"connection_type" validate:"omitempty,oneof=active standby"`
+	// MaxOfflineMinutes: a client offline longer than this is treated as
+	// uninstalled (per uninstalled_behavior) and uninstalls itself; 0 uses
+	// only the global lost/deleted days; 5 is "ephemeral". At most 525600.
+	MaxOfflineMinutes int `json:"max_offline_minutes" validate:"gte=0,lte=525600"`
+	// SupportButtonProfile is a Support Button profile code name.
+	SupportButtonProfile string `json:"support_button_profile" validate:"omitempty,codename"`
+	// SupportButtonDirectQueue is "team:<code-name>".
+	SupportButtonDirectQueue string `json:"support_button_direct_queue" validate:"omitempty,max=70,startswith=team:"`
+
+	// InstallerID is the installer_id of the installer the client came from.
+	InstallerID string `json:"installer_id" jg:"readonly"`
+	// Status is online, offline, lost or uninstalled.
+	Status string `json:"status" jg:"readonly"`
+	// Hostname, FQDN, OS and the network facts are reported by the agent.
+	Hostname       string `json:"hostname" jg:"readonly"`
+	FQDN           string `json:"fqdn" jg:"readonly"`
+	OS             string `json:"os" jg:"readonly"`
+	Platform       string `json:"platform" jg:"readonly"`
+	PrivateIP      string `json:"private_ip" jg:"readonly"`
+	PublicIP       string `json:"public_ip" jg:"readonly"`
+	MACAddress     string `json:"mac_address" jg:"readonly"`
+	DefaultGateway string `json:"default_gateway" jg:"readonly"`
+	ConsoleUser    string `json:"console_user" jg:"readonly"`
+	// InstallMode is service (system scope) or user.
+	InstallMode string `json:"install_mode" jg:"readonly"`
+	// Version is the agent's version.
+	Version string `json:"version" jg:"readonly"`
+	// LastConnectAt and LastDisconnectAt bound the latest connection.
+	LastConnectAt    *time.Time `json:"last_connect_at,omitempty" jg:"readonly"`
+	LastDisconnectAt *time.Time `json:"last_disconnect_at,omitempty" jg:"readonly"`
+	// LastSeenAt is the latest contact of any kind (connect, report, check-in).
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty" jg:"readonly"`
+	// Statistics are the latest statistics the client reported.
+	Statistics *JumpClientStatistics `json:"statistics,omitempty" jg:"readonly"`
+	// Presence is the latest customer presence the client reported.
+	Presence *JumpClientPresence `json:"presence,omitempty" jg:"readonly"`
+}
+
+// JumpClientStatistics are the statistics selected in the jump client
+// settings; a field not selected (or unknown on the platform) is omitted.
+type JumpClientStatistics struct {
+	// ReportedAt is when the agent took the figures.
+	ReportedAt time.Time `json:"reported_at"`
+	// CPUPercent is the busy share of all CPUs since the previous report.
+	CPUPercent *float64 `json:"cpu_percent,omitempty"`
+	// LoadAverage is the 1-minute load average.
+	LoadAverage *float64 `json:"load_average,omitempty"`
+	// ConsoleUser is the user logged in at the console.
+	ConsoleUser *string `json:"console_user,omitempty"`
+	// DiskTotalBytes and DiskFreeBytes describe the file system holding the
+	// install dir.
+	DiskTotalBytes *uint64 `json:"disk_total_bytes,omitempty"`
+	DiskFreeBytes  *uint64 `json:"disk_free_bytes,omitempty"`
+	// Screen describes the display ("headless" when there is none).
+	Screen *string `json:"screen,omitempty"`
+	// UptimeSeconds is the time since the host booted.
+	UptimeSeconds *int64 `json:"uptime_seconds,omitempty"`
+}
+
+// JumpClientPresence is whether a customer is at the endpoint. A nil field
+// is unknown on that platform.
+type JumpClientPresence struct {
+	// UserLoggedIn is true when a user has a session at the console.
+	UserLoggedIn bool `json:"user_logged_in"`
+	// ScreenLocked is true when the console session is locked.
+	ScreenLocked *bool `json:"screen_locked,omitempty"`
+	// ScreenSaver is true when a screen saver runs.
+	ScreenSaver *bool `json:"screen_saver,omitempty"`
+	// Present is the verdict used to pick the session policy: a user is
+	// logged in and, when presence_uses_screen_state is set, the screen is
+	// neither locked nor saved.
+	Present bool `json:"present"`
+}
+
+// WakeRequest asks for a Wake-on-LAN of a Jump Client through a peer.
+type WakeRequest struct {
+	// SecureOnPassword is the optional 6-byte SecureOn password, as
+	// "xx:xx:xx:xx:xx:xx" (hex, ':' or '-' separated) .
+	SecureOnPassword string `json:"secureon_password,omitempty" validate:"omitempty,mac"`
+}
+
+// WakeResult answers a wake request.
+type WakeResult struct {
+	// TargetID is the client being woken.
+	TargetID int64 `json:"target_id"`
+	// RelayID is the online client on the same network that broadcast the
+	// magic packet.
+	RelayID int64 `json:"relay_id"`
+	// MACAddress is the target's MAC address the packet was built for.
+	MACAddress string `json:"mac_address"`
+	// NextAttemptAt is when the next attempt on this target is allowed.
+	NextAttemptAt time.Time `json:"next_attempt_at"`
 }
 
 // Statistics a Jump Client can report.

@@ -1,0 +1,369 @@
+// Package agentproto defines the wire protocol between jumpgate-agent (Jump
+// Clients and Jumpoint nodes) and the appliance, and the installer trailer
+// that generated installers carry. It depends on the standard library only,
+// so the agent and the appliance share one definition.
+//
+// # Enrollment
+//
+// An agent enrolls once, over HTTPS, before it has an identity:
+//
+//	POST /agent/v1/enroll   EnrollRequest → 201 EnrollResponse | problem+json
+//
+// The request carries the installer's signed key info, the agent's own
+// Ed25519 public key (made at install and never sent anywhere else), the
+// overrides asked for at install, and the host's facts. The appliance
+// verifies the key info (signature, expiry), re-checks the installer's
+// current expiry and allow_override_* flags in its database, resolves the
+// overrides, and stores the public key. The private key never leaves the
+// endpoint; from then on the agent proves its identity by signing.
+//
+// # Connection
+//
+// Every later contact is one WebSocket, subprotocol "jumpgate-agent.v1":
+//
+//	GET /agent/v1/connect   (Upgrade: websocket)
+//
+//	appliance → agent   text   Hello{nonce, server_time}
+//	agent → appliance   text   Auth{kind, id, intent, signature over AuthMessage(nonce, kind, id, intent), version, facts}
+//	appliance → agent   text   Welcome{config, upgrade} | Refused{code, message, retry_after_seconds}
+//	both                binary yamux session (the agent is the yamux client)
+//
+// After Welcome the WebSocket carries binary frames only, each a chunk of a
+// yamux session. The agent opens the first stream, the control stream, and
+// writes a StreamHeader{type: "control"} line on it; both sides then
+// exchange newline-delimited Control messages on it. Other streams start with
+// a StreamHeader line naming what they carry: the agent opens "build"
+// streams to download an upgrade; the appliance opens session streams
+// (issue 4). The agent sends yamux keepalives every KeepAliveInterval; the
+// appliance closes a connection it has heard nothing from for IdleTimeout.
+//
+// Intents: "run" holds the connection (an active client, or a Jumpoint
+// node); "check_in" is a standby client's periodic visit, which reports and
+// takes pending commands, then closes; "uninstall" tells the appliance that
+// the endpoint is uninstalling the client and is refused with code
+// "uninstall_restricted" when restrict_local_uninstall is set.
+//
+// A Refused with code "deleted" means the appliance deleted this identity
+// (or replaced it on a reinstall): the agent uninstalls itself. Code "busy"
+// (the admission limiter) asks the agent to retry after the given delay.
+package agentproto
+
+import (
+	"crypto/ed25519"
+	"strconv"
+	"time"
+)
+
+// Subprotocol is the WebSocket subprotocol of the agent connection.
+const Subprotocol = "jumpgate-agent.v1"
+
+// Paths of the agent endpoints on the appliance.
+const (
+	PathEnroll  = "/agent/v1/enroll"
+	PathConnect = "/agent/v1/connect"
+)
+
+// Timings shared by both ends.
+const (
+	// KeepAliveInterval is how often the agent sends a yamux ping.
+	KeepAliveInterval = 30 * time.Second
+	// IdleTimeout closes a connection silent for this long.
+	IdleTimeout = 100 * time.Second
+	// HandshakeTimeout bounds Hello → Welcome.
+	HandshakeTimeout = 15 * time.Second
+	// MaxMessage bounds one WebSocket message in either direction.
+	MaxMessage = 1 << 20
+)
+
+// Kinds of agent identity.
+const (
+	KindJumpClient = "jump_client"
+	KindJumpoint   = "jumpoint"
+)
+
+// Intents of a connection.
+const (
+	IntentRun       = "run"
+	IntentCheckIn   = "check_in"
+	IntentUninstall = "uninstall"
+)
+
+// Refusal codes.
+const (
+	// RefusedDeleted: the identity was deleted or replaced; uninstall.
+	RefusedDeleted = "deleted"
+	// RefusedUnauthorized: the signature or identity is not valid.
+	RefusedUnauthorized = "unauthorized"
+	// RefusedBusy: retry after RetryAfterSeconds.
+	RefusedBusy = "busy"
+	// RefusedUninstallRestricted: restrict_local_uninstall is set.
+	RefusedUninstallRestricted = "uninstall_restricted"
+	// RefusedDisabled: the jumpoint is disabled; retry later.
+	RefusedDisabled = "disabled"
+)
+
+// Facts describe the host an agent runs on. Every field is best effort and
+// empty when unknown.
+type Facts struct {
+	// HostID identifies the machine across reinstalls: /etc/machine-id,
+	// IOPlatformUUID or MachineGuid, else a hash of host name and MAC.
+	HostID   string `json:"host_id"`
+	Hostname string `json:"hostname"`
+	FQDN     string `json:"fqdn"`
+	// OS is a human description ("Debian GNU/Linux 12 (bookworm)").
+	OS string `json:"os"`
+	// Platform is one of api.Platforms.
+	Platform       string `json:"platform"`
+	PrivateIP      string `json:"private_ip"`
+	MACAddress     string `json:"mac_address"`
+	DefaultGateway string `json:"default_gateway"`
+	ConsoleUser    string `json:"console_user"`
+	// InstallMode is "service" (system scope) or "user".
+	InstallMode string `json:"install_mode"`
+	// User is the account the agent runs as.
+	User string `json:"user"`
+}
+
+// Overrides are the installation's --jc-* / JC_* values, by the
+// allow_override_<field> name they need. Only fields that were given are set.
+type Overrides struct {
+	Name *string `json:"name,omitempty"`
+	// JumpGroup is "jumpgroup:<code-name>" or "user:<username>".
+	JumpGroup *string `json:"jump_group,omitempty"`
+	// PublicSiteAddress is a public portal's host name.
+	PublicSiteAddress       *string `json:"public_site_address,omitempty"`
+	SessionPolicyPresent    *string `json:"session_policy_present,omitempty"`
+	SessionPolicyNotPresent *string `json:"session_policy_not_present,omitempty"`
+	SupportButtonProfile    *string `json:"support_button_profile,omitempty"`
+	// SupportButtonDirectQueue is "team:<code-name>".
+	SupportButtonDirectQueue *string `json:"support_button_direct_queue,omitempty"`
+	JumpPolicy               *string `json:"jump_policy,omitempty"`
+	Tag                      *string `json:"tag,omitempty"`
+	Comments                 *string `json:"comments,omitempty"`
+	MaxOfflineMinutes        *int    `json:"max_offline_minutes,omitempty"`
+}
+
+// Needs returns the allow_override_<field> names the set overrides need, in
+// a fixed order.
+func (o *Overrides) Needs() []string {
+	var n []string
+	add := func(set bool, field string) {
+		if set {
+			n = append(n, field)
+		}
+	}
+	add(o.Name != nil, "name")
+	add(o.JumpGroup != nil, "jump_group")
+	add(o.PublicSiteAddress != nil, "public_portal")
+	add(o.SessionPolicyPresent != nil, "attended_session_policy")
+	add(o.SessionPolicyNotPresent != nil, "unattended_session_policy")
+	add(o.SupportButtonProfile != nil, "support_button_profile")
+	add(o.SupportButtonDirectQueue != nil, "support_button_direct_queue")
+	add(o.JumpPolicy != nil, "jump_policy")
+	add(o.Tag != nil, "tag")
+	add(o.Comments != nil, "comments")
+	add(o.MaxOfflineMinutes != nil, "max_offline_minutes")
+	return n
+}
+
+// EnrollRequest is the body of POST /agent/v1/enroll.
+type EnrollRequest struct {
+	// KeyInfo is the installer's signed key info.
+	KeyInfo string `json:"key_info"`
+	// PublicKey is the agent's Ed25519 public key (32 bytes, base64 in JSON).
+	PublicKey []byte `json:"public_key"`
+	// Overrides asked for at install; a Jumpoint enrollment sends none.
+	Overrides Overrides `json:"overrides"`
+	// Facts about the host.
+	Facts Facts `json:"facts"`
+	// Version is the agent's version.
+	Version string `json:"version"`
+}
+
+// EnrollResponse answers a successful enrollment.
+type EnrollResponse struct {
+	// Kind is jump_client or jumpoint.
+	Kind string `json:"kind"`
+	// ID is the Jump Client id or the Jumpoint node id; the agent
+	// authenticates as (Kind, ID) from now on.
+	ID int64 `json:"id"`
+	// Name is the client's (or jumpoint's) name.
+	Name string `json:"name"`
+	// Rebound is true when an existing client of this host was re-bound to
+	// the new key instead of a new client being made.
+	Rebound bool `json:"rebound"`
+	// Config is the agent's configuration now.
+	Config Config `json:"config"`
+}
+
+// Config is what the appliance tells an agent about how to behave. The agent
+// caches it, so that it applies while the appliance is unreachable.
+type Config struct {
+	// Name is the client's display name.
+	Name string `json:"name"`
+	// ConnectionType is active or standby.
+	ConnectionType string `json:"connection_type"`
+	// StandbyCheckInMinutes is how often a standby client checks in.
+	StandbyCheckInMinutes int `json:"standby_check_in_minutes"`
+	// Statistics to report: any of cpu, console_user, disk, screen, uptime.
+	Statistics []string `json:"statistics"`
+	// StatisticsIntervalSeconds is how often to report.
+	StatisticsIntervalSeconds int `json:"statistics_interval_seconds"`
+	// RestrictLocalUninstall refuses `uninstall` run on the endpoint.
+	RestrictLocalUninstall bool `json:"restrict_local_uninstall"`
+	// UninstallAfterOfflineMinutes: the agent uninstalls itself after this
+	// long without reaching the appliance (max_offline_minutes, else
+	// deleted_after_days); 0 never.
+	UninstallAfterOfflineMinutes int `json:"uninstall_after_offline_minutes"`
+}
+
+// Hello is the appliance's first message.
+type Hello struct {
+	// Nonce is 32 random bytes that Auth signs.
+	Nonce []byte `json:"nonce"`
+	// ServerTime lets an agent notice a wrong clock.
+	ServerTime time.Time `json:"server_time"`
+}
+
+// Auth proves the agent's identity.
+type Auth struct {
+	Kind   string `json:"kind"`
+	ID     int64  `json:"id"`
+	Intent string `json:"intent"`
+	// Signature is ed25519.Sign(key, AuthMessage(nonce, kind, id, intent)).
+	Signature []byte `json:"signature"`
+	// Version is the agent's version.
+	Version string `json:"version"`
+	// Facts are the host's facts now (they change: IP, console user).
+	Facts Facts `json:"facts"`
+}
+
+// AuthMessage is the byte string an agent signs to authenticate. Binding the
+// appliance's fresh nonce makes a captured signature useless later.
+func AuthMessage(nonce []byte, kind string, id int64, intent string) []byte {
+	m := []byte("jumpgate-agent-auth-v1\n")
+	m = append(m, nonce...)
+	m = append(m, '\n')
+	m = append(m, kind...)
+	m = append(m, '\n')
+	m = strconv.AppendInt(m, id, 10)
+	m = append(m, '\n')
+	m = append(m, intent...)
+	return m
+}
+
+// Welcome accepts an Auth.
+type Welcome struct {
+	Config Config `json:"config"`
+	// Upgrade, when set, is the build the agent should upgrade to.
+	Upgrade *Upgrade `json:"upgrade,omitempty"`
+}
+
+// Refused refuses an Auth (or a connection before it, with code busy).
+type Refused struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// RetryAfterSeconds is set with code busy and disabled.
+	RetryAfterSeconds int `json:"retry_after_seconds,omitempty"`
+}
+
+// HandshakeReply is the appliance's answer to Auth: exactly one field is set.
+type HandshakeReply struct {
+	Welcome *Welcome `json:"welcome,omitempty"`
+	Refused *Refused `json:"refused,omitempty"`
+}
+
+// Upgrade names an agent build the agent should switch to.
+type Upgrade struct {
+	Version  string `json:"version"`
+	Platform string `json:"platform"`
+	// SHA256 is the hex SHA-256 of the build.
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	// Signature is ed25519.Sign(appliance signing key, BuildMessage(...)).
+	Signature []byte `json:"signature"`
+}
+
+// BuildMessage is what the appliance signs to vouch for an agent build.
+func BuildMessage(platform, version, sha256hex string, size int64) []byte {
+	m := []byte("jumpgate-agent-build-v1\n" + platform + "\n" + version + "\n" + sha256hex + "\n")
+	return strconv.AppendInt(m, size, 10)
+}
+
+// VerifyUpgrade checks u's signature with the appliance's signing key.
+func VerifyUpgrade(u *Upgrade, pub ed25519.PublicKey) bool {
+	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, BuildMessage(u.Platform, u.Version, u.SHA256, u.Size), u.Signature)
+}
+
+// Stream types named by StreamHeader.
+const (
+	StreamControl = "control"
+	// StreamBuild: the agent asks for the build of Platform; the appliance
+	// writes exactly Upgrade.Size bytes and closes, or closes at once.
+	StreamBuild = "build"
+)
+
+// StreamHeader is the first line of every yamux stream.
+type StreamHeader struct {
+	Type     string `json:"type"`
+	Platform string `json:"platform,omitempty"`
+}
+
+// Control message types.
+const (
+	// Agent → appliance.
+	MsgReport = "report" // Report
+	// Appliance → agent.
+	MsgConfig    = "config"    // Config
+	MsgUninstall = "uninstall" // Reason
+	MsgUpgrade   = "upgrade"   // Upgrade
+	MsgWake      = "wake"      // Wake
+)
+
+// Control is one newline-delimited JSON message on the control stream.
+type Control struct {
+	Type    string   `json:"type"`
+	Report  *Report  `json:"report,omitempty"`
+	Config  *Config  `json:"config,omitempty"`
+	Upgrade *Upgrade `json:"upgrade,omitempty"`
+	Wake    *Wake    `json:"wake,omitempty"`
+	// Reason explains an uninstall.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Report carries statistics and presence.
+type Report struct {
+	// Stats holds only the statistics the config selects.
+	Stats    Stats    `json:"stats"`
+	Presence Presence `json:"presence"`
+	// ConsoleUser is also a fact, kept current for the client list.
+	ConsoleUser string `json:"console_user,omitempty"`
+}
+
+// Stats mirrors api.JumpClientStatistics.
+type Stats struct {
+	ReportedAt     time.Time `json:"reported_at"`
+	CPUPercent     *float64  `json:"cpu_percent,omitempty"`
+	LoadAverage    *float64  `json:"load_average,omitempty"`
+	ConsoleUser    *string   `json:"console_user,omitempty"`
+	DiskTotalBytes *uint64   `json:"disk_total_bytes,omitempty"`
+	DiskFreeBytes  *uint64   `json:"disk_free_bytes,omitempty"`
+	Screen         *string   `json:"screen,omitempty"`
+	UptimeSeconds  *int64    `json:"uptime_seconds,omitempty"`
+}
+
+// Presence mirrors api.JumpClientPresence without the verdict, which the
+// appliance computes from its settings.
+type Presence struct {
+	UserLoggedIn bool  `json:"user_logged_in"`
+	ScreenLocked *bool `json:"screen_locked,omitempty"`
+	ScreenSaver  *bool `json:"screen_saver,omitempty"`
+}
+
+// Wake asks an agent to broadcast a Wake-on-LAN magic packet.
+type Wake struct {
+	// MAC is the target's MAC address.
+	MAC string `json:"mac"`
+	// Password is the optional SecureOn password (6 bytes, MAC notation).
+	Password string `json:"password,omitempty"`
+}
