@@ -20,7 +20,30 @@ var (
 	ErrUnauthorized   = errors.New("unauthorized")
 	ErrBadRequest     = errors.New("bad request")
 	ErrNotImplemented = errors.New("not implemented")
+	// ErrGone: the object exists but can no longer be used (an expired
+	// installer) — HTTP 410.
+	ErrGone = errors.New("gone")
+	// ErrUnavailable: the appliance cannot serve this now (no agent build,
+	// too many agent handshakes) — HTTP 503.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrTooManyRequests: retry later (a Wake-on-LAN cooldown) — HTTP 429.
+	ErrTooManyRequests = errors.New("too many requests")
 )
+
+// Gone returns an ErrGone with a reason.
+func Gone(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrGone)
+}
+
+// Unavailable returns an ErrUnavailable with a reason.
+func Unavailable(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrUnavailable)
+}
+
+// TooManyRequests returns an ErrTooManyRequests with a reason.
+func TooManyRequests(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrTooManyRequests)
+}
 
 // Invalid is a validation failure naming each bad field (HTTP 422).
 type Invalid struct {

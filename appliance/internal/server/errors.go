@@ -30,6 +30,12 @@ func kind(err error) (int, string, string) {
 		return http.StatusConflict, "conflict", "Conflict"
 	case errors.Is(err, problem.ErrPrecondition):
 		return http.StatusPreconditionFailed, "precondition-failed", "Precondition failed"
+	case errors.Is(err, problem.ErrGone):
+		return http.StatusGone, "gone", "Gone"
+	case errors.Is(err, problem.ErrUnavailable):
+		return http.StatusServiceUnavailable, "unavailable", "Service unavailable"
+	case errors.Is(err, problem.ErrTooManyRequests):
+		return http.StatusTooManyRequests, "too-many-requests", "Too many requests"
 	case errors.Is(err, problem.ErrNotImplemented):
 		return http.StatusNotImplemented, "not-implemented", "Not implemented"
 	}

@@ -95,7 +95,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(jumpgroup.New(d.DB))...)
 	routes = append(routes, resourceRoutes(jumppolicy.New(d.DB))...)
 	routes = append(routes, resourceRoutes(sessionpolicy.New(d.DB))...)
-	routes = append(routes, resourceRoutes(jumpoint.New(d.DB))...)
+	routes = append(routes, resourceRoutes(jumpoint.New(d.DB, nil))...)
 	routes = append(routes, resourceRoutes(installers)...)
 	routes = append(routes, installer.KeyInfoRoutes(installers, d.Keys)...)
 	routes = append(routes, resourceRoutes(tunneljump.New(d.DB))...)
