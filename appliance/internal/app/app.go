@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
 	"github.com/jumpgate/jumpgate/appliance/internal/pki"
 	"github.com/jumpgate/jumpgate/appliance/internal/schema"
@@ -44,6 +45,11 @@ type Config struct {
 	TLSCert, TLSKey string
 	// ShutdownTimeout bounds graceful shutdown; default 15s.
 	ShutdownTimeout time.Duration
+	// AgentDir holds the agent builds that installer downloads are made
+	// from (manifest.json and jumpgate-agent-<platform> files, written by
+	// make build); default: the "agents" directory next to the appliance
+	// executable, when it exists. Without builds, downloads answer 503.
+	AgentDir string
 }
 
 // Defaults fills unset fields.
@@ -67,6 +73,27 @@ func (c *Config) Defaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 15 * time.Second
 	}
+	if c.AgentDir == "" {
+		c.AgentDir = DefaultAgentDir()
+	}
+}
+
+// DefaultAgentDir returns the "agents" directory next to the running
+// executable (bin/agents for bin/jumpgate-appliance), or "" when there is
+// none.
+func DefaultAgentDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	dir := filepath.Join(filepath.Dir(exe), "agents")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return dir
 }
 
 // Validate checks the configuration after Defaults.
@@ -88,6 +115,11 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
 	}
+	if c.AgentDir != "" {
+		if fi, err := os.Stat(c.AgentDir); err == nil && !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("--agent-dir %q is not a directory", c.AgentDir))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -97,6 +129,8 @@ type App struct {
 	Server   *server.Server
 	DB       *db.DB
 	Material *pki.Material
+	// Builds are the agent builds of Config.AgentDir, verified at start.
+	Builds *dist.Builds
 	// AdminToken is set on the first start only.
 	AdminToken string
 	// TLSConfig serves Material.TLS.
@@ -119,6 +153,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	builds, err := dist.Load(cfg.AgentDir)
+	if err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = builds.Close()
+		}
+	}()
+	if ps := builds.Platforms(); len(ps) > 0 {
+		log.Info("agent builds loaded", "dir", cfg.AgentDir, "version", builds.Version(), "platforms", strings.Join(ps, ","))
+	} else {
+		log.Info("no agent builds: installer downloads answer 503 until the appliance starts with --agent-dir pointing at the agents directory of make build",
+			"agent_dir", cfg.AgentDir)
+	}
 	d, err := db.Open(ctx, cfg.Database, log)
 	if err != nil {
 		return nil, err
@@ -129,8 +179,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg,
-		Keys: &installer.KeyConfig{Key: mat.SigningKey, PublicURL: strings.TrimRight(cfg.PublicURL, "/"), CAPin: mat.CAPin}})
+	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg, Builds: builds,
+		Keys: &installer.KeyConfig{Key: mat.SigningKey, PublicURL: strings.TrimRight(cfg.PublicURL, "/"), CAPin: mat.CAPin, CAPEM: mat.CAPEM}})
 	if err != nil {
 		_ = d.Close()
 		return nil, err
@@ -146,14 +196,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("save admin token: %w", err)
 		}
 	}
+	started = true
 	return &App{
-		Config: cfg, Server: srv, DB: d, Material: mat, AdminToken: tok,
+		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{mat.TLS}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}},
 	}, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close releases the database and the agent build files.
+func (a *App) Close() error {
+	a.Server.Close()
+	return errors.Join(a.DB.Close(), a.Builds.Close())
+}
 
 func dedupe(in []string) []string {
 	seen := map[string]bool{}

@@ -42,10 +42,11 @@ type Service = resource.Service[api.JumpGroup, Record]
 
 // Holders are the tables of objects that belong to a Jump Group (through
 // jump_group_id with jump_group_type "shared"); a group that still holds any
-// cannot be deleted. Later collections (jump clients) add themselves here.
+// cannot be deleted.
 var Holders = []struct{ Table, Title string }{
 	{"protocol_tunnel_jumps", "protocol tunnel jumps"},
 	{"jump_client_installers", "jump client installers"},
+	{"jump_clients", "jump clients"},
 }
 
 // New returns the jump-groups collection over d.

@@ -4,12 +4,19 @@ package jumpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/api/keyinfo"
+	"github.com/jumpgate/jumpgate/appliance/internal/agentid"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
@@ -36,7 +43,8 @@ type Record struct {
 func (Record) TableName() string { return "jumpoints" }
 
 // Node is one enrolled node of a Jumpoint; Connected tells whether it holds
-// a connection now.
+// a connection now. A node is made by enrolling `jumpgate-agent install`
+// from the jumpoint's installer; it authenticates with PublicKey.
 type Node struct {
 	ID          int64  `gorm:"primaryKey;autoIncrement"`
 	JumpointID  int64  `gorm:"not null;index"`
@@ -46,6 +54,13 @@ type Node struct {
 	Connected   bool   `gorm:"not null;index"`
 	ConnectedAt *time.Time
 	CreatedAt   time.Time `gorm:"not null"`
+	// HostID identifies the machine across reinstalls.
+	HostID string `gorm:"size:128;not null;default:'';index"`
+	// PublicKey is the node's Ed25519 public key.
+	PublicKey []byte
+	// Platform is the node's platform.
+	Platform       string `gorm:"size:32;not null;default:''"`
+	DisconnectedAt *time.Time
 }
 
 // TableName fixes the table name.
@@ -163,8 +178,10 @@ var users = []resource.Usage{
 // Service is the jumpoints collection.
 type Service = resource.Service[api.Jumpoint, Record]
 
-// New returns the jumpoints collection over d.
-func New(d *db.DB) *Service {
+// New returns the jumpoints collection over d. retire, when set, is told
+// the node ids of a deleted jumpoint, to cut their connections; their keys
+// are retired so the nodes uninstall themselves when they next connect.
+func New(d *db.DB, retire func(nodeIDs []int64)) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.Jumpoint, Record]{
 		Kind: "jumpoint", Path: api.PathJumpoints, Title: "Jumpoint",
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check, Hydrate: hydrate,
@@ -173,7 +190,24 @@ func New(d *db.DB) *Service {
 			if err := resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jumpoint %q", r.CodeName), r.ID, users); err != nil {
 				return err
 			}
-			return tx.WithContext(ctx).Where("jumpoint_id = ?", r.ID).Delete(&Node{}).Error
+			var nodes []Node
+			if err := tx.WithContext(ctx).Where("jumpoint_id = ?", r.ID).Find(&nodes).Error; err != nil {
+				return err
+			}
+			ids := make([]int64, len(nodes))
+			for i, n := range nodes {
+				ids[i] = n.ID
+				if err := agentid.Bury(ctx, tx, agentproto.KindJumpoint, n.ID, n.PublicKey, "jumpoint deleted"); err != nil {
+					return err
+				}
+			}
+			if err := tx.WithContext(ctx).Where("jumpoint_id = ?", r.ID).Delete(&Node{}).Error; err != nil {
+				return err
+			}
+			if retire != nil && len(ids) > 0 {
+				retire(ids)
+			}
+			return nil
 		},
 		Name: func(a *api.Jumpoint) string { return a.CodeName },
 		Filters: map[string]resource.Filter{
@@ -183,4 +217,92 @@ func New(d *db.DB) *Service {
 			"enabled":   {Column: "enabled", Bool: true, Doc: "Only enabled (true) or disabled (false) jumpoints."},
 		},
 	}}
+}
+
+// Enroll adds (or re-binds) a node of the jumpoint named by the verified key
+// info p. A host that already has a node of this jumpoint (same host id) is
+// re-bound to the new key; otherwise the node is added if the jumpoint has
+// room: one node, or up to api.MaxJumpointNodes when clustered.
+func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.EnrollRequest, remoteIP string, now time.Time) (*agentproto.EnrollResponse, *Node, []byte, error) {
+	id, err := strconv.ParseInt(p.InstallerID, 10, 64)
+	if err != nil {
+		return nil, nil, nil, problem.Forbidden("key info names no jumpoint")
+	}
+	if n := req.Overrides.Needs(); len(n) > 0 {
+		return nil, nil, nil, problem.Field("overrides", "a jumpoint installation takes no --jc-* overrides (got %s)", strings.Join(n, ", "))
+	}
+	var out *agentproto.EnrollResponse
+	var node *Node
+	var replaced []byte
+	err = d.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var j Record
+		err := tx.Take(&j, id).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return problem.Forbidden("jumpoint %d was deleted", id)
+		}
+		if err != nil {
+			return fmt.Errorf("read jumpoint: %w", err)
+		}
+		if !j.Enabled {
+			return problem.Forbidden("jumpoint %q is disabled; enable it before installing nodes", j.CodeName)
+		}
+		var nodes []Node
+		if err := tx.Where("jumpoint_id = ?", id).Find(&nodes).Error; err != nil {
+			return err
+		}
+		t := now.UTC().Truncate(time.Microsecond)
+		n := &Node{JumpointID: id, CreatedAt: t}
+		action := "enroll_node"
+		for i := range nodes {
+			if req.Facts.HostID != "" && nodes[i].HostID == req.Facts.HostID {
+				n = &nodes[i]
+				replaced = n.PublicKey
+				action = "rebind_node"
+				if err := agentid.Bury(ctx, tx, agentproto.KindJumpoint, n.ID, n.PublicKey, "replaced by a reinstall"); err != nil {
+					return err
+				}
+			}
+		}
+		if replaced == nil {
+			limit := 1
+			if j.Clustered {
+				limit = api.MaxJumpointNodes
+			}
+			if len(nodes) >= limit {
+				if j.Clustered {
+					return problem.Conflict("jumpoint %q already has %d nodes, the most a cluster may have", j.CodeName, len(nodes))
+				}
+				return problem.Conflict("jumpoint %q is not clustered and already has a node (on %q); set clustered to true or remove that node", j.CodeName, nodes[0].Hostname)
+			}
+		}
+		n.Hostname, n.RemoteAddr, n.Version = clipTo(req.Facts.Hostname, 253), clipTo(remoteIP, 64), clipTo(req.Version, 64)
+		n.HostID, n.PublicKey, n.Platform = clipTo(req.Facts.HostID, 128), req.PublicKey, clipTo(req.Facts.Platform, 32)
+		if err := tx.Save(n).Error; err != nil {
+			return fmt.Errorf("write jumpoint node: %w", err)
+		}
+		if err := audit.Write(ctx, tx, action, "jumpoint", j.ID, j.CodeName, map[string]api.FieldChange{
+			"node": {New: map[string]any{"id": n.ID, "hostname": n.Hostname}},
+		}); err != nil {
+			return err
+		}
+		node = n
+		out = &agentproto.EnrollResponse{Kind: agentproto.KindJumpoint, ID: n.ID, Name: j.Name, Rebound: replaced != nil, Config: NodeConfig(&j)}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return out, node, replaced, nil
+}
+
+// NodeConfig is the agent configuration of a node of j.
+func NodeConfig(j *Record) agentproto.Config {
+	return agentproto.Config{Name: j.Name, ConnectionType: api.ConnectionActive, Statistics: []string{}, StatisticsIntervalSeconds: 300, StandbyCheckInMinutes: 60}
+}
+
+func clipTo(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

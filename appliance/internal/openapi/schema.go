@@ -446,6 +446,12 @@ func applyRules(s *jsonSchema, t reflect.Type, rules []string, notes *[]string) 
 			}
 			x.Format = "uri"
 			*notes = append(*notes, "an http:// or https:// URL")
+		case "mac":
+			x, err := need(name)
+			if err != nil {
+				return false, err
+			}
+			x.Pattern = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"
 		case "email", "cidr":
 			x, err := need(name)
 			if err != nil {

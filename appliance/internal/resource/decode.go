@@ -2,6 +2,7 @@ package resource
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -160,6 +161,18 @@ func (w *walker) walk(v any, t reflect.Type, path string) {
 			w.walk(fv, ft, join(path, k))
 		}
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			// []byte is base64 text in JSON.
+			s, ok := v.(string)
+			if !ok {
+				w.bad(path, "a base64 string", v)
+				return
+			}
+			if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+				w.invalid.Add(path, "must be standard base64")
+			}
+			return
+		}
 		arr, ok := v.([]any)
 		if !ok {
 			w.bad(path, "an array", v)

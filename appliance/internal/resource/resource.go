@@ -48,6 +48,9 @@ type Filter struct {
 	Bool bool
 	// Doc describes the filter in the OpenAPI document.
 	Doc string
+	// Where, when set, replaces "<Column> = ?", e.g. a subquery on another
+	// table; it takes the value as its one argument.
+	Where string
 }
 
 // Scope restricts a query to the rows a non-admin caller may see.

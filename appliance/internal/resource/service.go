@@ -417,7 +417,11 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 			}
 			val = b
 		}
-		tx = tx.Where(f.Column+" = ?", val)
+		if f.Where != "" {
+			tx = tx.Where(f.Where, val)
+		} else {
+			tx = tx.Where(f.Column+" = ?", val)
+		}
 	}
 	if err := inv.Err(); err != nil {
 		return nil, err

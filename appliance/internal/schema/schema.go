@@ -14,11 +14,13 @@ import (
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
 
+	"github.com/jumpgate/jumpgate/appliance/internal/agentid"
 	"github.com/jumpgate/jumpgate/appliance/internal/apitoken"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
@@ -52,6 +54,14 @@ func Migrations() []*gormigrate.Migration {
 					return tx.Create(settings.Initial()).Error
 				}
 				return nil
+			},
+		},
+		{
+			// Jump Clients, their reported state, retired agent keys, and the
+			// columns enrolled jumpoint nodes and upgrade cycles need.
+			ID: "0002_agents",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&jumpclient.Record{}, &jumpclient.State{}, &agentid.Tombstone{}, &jumpoint.Node{}, &settings.Record{})
 			},
 		},
 	}

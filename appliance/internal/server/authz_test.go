@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
 	"github.com/jumpgate/jumpgate/appliance/internal/route"
 	"github.com/jumpgate/jumpgate/appliance/internal/tunneljump"
@@ -114,7 +115,13 @@ func testRouteGuards(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 			}
 			if r.Access == route.Public {
 				resp, b := raw(t, s, r.Method, path, "", body)
-				assert.Equal(t, http.StatusOK, resp.StatusCode, b)
+				// The agent endpoints are public to bearer tokens: they
+				// authenticate with signed key info or the agent's own key.
+				want := map[string]int{agentproto.PathEnroll: http.StatusUnprocessableEntity, agentproto.PathConnect: http.StatusUpgradeRequired}[r.Path]
+				if want == 0 {
+					want = http.StatusOK
+				}
+				assert.Equal(t, want, resp.StatusCode, b)
 				return
 			}
 			authenticated++

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,12 +22,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/agenthub"
 	"github.com/jumpgate/jumpgate/appliance/internal/apitoken"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
@@ -47,6 +52,12 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Keys sign installer key info.
 	Keys *installer.KeyConfig
+	// Builds are the agent builds served as installers and upgrades; nil
+	// serves none.
+	Builds *dist.Builds
+	// Hub tunes the agent hub (FlushInterval, SweepInterval,
+	// MaxHandshakes, SettingsTTL, Now); its collaborators are filled in.
+	Hub agenthub.Config
 }
 
 // Server is the appliance's HTTP API.
@@ -58,8 +69,12 @@ type Server struct {
 
 	Users  *user.Service
 	Tokens *apitoken.Service
-	db     *db.DB
-	log    *slog.Logger
+	// Hub holds the agents' connections.
+	Hub *agenthub.Hub
+	// Clients is the jump-clients collection.
+	Clients *jumpclient.Service
+	db      *db.DB
+	log     *slog.Logger
 }
 
 var ginModeOnce sync.Once
@@ -86,8 +101,22 @@ func New(d Deps) (*Server, error) {
 	s.Users = user.New(d.DB, authenticator.Invalidate)
 	s.Tokens = apitoken.New(d.DB, authenticator.Invalidate)
 	installers := installer.New(d.DB, d.Keys)
-	settingsSvc := &settings.Service{DB: d.DB}
 	auditH := &audit.Handler{DB: d.DB}
+	s.Clients = jumpclient.New(d.DB)
+	hc := d.Hub
+	hc.DB, hc.Log, hc.SigningKey, hc.Clients, hc.Registry = d.DB, d.Log, d.Keys.Key, s.Clients, d.Registry
+	if d.Builds != nil {
+		builds := d.Builds
+		hc.Upgrade = func(platform string) *agentproto.Upgrade { return builds.Upgrade(platform, d.Keys.Key) }
+		hc.OpenBuild = func(platform string) (io.ReadCloser, error) {
+			f, _, err := builds.Open(platform)
+			return f, err
+		}
+	}
+	s.Hub = agenthub.New(hc)
+	s.Clients.Hub = s.Hub
+	settingsSvc := &settings.Service{DB: d.DB, Changed: s.Hub.SettingsChanged}
+	jumpoints := jumpoint.New(d.DB, s.Hub.RetireNodes)
 
 	var routes []route.Route
 	routes = append(routes, s.probeRoutes(d.Registry)...)
@@ -95,7 +124,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(jumpgroup.New(d.DB))...)
 	routes = append(routes, resourceRoutes(jumppolicy.New(d.DB))...)
 	routes = append(routes, resourceRoutes(sessionpolicy.New(d.DB))...)
-	routes = append(routes, resourceRoutes(jumpoint.New(d.DB, nil))...)
+	routes = append(routes, resourceRoutes(jumpoints)...)
 	routes = append(routes, resourceRoutes(installers)...)
 	routes = append(routes, installer.KeyInfoRoutes(installers, d.Keys)...)
 	routes = append(routes, resourceRoutes(tunneljump.New(d.DB))...)
@@ -105,6 +134,9 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(grouppolicy.New(d.DB))...)
 	routes = append(routes, resourceRoutes(s.Tokens)...)
 	routes = append(routes, auditH.Routes()...)
+	routes = append(routes, s.Clients.Routes(s.Hub.WakeHandler())...)
+	routes = append(routes, s.Hub.Routes()...)
+	routes = append(routes, dist.Routes(dist.Deps{DB: d.DB, Log: d.Log, Builds: d.Builds, Keys: d.Keys, Installers: installers, Jumpoints: jumpoints})...)
 	s.Routes = routes
 
 	m := newMetrics(d.Registry)
@@ -132,8 +164,14 @@ func New(d Deps) (*Server, error) {
 			Status: http.StatusMethodNotAllowed, Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path, Instance: c.Request.URL.Path})
 	})
 	s.Handler = e
+	if err := s.Hub.Start(context.Background()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
+
+// Close cuts every agent connection and writes queued agent state.
+func (s *Server) Close() { s.Hub.Close() }
 
 // resourceRoutes adapts a collection's routes; a generic function because
 // resource.Routes is generic over the collection's types.

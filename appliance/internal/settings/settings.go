@@ -40,6 +40,33 @@ type Record struct {
 	PresenceUsesScreenState      bool      `gorm:"not null"`
 	AdhocSessionsFromJumpClients bool      `gorm:"not null"`
 	SimultaneousJumps            string    `gorm:"size:16;not null"`
+	// UpgradeVersion is the appliance version that was running when
+	// upgrade_mode was set to this_version: upgrades stop once the appliance
+	// runs another version (the next upgrade cycle).
+	UpgradeVersion string `gorm:"size:64;not null;default:''"`
+}
+
+// Current reads the settings row without an access check, for the
+// appliance's own use (agent connections, maintenance).
+func Current(ctx context.Context, tx *gorm.DB) (*Record, error) {
+	var r Record
+	if err := tx.WithContext(ctx).Take(&r, 1).Error; err != nil {
+		return nil, fmt.Errorf("read jump client settings: %w", err)
+	}
+	return &r, nil
+}
+
+// UpgradesAllowed reports whether agents may upgrade to a build of
+// buildVersion while the appliance runs applianceVersion.
+func (r *Record) UpgradesAllowed(buildVersion, applianceVersion string) bool {
+	switch r.UpgradeMode {
+	case api.UpgradeAlways:
+		return true
+	case api.UpgradeThisVersion:
+		return r.UpgradeVersion == applianceVersion
+	default:
+		return false
+	}
 }
 
 // TableName fixes the table name.
@@ -113,6 +140,8 @@ func Initial() *Record {
 // Service reads and replaces the settings.
 type Service struct {
 	DB *db.DB
+	// Changed, when set, is called after a committed change.
+	Changed func()
 }
 
 // Get returns the settings; any authenticated user may read them.
@@ -142,6 +171,7 @@ func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatc
 		return nil, problem.Field("lost_after_days", "must be less than deleted_after_days (%d), so clients are marked lost before they are deleted", in.DeletedAfterDays)
 	}
 	var out *api.JumpClientSettings
+	changed := false
 	err := s.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var r Record
 		if err := tx.Take(&r, 1).Error; err != nil {
@@ -158,6 +188,9 @@ func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatc
 			out = old
 			return nil
 		}
+		if r.UpgradeMode == api.UpgradeThisVersion && old.UpgradeMode != api.UpgradeThisVersion {
+			r.UpgradeVersion = api.Version
+		}
 		prev := r.Version
 		r.Version++
 		r.UpdatedAt = time.Now().UTC().Truncate(time.Microsecond)
@@ -172,8 +205,12 @@ func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatc
 			return err
 		}
 		out = toAPI(&r)
+		changed = true
 		return nil
 	})
+	if changed && s.Changed != nil {
+		s.Changed()
+	}
 	return out, err
 }
 

@@ -63,6 +63,7 @@ type Service = resource.Service[api.User, Record]
 var Personal = []struct{ Table, Title string }{
 	{"protocol_tunnel_jumps", "protocol tunnel jumps"},
 	{"jump_client_installers", "jump client installers"},
+	{"jump_clients", "jump clients"},
 }
 
 // New returns the users collection over d. changed is called after every

@@ -1,0 +1,68 @@
+package appliancetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+)
+
+// HTTPClient returns a plain HTTP client that trusts the appliance's CA.
+func (s *Server) HTTPClient(t testing.TB) *http.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(s.CAPEM) {
+		t.Fatalf("appliancetest: bad CA PEM")
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+// Enroll enrolls an agent the way jumpgate-agent does, with a fresh key, and
+// returns the answer and the key; a refusal is returned as an *api.Problem.
+func (s *Server) Enroll(t testing.TB, keyInfo string, facts agentproto.Facts, o agentproto.Overrides) (*agentproto.EnrollResponse, ed25519.PrivateKey, error) {
+	t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if facts.Platform == "" {
+		facts.Platform = api.PlatformLinuxAMD64
+	}
+	if facts.InstallMode == "" {
+		facts.InstallMode = api.InstallUser
+	}
+	body, _ := json.Marshal(agentproto.EnrollRequest{KeyInfo: keyInfo, PublicKey: pub, Overrides: o, Facts: facts, Version: "test"})
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.URL+agentproto.PathEnroll, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.HTTPClient(t).Do(req)
+	if err != nil {
+		t.Fatalf("appliancetest: enroll: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		p := &api.Problem{}
+		if err := json.Unmarshal(b, p); err != nil || p.Status == 0 {
+			return nil, nil, fmt.Errorf("enroll: status %d: %s", resp.StatusCode, b)
+		}
+		return nil, nil, p
+	}
+	out := &agentproto.EnrollResponse{}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("appliancetest: enroll answer: %v", err)
+	}
+	return out, priv, nil
+}

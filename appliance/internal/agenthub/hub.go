@@ -1,0 +1,294 @@
+// Package agenthub holds the agents' connections: it enrolls new agents,
+// authenticates each WebSocket at /agent/v1/connect (protocol in
+// api/agentproto), keeps one yamux session per agent, records presence,
+// statistics and facts, pushes configuration, upgrades and Wake-on-LAN
+// requests, and runs the Jump Client lifecycle rules (lost, deleted,
+// max offline).
+//
+// Connection state is batched: connects, disconnects and reports are queued
+// in memory and written by one flusher in a single transaction every
+// FlushInterval, so that a reconnect storm of every agent costs a few
+// transactions, not one per agent. Admission is limited to MaxHandshakes
+// handshakes in flight; the rest are answered 503 with Retry-After and the
+// agents back off with jitter.
+package agenthub
+
+import (
+	"context"
+	"crypto/ed25519"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
+	"github.com/jumpgate/jumpgate/appliance/internal/settings"
+)
+
+// Config are the hub's collaborators and knobs; zero values are defaults.
+type Config struct {
+	DB  *db.DB
+	Log *slog.Logger
+	// SigningKey verifies key info (its public half).
+	SigningKey ed25519.PrivateKey
+	// Clients is the jump-clients collection (for enrollment).
+	Clients *jumpclient.Service
+	// Upgrade returns the signed build for a platform, or nil.
+	Upgrade func(platform string) *agentproto.Upgrade
+	// OpenBuild opens the build of a platform for streaming.
+	OpenBuild func(platform string) (io.ReadCloser, error)
+	// Registry receives the hub's metrics; nil registers nothing.
+	Registry prometheus.Registerer
+	// MaxHandshakes bounds handshakes in flight; default 512.
+	MaxHandshakes int
+	// FlushInterval is how often queued state is written; default 500ms.
+	FlushInterval time.Duration
+	// SweepInterval is how often lifecycle rules run; default 1 minute.
+	SweepInterval time.Duration
+	// SettingsTTL is how long settings are cached; default 2s.
+	SettingsTTL time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+type ident struct {
+	kind string
+	id   int64
+}
+
+// Hub holds every agent connection of this appliance.
+type Hub struct {
+	cfg Config
+	log *slog.Logger
+
+	handshakes chan struct{}
+
+	mu    sync.Mutex
+	conns map[ident]*agentConn
+
+	qmu     sync.Mutex
+	pending map[int64]*clientUpdate
+	nodes   map[int64]*nodeUpdate
+	flushed chan struct{} // closed and replaced after each flush
+
+	wolMu   sync.Mutex
+	wolNext map[int64]time.Time
+
+	setMu    sync.Mutex
+	setCache *settings.Record
+	setAt    time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	m metrics
+}
+
+type metrics struct {
+	connected  *prometheus.GaugeVec
+	handshakes *prometheus.CounterVec
+	enrolls    *prometheus.CounterVec
+	flushes    prometheus.Histogram
+}
+
+// New returns a hub; Start runs its background work.
+func New(cfg Config) *Hub {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxHandshakes <= 0 {
+		cfg.MaxHandshakes = 512
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 500 * time.Millisecond
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = time.Minute
+	}
+	if cfg.SettingsTTL <= 0 {
+		cfg.SettingsTTL = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Hub{
+		cfg: cfg, log: cfg.Log,
+		handshakes: make(chan struct{}, cfg.MaxHandshakes),
+		conns:      map[ident]*agentConn{},
+		pending:    map[int64]*clientUpdate{},
+		nodes:      map[int64]*nodeUpdate{},
+		flushed:    make(chan struct{}),
+		wolNext:    map[int64]time.Time{},
+	}
+	h.m = metrics{
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "jumpgate_agents_connected", Help: "Agents holding a connection now, by kind."}, []string{"kind"}),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jumpgate_agent_handshakes_total",
+			Help: "Agent connection handshakes by result (welcome, refused code, busy, error)."}, []string{"result"}),
+		enrolls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jumpgate_agent_enrollments_total", Help: "Agent enrollments by kind and result."}, []string{"kind", "result"}),
+		flushes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "jumpgate_agent_state_flush_seconds", Help: "Time to write one batch of agent state.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+	}
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(h.m.connected, h.m.handshakes, h.m.enrolls, h.m.flushes)
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	return h
+}
+
+// Start marks every agent offline (no connection survives a restart) and
+// starts the flusher and the lifecycle sweeper.
+func (h *Hub) Start(ctx context.Context) error {
+	if err := h.resetPresence(ctx); err != nil {
+		return err
+	}
+	h.wg.Add(2)
+	go h.flushLoop()
+	go h.sweepLoop()
+	return nil
+}
+
+// Close cuts every connection, stops the background work and writes what is
+// queued. It blocks until done.
+func (h *Hub) Close() {
+	h.cancel()
+	h.mu.Lock()
+	conns := make([]*agentConn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
+	h.wg.Wait()
+	h.flush(context.Background())
+}
+
+// Connected reports how many agents of kind hold a connection.
+func (h *Hub) Connected(kind string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for k := range h.conns {
+		if k.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// IsConnected reports whether (kind, id) holds a connection now.
+func (h *Hub) IsConnected(kind string, id int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.conns[ident{kind, id}]
+	return ok
+}
+
+func (h *Hub) lookup(kind string, id int64) *agentConn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns[ident{kind, id}]
+}
+
+// Retire implements jumpclient.Notifier: it cuts the connection of (kind,
+// id), first telling the agent to uninstall itself when uninstall is set.
+func (h *Hub) Retire(kind string, id int64, uninstall bool, reason string) {
+	c := h.lookup(kind, id)
+	if c == nil {
+		return
+	}
+	if uninstall {
+		_ = c.send(agentproto.Control{Type: agentproto.MsgUninstall, Reason: reason})
+	}
+	c.close()
+}
+
+// RetireNodes cuts the connections of jumpoint nodes.
+func (h *Hub) RetireNodes(ids []int64) {
+	for _, id := range ids {
+		h.Retire(agentproto.KindJumpoint, id, true, "the jumpoint was deleted on the appliance")
+	}
+}
+
+// Reconfigure implements jumpclient.Notifier: it sends a connected client
+// its configuration again, after an edit.
+func (h *Hub) Reconfigure(kind string, id int64) {
+	c := h.lookup(kind, id)
+	if c == nil || kind != agentproto.KindJumpClient {
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	defer cancel()
+	var rec jumpclient.Record
+	if err := h.cfg.DB.R.WithContext(ctx).Take(&rec, id).Error; err != nil {
+		return
+	}
+	st, err := h.settings(ctx)
+	if err != nil {
+		return
+	}
+	c.setRecord(&rec)
+	cfg := jumpclient.ConfigFor(&rec, st)
+	_ = c.send(agentproto.Control{Type: agentproto.MsgConfig, Config: &cfg})
+}
+
+// SettingsChanged drops the cached settings and sends every connected client
+// its new configuration, and an upgrade where one is now due.
+func (h *Hub) SettingsChanged() {
+	h.setMu.Lock()
+	h.setCache = nil
+	h.setMu.Unlock()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(h.ctx, time.Minute)
+		defer cancel()
+		st, err := h.settings(ctx)
+		if err != nil {
+			return
+		}
+		h.mu.Lock()
+		conns := make([]*agentConn, 0, len(h.conns))
+		for k, c := range h.conns {
+			if k.kind == agentproto.KindJumpClient {
+				conns = append(conns, c)
+			}
+		}
+		h.mu.Unlock()
+		for _, c := range conns {
+			if ctx.Err() != nil {
+				return
+			}
+			cfg := jumpclient.ConfigFor(c.record(), st)
+			_ = c.send(agentproto.Control{Type: agentproto.MsgConfig, Config: &cfg})
+			if u := h.upgradeFor(c.platform, c.version, st); u != nil {
+				c.offerUpgrade(h, u)
+			}
+		}
+	}()
+}
+
+// settings returns the jump client settings, cached for SettingsTTL.
+func (h *Hub) settings(ctx context.Context) (*settings.Record, error) {
+	h.setMu.Lock()
+	if h.setCache != nil && h.cfg.Now().Sub(h.setAt) < h.cfg.SettingsTTL {
+		s := h.setCache
+		h.setMu.Unlock()
+		return s, nil
+	}
+	h.setMu.Unlock()
+	s, err := settings.Current(ctx, h.cfg.DB.R)
+	if err != nil {
+		return nil, err
+	}
+	h.setMu.Lock()
+	h.setCache, h.setAt = s, h.cfg.Now()
+	h.setMu.Unlock()
+	return s, nil
+}

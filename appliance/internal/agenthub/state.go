@@ -1,0 +1,198 @@
+package agenthub
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/agentid"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
+	"github.com/jumpgate/jumpgate/appliance/internal/settings"
+)
+
+// clientUpdate is the queued change to one jump_client_states row; later
+// changes overwrite earlier ones field by field.
+type clientUpdate struct {
+	status       string
+	connectAt    *time.Time
+	disconnectAt *time.Time
+	seenAt       *time.Time
+	facts        *agentproto.Facts
+	publicIP     string
+	version      string
+	stats        *api.JumpClientStatistics
+	presence     *api.JumpClientPresence
+	consoleUser  *string
+}
+
+func (u *clientUpdate) seen(t time.Time) { u.seenAt = &t }
+
+func (u *clientUpdate) columns() map[string]any {
+	m := map[string]any{}
+	if u.status != "" {
+		m["status"] = u.status
+	}
+	if u.connectAt != nil {
+		m["last_connect_at"] = *u.connectAt
+	}
+	if u.disconnectAt != nil {
+		m["last_disconnect_at"] = *u.disconnectAt
+	}
+	if u.seenAt != nil {
+		m["last_seen_at"] = *u.seenAt
+	}
+	if u.facts != nil {
+		var s jumpclient.State
+		jumpclient.FactsToState(u.facts, &s)
+		m["hostname"], m["fqdn"], m["os"] = s.Hostname, s.FQDN, s.OS
+		m["private_ip"], m["mac_address"], m["default_gateway"], m["console_user"] = s.PrivateIP, s.MACAddress, s.DefaultGateway, s.ConsoleUser
+	}
+	if u.publicIP != "" {
+		m["public_ip"] = u.publicIP
+	}
+	if u.version != "" {
+		m["version"] = u.version
+	}
+	if u.stats != nil {
+		m["stats"] = u.stats
+	}
+	if u.presence != nil {
+		m["presence"] = u.presence
+	}
+	if u.consoleUser != nil {
+		m["console_user"] = *u.consoleUser
+	}
+	return m
+}
+
+type nodeUpdate struct {
+	connected bool
+	at        time.Time
+	remote    string
+	version   string
+}
+
+func (h *Hub) queueClient(id int64, f func(u *clientUpdate)) {
+	h.qmu.Lock()
+	u := h.pending[id]
+	if u == nil {
+		u = &clientUpdate{}
+		h.pending[id] = u
+	}
+	f(u)
+	h.qmu.Unlock()
+}
+
+func (h *Hub) queueNode(id int64, f func(u *nodeUpdate)) {
+	h.qmu.Lock()
+	u := h.nodes[id]
+	if u == nil {
+		u = &nodeUpdate{}
+		h.nodes[id] = u
+	}
+	f(u)
+	h.qmu.Unlock()
+}
+
+func (h *Hub) flushLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+			h.flush(h.ctx)
+		}
+	}
+}
+
+// Flush writes everything queued now; tests use it instead of waiting.
+func (h *Hub) Flush(ctx context.Context) { h.flush(ctx) }
+
+func (h *Hub) flush(ctx context.Context) {
+	h.qmu.Lock()
+	clients, nodes := h.pending, h.nodes
+	h.pending, h.nodes = map[int64]*clientUpdate{}, map[int64]*nodeUpdate{}
+	h.qmu.Unlock()
+	if len(clients) == 0 && len(nodes) == 0 {
+		return
+	}
+	start := time.Now()
+	err := h.cfg.DB.W.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
+		for id, u := range clients {
+			if err := tx.Model(&jumpclient.State{}).Where("client_id = ?", id).Updates(u.columns()).Error; err != nil {
+				return fmt.Errorf("write jump client %d state: %w", id, err)
+			}
+		}
+		for id, u := range nodes {
+			cols := map[string]any{"connected": u.connected}
+			if u.connected {
+				cols["connected_at"], cols["remote_addr"], cols["version"] = u.at, u.remote, u.version
+			} else {
+				cols["disconnected_at"] = u.at
+			}
+			if err := tx.Model(&jumpoint.Node{}).Where("id = ?", id).Updates(cols).Error; err != nil {
+				return fmt.Errorf("write jumpoint node %d state: %w", id, err)
+			}
+		}
+		return nil
+	})
+	h.m.flushes.Observe(time.Since(start).Seconds())
+	if err != nil {
+		h.log.Error("agent state not written", "clients", len(clients), "nodes", len(nodes), "err", err)
+	}
+}
+
+// resetPresence marks every agent disconnected: connections do not survive
+// a restart.
+func (h *Hub) resetPresence(ctx context.Context) error {
+	now := h.cfg.Now().UTC()
+	return h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&jumpclient.State{}).Where("status = ?", api.ClientOnline).
+			Updates(map[string]any{"status": api.ClientOffline, "last_disconnect_at": now}).Error; err != nil {
+			return fmt.Errorf("reset jump client presence: %w", err)
+		}
+		if err := tx.Model(&jumpoint.Node{}).Where("connected = ?", true).
+			Updates(map[string]any{"connected": false, "disconnected_at": now}).Error; err != nil {
+			return fmt.Errorf("reset jumpoint node presence: %w", err)
+		}
+		return nil
+	})
+}
+
+// markUninstalled applies uninstalled_behavior to a client that is gone
+// from its endpoint: keep it marked uninstalled, or delete it.
+func (h *Hub) markUninstalled(ctx context.Context, rec *jumpclient.Record, st *settings.Record, why string) error {
+	// Drop queued updates so a late flush does not mark it online again.
+	h.qmu.Lock()
+	delete(h.pending, rec.ID)
+	h.qmu.Unlock()
+	return h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if st.UninstalledBehavior == "remove" {
+			if err := agentid.Bury(ctx, tx, agentproto.KindJumpClient, rec.ID, rec.PublicKey, why); err != nil {
+				return err
+			}
+			if err := tx.Where("client_id = ?", rec.ID).Delete(&jumpclient.State{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Delete(&jumpclient.Record{}, rec.ID).Error; err != nil {
+				return err
+			}
+			return audit.Write(ctx, tx, "uninstall", "jump_client", rec.ID, rec.Name, map[string]api.FieldChange{"removed": {New: why}})
+		}
+		now := h.cfg.Now().UTC()
+		if err := tx.Model(&jumpclient.State{}).Where("client_id = ?", rec.ID).
+			Updates(map[string]any{"status": api.ClientUninstalled, "last_seen_at": now}).Error; err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, "uninstall", "jump_client", rec.ID, rec.Name, map[string]api.FieldChange{"status": {New: api.ClientUninstalled}})
+	})
+}
