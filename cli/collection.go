@@ -10,9 +10,26 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 )
 
-// pathJumpClients is the jump-clients collection, which the api package does
-// not name yet because the appliance does not serve it yet.
-const pathJumpClients = "jump-clients"
+// pathJumpClients is the jump-clients collection.
+const pathJumpClients = api.PathJumpClients
+
+// clientCPU shows a client's latest CPU figure.
+func clientCPU(o map[string]any) string {
+	st, _ := o["statistics"].(map[string]any)
+	if v, ok := st["cpu_percent"].(float64); ok {
+		return fmt.Sprintf("%.0f%%", v)
+	}
+	return ""
+}
+
+// clientUptime shows a client's latest uptime, rounded.
+func clientUptime(o map[string]any) string {
+	st, _ := o["statistics"].(map[string]any)
+	if v, ok := st["uptime_seconds"].(float64); ok {
+		return (time.Duration(v) * time.Second).Round(time.Minute).String()
+	}
+	return ""
+}
 
 // collection describes how the CLI shows one API collection. Objects are
 // handled as JSON maps, so a new field needs no CLI change.
@@ -93,8 +110,9 @@ var collections = []*collection{
 		field("CONNECTION", "connection_type"), timestamp("EXPIRES", "expires_at"),
 	}},
 	{path: pathJumpClients, singular: "jump-client", aliases: []string{"clients", "client"}, columns: []column{
-		field("ID", "id"), field("NAME", "name"), field("HOSTNAME", "hostname"), jumpGroupColumn,
-		field("CONNECTION", "connection_type"), field("TAG", "tag"),
+		field("ID", "id"), field("NAME", "name"), field("HOSTNAME", "hostname"), field("STATUS", "status"),
+		field("PRIVATE IP", "private_ip"), field("VERSION", "version"), timestamp("LAST SEEN", "last_seen_at"),
+		{"CPU", clientCPU}, {"UPTIME", clientUptime}, jumpGroupColumn, field("CONNECTION", "connection_type"), field("TAG", "tag"),
 	}},
 	{path: api.PathProtocolTunnelJumps, singular: "protocol-tunnel-jump", aliases: []string{"tunnel-jumps", "tunnel-jump"}, columns: []column{
 		field("ID", "id"), field("NAME", "name"), field("JUMPOINT", "jumpoint_id"), field("HOSTNAME", "hostname"),
