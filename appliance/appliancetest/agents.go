@@ -15,6 +15,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/app"
 )
 
 // HTTPClient returns a plain HTTP client that trusts the appliance's CA.
@@ -65,4 +66,20 @@ func (s *Server) Enroll(t testing.TB, keyInfo string, facts agentproto.Facts, o 
 		t.Fatalf("appliancetest: enroll answer: %v", err)
 	}
 	return out, priv, nil
+}
+
+// WithAddr serves on addr ("127.0.0.1:port") with the matching public URL,
+// so that a restarted appliance keeps the URL its agents know.
+func WithAddr(addr string) Option {
+	return func(c *app.Config) { c.Listen, c.PublicURL = addr, "https://"+addr }
+}
+
+// Stop stops the appliance before the test ends (agents then see it go
+// away); the test's cleanup still runs and does nothing more.
+func (s *Server) Stop() {
+	s.stop.Do(func() {
+		s.http.CloseClientConnections()
+		s.http.Close()
+		_ = s.App.Close()
+	})
 }

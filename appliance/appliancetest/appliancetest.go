@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -38,6 +39,7 @@ type Server struct {
 
 	http *httptest.Server
 	n    atomic.Int64
+	stop sync.Once
 }
 
 // Option configures NewServer.
@@ -50,6 +52,11 @@ func WithDatabase(dsn string) Option { return func(c *app.Config) { c.Database =
 // WithDataDir uses dir as the data directory (to restart on the same data).
 func WithDataDir(dir string) Option { return func(c *app.Config) { c.DataDir = dir } }
 
+// WithAgentDir serves installer downloads from the agent builds in dir
+// (manifest.json and jumpgate-agent-<platform>, as agenttest.AgentDir
+// makes them).
+func WithAgentDir(dir string) Option { return func(c *app.Config) { c.AgentDir = dir } }
+
 // NewServer starts an appliance that stops when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -60,6 +67,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	cfg := app.Config{DataDir: filepath.Join(t.TempDir(), "data"), Listen: ln.Addr().String(), PublicURL: "https://" + ln.Addr().String()}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.Listen != ln.Addr().String() {
+		ln.Close()
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			t.Fatalf("appliancetest: listen on %s: %v", cfg.Listen, err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := app.New(context.Background(), cfg, log)
@@ -72,7 +85,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	hs.Listener = ln
 	hs.TLS = a.TLSConfig
 	hs.StartTLS()
+	var s *Server
 	t.Cleanup(func() {
+		if s != nil {
+			s.Stop()
+			return
+		}
 		hs.Close()
 		_ = a.Close()
 	})
@@ -84,7 +102,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 		tok = string(trimNL(b))
 	}
-	s := &Server{URL: cfg.PublicURL, AdminToken: tok, CAPEM: a.Material.CAPEM, DataDir: a.Config.DataDir,
+	s = &Server{URL: cfg.PublicURL, AdminToken: tok, CAPEM: a.Material.CAPEM, DataDir: a.Config.DataDir,
 		CAFile: filepath.Join(a.Config.DataDir, pki.CAFile), App: a, http: hs}
 	s.Admin = s.Client(t, tok)
 	return s
