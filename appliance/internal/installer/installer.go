@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -196,6 +197,9 @@ type KeyConfig struct {
 	PublicURL string
 	// CAPin is "sha256:<hex>" of the appliance CA certificate.
 	CAPin string
+	// CAPEM is the PEM of the CA certificate that CAPin pins; installers
+	// carry it so agents trust the appliance without the system roots.
+	CAPEM []byte
 }
 
 // KeyInfo signs the key info of an installer record.
@@ -204,6 +208,37 @@ func (k *KeyConfig) KeyInfo(r *Record) (string, error) {
 		Kind: keyinfo.KindJumpClient, URL: k.PublicURL, CAPin: k.CAPin, InstallerID: r.InstallerID,
 		Expires: r.ExpiresAt.Unix(), Overrides: r.AllowedOverrides(),
 	}, k.Key)
+}
+
+// DownloadFileName is the file name an installer for platform is served
+// as: base plus ".exe" on Windows, else ".bin" (the self-extracting sh
+// installer of Linux, Raspberry Pi and macOS).
+func DownloadFileName(base, platform string) string {
+	if platform == api.PlatformWindowsAMD64 {
+		return base + ".exe"
+	}
+	return base + ".bin"
+}
+
+// Downloads returns the download of every platform of the installer with
+// record id id and installer id installerID, each with copyable commands.
+func (k *KeyConfig) Downloads(id int64, installerID string) []api.InstallerDownload {
+	out := make([]api.InstallerDownload, 0, len(api.Platforms))
+	for _, p := range api.Platforms {
+		name := DownloadFileName("jumpgate-jc-"+installerID, p)
+		url := fmt.Sprintf("%s/api/v1/%s/%d/download/%s", strings.TrimRight(k.PublicURL, "/"), api.PathJumpClientInstallers, id, p)
+		d := api.InstallerDownload{Platform: p, FileName: name, URL: url}
+		if p == api.PlatformWindowsAMD64 {
+			// PowerShell, with the curl.exe that Windows 10 and later ship.
+			d.Command = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -H "Authorization: Bearer $env:JUMPGATE_TOKEN" -o %s "%s"`, name, url)
+			d.InstallCommand = fmt.Sprintf(`.\%s INSTALLDIR="C:\Program Files\Jumpgate\%s"`, name, installerID)
+		} else {
+			d.Command = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -H "Authorization: Bearer $JUMPGATE_TOKEN" -o %s '%s'`, name, url)
+			d.InstallCommand = "sudo sh ./" + name
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // Service is the jump-client-installers collection.
@@ -215,6 +250,12 @@ func New(d *db.DB, keys *KeyConfig) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.JumpClientInstaller, Record]{
 		Kind: "jump_client_installer", Path: api.PathJumpClientInstallers, Title: "Jump Client Installer",
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check,
+		Hydrate: func(_ context.Context, _ *gorm.DB, items []*api.JumpClientInstaller) error {
+			for _, a := range items {
+				a.Downloads = keys.Downloads(a.ID, a.InstallerID)
+			}
+			return nil
+		},
 		Name:   func(a *api.JumpClientInstaller) string { return a.InstallerID },
 		Redact: func(a *api.JumpClientInstaller) { a.KeyInfo = "" },
 		Reveal: func(_ context.Context, a *api.JumpClientInstaller, r *Record) {

@@ -1,0 +1,282 @@
+package dist
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/api/keyinfo"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+	"github.com/jumpgate/jumpgate/appliance/internal/route"
+)
+
+// JumpointKeyValidity is how long the key info in a Jumpoint installer is
+// accepted after the download: install the download within a day, or
+// download it again.
+const JumpointKeyValidity = 24 * time.Hour
+
+// Deps are what the download routes need.
+type Deps struct {
+	// DB receives the audit record of every download.
+	DB *db.DB
+	// Log is for operators (interrupted downloads); nil discards.
+	Log *slog.Logger
+	// Builds are the agent builds; nil answers every download with 503.
+	Builds *Builds
+	// Keys sign key info and carry the appliance URL, CA pin and CA PEM
+	// that installers embed.
+	Keys *installer.KeyConfig
+	// Installers reads Jump Client installer records (with access checks).
+	Installers interface {
+		GetRecord(ctx context.Context, id int64) (*installer.Record, error)
+	}
+	// Jumpoints reads jumpoint records (with access checks).
+	Jumpoints interface {
+		GetRecord(ctx context.Context, id int64) (*jumpoint.Record, error)
+	}
+}
+
+// Routes returns the installer download routes:
+//
+//	GET /api/v1/jump-client-installers/:id/download/:platform
+//	GET /api/v1/installers/generic/:platform
+//	GET /api/v1/jumpoints/:id/download/:platform
+//
+// Each needs an administrator's bearer token.
+func Routes(d Deps) []route.Route {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{Deps: d}
+	const notes = " Linux, Raspberry Pi and macOS get a self-extracting sh .bin, Windows an .exe; " +
+		"Content-Disposition names the file. 404 for an unknown platform, 503 when the appliance has no agent build " +
+		"for the platform (start it with --agent-dir)."
+	return []route.Route{
+		{
+			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/download/:platform", Handler: h.installer,
+			Tag: api.PathJumpClientInstallers, Summary: "Download the installer of a Jump Client installer for one platform, " +
+				"named jumpgate-jc-<installer_id>.bin or .exe, with its signed key info built in." + notes +
+				" 410 when the installer has expired.",
+			RawBody: "application/octet-stream", AdminOnly: true,
+		},
+		{
+			Method: http.MethodGet, Path: "/api/v1/installers/generic/:platform", Handler: h.generic,
+			Tag: api.PathJumpClientInstallers, Summary: "Download the generic Jump Client installer for one platform, " +
+				"jumpgate-jc-generic-<platform>.bin or .exe, which needs --key-info / KEY_INFO= with the key info of an installer." + notes,
+			RawBody: "application/octet-stream", AdminOnly: true,
+		},
+		{
+			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/download/:platform", Handler: h.jumpoint,
+			Tag: api.PathJumpoints, Summary: "Download the installer of a Jumpoint node for one platform, " +
+				"named jumpgate-jumpoint-<code_name>.bin or .exe; its built-in key info is valid for 24 hours after the download." + notes +
+				" 409 when the jumpoint is disabled.",
+			RawBody: "application/octet-stream", AdminOnly: true,
+		},
+	}
+}
+
+type handler struct {
+	Deps
+}
+
+// download is one installer to serve.
+type download struct {
+	kind       string // agentproto.KindJumpClient or KindJumpoint
+	keyInfo    string
+	fileName   string
+	platform   string
+	objectType string // audit object type
+	objectID   int64
+	objectName string
+}
+
+func (h *handler) installer(c *gin.Context) {
+	ctx := c.Request.Context()
+	platform, err := checkPlatform(ctx, c.Param("platform"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	id, err := resource.ParseID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	r, err := h.Installers.GetRecord(ctx, id)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if now := time.Now(); !now.Before(r.ExpiresAt) {
+		_ = c.Error(problem.Gone("installer %s expired at %s; extend it by changing valid_duration",
+			r.InstallerID, r.ExpiresAt.UTC().Format(time.RFC3339)))
+		return
+	}
+	ki, err := h.Keys.KeyInfo(r)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	h.serve(c, &download{kind: agentproto.KindJumpClient, keyInfo: ki, platform: platform,
+		fileName:   installer.DownloadFileName("jumpgate-jc-"+r.InstallerID, platform),
+		objectType: "jump_client_installer", objectID: r.ID, objectName: r.InstallerID})
+}
+
+func (h *handler) generic(c *gin.Context) {
+	ctx := c.Request.Context()
+	platform, err := checkPlatform(ctx, c.Param("platform"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	h.serve(c, &download{kind: agentproto.KindJumpClient, platform: platform,
+		fileName:   installer.DownloadFileName("jumpgate-jc-generic-"+platform, platform),
+		objectType: "jump_client_installer", objectName: "generic"})
+}
+
+func (h *handler) jumpoint(c *gin.Context) {
+	ctx := c.Request.Context()
+	platform, err := checkPlatform(ctx, c.Param("platform"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	id, err := resource.ParseID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	j, err := h.Jumpoints.GetRecord(ctx, id)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if !j.Enabled {
+		_ = c.Error(problem.Conflict("jumpoint %q is disabled; set enabled to true before downloading its installer", j.CodeName))
+		return
+	}
+	ki, err := JumpointKeyInfo(h.Keys, j.ID, time.Now().Add(JumpointKeyValidity))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	h.serve(c, &download{kind: agentproto.KindJumpoint, keyInfo: ki, platform: platform,
+		fileName:   installer.DownloadFileName("jumpgate-jumpoint-"+j.CodeName, platform),
+		objectType: "jumpoint", objectID: j.ID, objectName: j.CodeName})
+}
+
+// checkPlatform refuses callers who are not administrators (before saying
+// anything about the object) and unknown platforms.
+func checkPlatform(ctx context.Context, platform string) (string, error) {
+	if err := auth.RequireAdmin(ctx); err != nil {
+		return "", err
+	}
+	if !slices.Contains(api.Platforms, platform) {
+		return "", problem.NotFound("unknown platform %q; platforms are %s", platform, strings.Join(api.Platforms, ", "))
+	}
+	return platform, nil
+}
+
+// JumpointKeyInfo signs the key info of a Jumpoint installer: kind
+// jumpoint, the jumpoint's decimal id as installer id, no overrides.
+func JumpointKeyInfo(k *installer.KeyConfig, jumpointID int64, expires time.Time) (string, error) {
+	return keyinfo.Sign(keyinfo.Payload{
+		Kind: keyinfo.KindJumpoint, URL: k.PublicURL, CAPin: k.CAPin,
+		InstallerID: strconv.FormatInt(jumpointID, 10), Expires: expires.Unix(),
+	}, k.Key)
+}
+
+// Payload returns the parts of an installer for platform with manifest m:
+// the sh header (nil for Windows), and the trailer that follows the build.
+// m.Platform and m.Version are set from build.
+func Payload(build *Build, m *agentproto.Manifest) (header, trailer []byte, err error) {
+	m.Platform, m.Version = build.Platform, build.Version
+	trailer, err = agentproto.Trailer(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if build.Platform != api.PlatformWindowsAMD64 {
+		header, err = ShHeader(m.FileName, build.Platform, build.Version, build.Size+int64(len(trailer)))
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return header, trailer, nil
+}
+
+func (h *handler) serve(c *gin.Context, d *download) {
+	ctx := c.Request.Context()
+	if len(h.Keys.CAPEM) == 0 {
+		_ = c.Error(errors.New("installer downloads: the appliance CA PEM is not configured"))
+		return
+	}
+	f, build, err := h.Builds.Open(d.platform)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	defer f.Close()
+	header, trailer, err := Payload(build, &agentproto.Manifest{
+		Kind: d.kind, KeyInfo: d.keyInfo, SigningKey: []byte(h.Keys.Key.Public().(ed25519.PublicKey)),
+		CAPEM: string(h.Keys.CAPEM), FileName: d.fileName,
+	})
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	// The audit record is written before a byte is served, so no download
+	// goes unrecorded.
+	err = h.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return audit.Write(ctx, tx, "download", d.objectType, d.objectID, d.objectName, map[string]api.FieldChange{
+			"platform":  {New: d.platform},
+			"file_name": {New: d.fileName},
+			"version":   {New: build.Version},
+		})
+	})
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	w := c.Writer
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.fileName}))
+	hd.Set("Content-Length", strconv.FormatInt(int64(len(header))+build.Size+int64(len(trailer)), 10))
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write(header); err != nil {
+		h.interrupted(c, d, err)
+		return
+	}
+	if _, err := io.CopyN(w, f, build.Size); err != nil {
+		h.interrupted(c, d, err)
+		return
+	}
+	if _, err := w.Write(trailer); err != nil {
+		h.interrupted(c, d, err)
+	}
+}
+
+func (h *handler) interrupted(c *gin.Context, d *download, err error) {
+	h.Log.WarnContext(c.Request.Context(), "installer download interrupted", "file", d.fileName, "platform", d.platform, "err", err)
+}
