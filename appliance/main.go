@@ -44,6 +44,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.cfg.PublicURL, "public-url", "", "URL that agents and installers use to reach the appliance (default https://localhost:<port>)")
 	fs.StringVar(&o.cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve (default: a certificate from a CA created in the data dir)")
 	fs.StringVar(&o.cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&o.cfg.AgentDir, "agent-dir", "", "directory of agent builds for installer downloads: manifest.json and jumpgate-agent-<platform>, written by make build (default: the agents directory next to this executable, if any)")
 	fs.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long graceful shutdown waits for requests to finish")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
@@ -134,6 +135,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		caPath = "(your --tls-cert chain)"
 	}
 	fmt.Fprintf(stdout, "Jumpgate appliance %s\n  URL:      %s\n  listen:   %s\n  database: %s\n  CA:       %s\n", api.Version, cfg.PublicURL, ln.Addr(), db.Redact(cfg.Database), caPath)
+	if ps := a.Builds.Platforms(); len(ps) > 0 {
+		fmt.Fprintf(stdout, "  agents:   %s (version %s: %s)\n", cfg.AgentDir, a.Builds.Version(), strings.Join(ps, ", "))
+	} else {
+		fmt.Fprintf(stdout, "  agents:   none; installer downloads answer 503 (run make build, then start with --agent-dir bin/agents)\n")
+	}
 	if a.AdminToken != "" {
 		fmt.Fprintf(stdout, "First start: created user \"admin\". Its API token is shown once here and saved to %s (mode 0600):\n  %s\n",
 			filepath.Join(cfg.DataDir, app.AdminTokenFile), a.AdminToken)
