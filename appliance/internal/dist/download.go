@@ -67,29 +67,24 @@ func Routes(d Deps) []route.Route {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{Deps: d}
-	const notes = " Linux, Raspberry Pi and macOS get a self-extracting sh .bin, Windows an .exe; " +
-		"Content-Disposition names the file. 404 for an unknown platform, 503 when the appliance has no agent build " +
-		"for the platform (start it with --agent-dir)."
 	return []route.Route{
 		{
 			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/download/:platform", Handler: h.installer,
-			Tag: api.PathJumpClientInstallers, Summary: "Download the installer of a Jump Client installer for one platform, " +
-				"named jumpgate-jc-<installer_id>.bin or .exe, with its signed key info built in." + notes +
-				" 410 when the installer has expired.",
-			RawBody: "application/octet-stream", AdminOnly: true,
+			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
+			Summary: "Download a Jump Client installer for one platform: jumpgate-jc-<installer_id>.bin (sh) or .exe (Windows), " +
+				"key info built in; 410 once expired, 503 without an agent build for the platform",
 		},
 		{
 			Method: http.MethodGet, Path: "/api/v1/installers/generic/:platform", Handler: h.generic,
-			Tag: api.PathJumpClientInstallers, Summary: "Download the generic Jump Client installer for one platform, " +
-				"jumpgate-jc-generic-<platform>.bin or .exe, which needs --key-info / KEY_INFO= with the key info of an installer." + notes,
-			RawBody: "application/octet-stream", AdminOnly: true,
+			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
+			Summary: "Download the generic Jump Client installer for one platform: jumpgate-jc-generic-<platform>.bin or .exe, " +
+				"which needs --key-info / KEY_INFO=; 503 without an agent build for the platform",
 		},
 		{
 			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/download/:platform", Handler: h.jumpoint,
-			Tag: api.PathJumpoints, Summary: "Download the installer of a Jumpoint node for one platform, " +
-				"named jumpgate-jumpoint-<code_name>.bin or .exe; its built-in key info is valid for 24 hours after the download." + notes +
-				" 409 when the jumpoint is disabled.",
-			RawBody: "application/octet-stream", AdminOnly: true,
+			Tag: api.PathJumpoints, RawBody: "application/octet-stream", AdminOnly: true,
+			Summary: "Download a Jumpoint installer for one platform: jumpgate-jumpoint-<code_name>.bin or .exe, " +
+				"key info valid for 24 hours; 409 when the jumpoint is disabled, 503 without an agent build for the platform",
 		},
 	}
 }
