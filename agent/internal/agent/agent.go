@@ -1,0 +1,707 @@
+// Package agent is the running Jump Client (or Jumpoint node): it enrolls
+// with the key info of its installer, then keeps in touch with the
+// appliance as its configuration says, reports statistics and presence,
+// and obeys the appliance's commands.
+//
+// The life of an agent, as Run drives it:
+//
+//	not enrolled ──Enroll ok──► enrolled
+//	     │ key info expired            │
+//	     ▼                             ▼
+//	 uninstall self      ┌─ active:  connect (intent run) and stay; report now and every
+//	                     │           statistics interval; obey config / uninstall / upgrade / wake
+//	                     └─ standby: every check-in interval connect (intent check_in), report
+//	                                 once, obey commands for a short window, close
+//
+// A connection refused with code "deleted", an uninstall command, or no
+// contact with the appliance for longer than the configured offline limit
+// make the agent remove its install and Run return ErrUninstalled. Every
+// other failure is retried with jittered exponential backoff. An upgrade
+// (offered in Welcome or by command) replaces the binary and restarts it.
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/jumpgate/jumpgate/agent/internal/conn"
+	"github.com/jumpgate/jumpgate/agent/internal/enroll"
+	"github.com/jumpgate/jumpgate/agent/internal/host"
+	"github.com/jumpgate/jumpgate/agent/internal/state"
+	"github.com/jumpgate/jumpgate/agent/internal/upgrade"
+	"github.com/jumpgate/jumpgate/agent/internal/wol"
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/api/keyinfo"
+)
+
+// Errors that end Run or NotifyUninstall and that the caller acts on.
+var (
+	// ErrUninstalled: the agent removed its install (deleted by the
+	// appliance, told to uninstall, key info expired before enrollment, or
+	// offline too long). The process should exit with success.
+	ErrUninstalled = errors.New("the agent uninstalled itself")
+	// ErrUninstallRestricted: the appliance refuses local uninstalls.
+	ErrUninstallRestricted = errors.New("local uninstall is restricted by the appliance's jump client settings (restrict_local_uninstall)")
+	// ErrRestarted: the agent upgraded itself and started the new build in
+	// a new process (Windows); the process should exit with success. On
+	// other systems a successful upgrade replaces the process and Run never
+	// returns.
+	ErrRestarted = errors.New("the agent upgraded itself and started the new build")
+)
+
+// Defaults of the appliance's configuration, used while the cached
+// configuration leaves a field unset.
+const (
+	defaultStatisticsInterval = 60 * time.Second
+	defaultStandbyMinutes     = 60
+	// defaultCommandWindow is how long a standby check-in waits for
+	// commands.
+	defaultCommandWindow = 2 * time.Second
+	// lastContactSaveEvery throttles writing LastContact to agent.json while
+	// a connection is held.
+	lastContactSaveEvery = 10 * time.Minute
+	// notifyTimeout bounds NotifyUninstall.
+	notifyTimeout = 30 * time.Second
+	// upgradeRetryAfter spaces retries of an offer that failed to apply.
+	upgradeRetryAfter = time.Hour
+)
+
+// Config configures a running agent. The zero value of every field but Dir
+// is useful.
+type Config struct {
+	// Dir is the install dir holding agent.json. Required.
+	Dir string
+	// Log receives the agent's log; nil discards it.
+	Log *slog.Logger
+	// Exe is the path of the running agent binary, which an upgrade
+	// replaces; "" means os.Executable().
+	Exe string
+	// WOLAddrs are where Wake-on-LAN packets are broadcast ("host:port");
+	// nil means wol.DefaultAddrs (255.255.255.255:9).
+	WOLAddrs []string
+	// Now tells the time; nil means time.Now.
+	Now func() time.Time
+	// Backoff spaces reconnection and enrollment attempts; the zero value
+	// uses conn's defaults (1 s to 60 s).
+	Backoff conn.Backoff
+
+	// minute is the unit of the configuration's minute fields; tests
+	// shrink it.
+	minute time.Duration
+	// restart replaces upgrade.Restart in tests.
+	restart func(exe string, args []string) error
+	// commandWindow is how long a standby check-in waits for commands.
+	commandWindow time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Dir == "" {
+		return c, errors.New("agent: no install dir configured")
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return c, fmt.Errorf("agent: find own binary: %w", err)
+		}
+		c.Exe = exe
+	}
+	if p, err := filepath.EvalSymlinks(c.Exe); err == nil {
+		// An upgrade must replace the file itself, not a link to it.
+		c.Exe = p
+	}
+	if len(c.WOLAddrs) == 0 {
+		c.WOLAddrs = wol.DefaultAddrs
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.minute <= 0 {
+		c.minute = time.Minute
+	}
+	if c.commandWindow <= 0 {
+		c.commandWindow = defaultCommandWindow
+	}
+	if c.restart == nil {
+		c.restart = upgrade.Restart
+	}
+	return c, nil
+}
+
+// runner is one agent's state while it runs. Only the goroutine of Run
+// (or Enroll, NotifyUninstall) touches it.
+type runner struct {
+	cfg     Config
+	log     *slog.Logger
+	st      *state.State
+	dialer  *conn.Dialer
+	sampler *host.Sampler
+	// removed is set once the install is gone, so nothing writes it again.
+	removed bool
+	// savedContact is when LastContact was last written to disk.
+	savedContact time.Time
+	// failedUpgrades remembers offers that failed, by SHA-256, and when.
+	failedUpgrades map[string]time.Time
+}
+
+func newRunner(cfg Config) (*runner, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	st, err := state.Load(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return &runner{
+		cfg: cfg,
+		log: cfg.Log,
+		st:  st,
+		dialer: &conn.Dialer{
+			URL: st.URL, CAPin: st.CAPin, Proxy: st.Proxy,
+			UserAgent: "jumpgate-agent/" + api.Version, Log: cfg.Log,
+		},
+		sampler:        &host.Sampler{Dir: cfg.Dir},
+		failedUpgrades: map[string]time.Time{},
+	}, nil
+}
+
+// Enroll enrolls the agent installed in cfg.Dir if it is not enrolled yet:
+// it proves the installer's key info to the appliance, registers its
+// public key and saves the identity and configuration it gets. A refusal
+// wraps the appliance's *api.Problem; an unreachable appliance matches
+// enroll.ErrUnreachable; expired key info matches keyinfo.ErrExpired.
+func Enroll(ctx context.Context, cfg Config) error {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return err
+	}
+	if r.st.Enrolled() {
+		return nil
+	}
+	return r.enroll(ctx)
+}
+
+func (r *runner) enroll(ctx context.Context) error {
+	if r.keyExpired() {
+		return fmt.Errorf("%w (it expired at %s); download a new installer", keyinfo.ErrExpired, r.st.KeyExpires.Format(time.RFC3339))
+	}
+	if r.st.KeyInfo == "" {
+		return fatal(errors.New("agent.json holds neither an identity nor key info; reinstall the agent"))
+	}
+	key, err := r.st.Key()
+	if err != nil {
+		return fatal(err)
+	}
+	resp, err := enroll.Enroll(ctx, r.dialer, agentproto.EnrollRequest{
+		KeyInfo:   r.st.KeyInfo,
+		PublicKey: key.Public().(ed25519.PublicKey),
+		Overrides: r.st.Overrides,
+		Facts:     r.facts(),
+		Version:   api.Version,
+	})
+	if err != nil {
+		return err
+	}
+	if resp.Kind != "" {
+		r.st.Kind = resp.Kind
+	}
+	r.st.ID, r.st.Name, r.st.Config = resp.ID, resp.Name, resp.Config
+	r.st.LastContact = r.cfg.Now().UTC()
+	r.st.KeyInfo = ""
+	r.st.Version = api.Version
+	if err := r.save(); err != nil {
+		return fmt.Errorf("enrolled as %s %d but could not save it: %w", r.st.Kind, r.st.ID, err)
+	}
+	r.savedContact = r.st.LastContact
+	r.log.Info("enrolled", "kind", r.st.Kind, "id", r.st.ID, "name", r.st.Name, "rebound", resp.Rebound)
+	return nil
+}
+
+// Run runs the agent installed in cfg.Dir until ctx is done (it returns
+// nil) or the agent uninstalls itself (ErrUninstalled) or restarts into an
+// upgrade (ErrRestarted). Any other error is one retrying cannot fix (a
+// missing or corrupt agent.json). No goroutine outlives Run.
+func Run(ctx context.Context, cfg Config) error {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return err
+	}
+	upgrade.Cleanup(r.cfg.Dir, r.cfg.Exe)
+	return r.run(ctx)
+}
+
+func (r *runner) run(ctx context.Context) error {
+	attempt := 0
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if !r.st.Enrolled() {
+			if r.keyExpired() {
+				return r.uninstallSelf("the installer's key info expired before the agent could enroll")
+			}
+			err := r.enroll(ctx)
+			if err == nil {
+				attempt = 0
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if isFatal(err) {
+				return err
+			}
+			wait := r.cfg.Backoff.Next(attempt)
+			attempt++
+			if enroll.Transient(err) {
+				r.log.Warn("enrollment failed; retrying", "err", err, "retry_in", wait.Round(time.Second))
+			} else {
+				r.log.Error("the appliance refused the enrollment; retrying until the key info expires", "err", err, "retry_in", wait.Round(time.Second), "key_expires", r.st.KeyExpires)
+			}
+			if !r.st.KeyExpires.IsZero() {
+				// Wake up at expiry to uninstall, not a backoff later.
+				wait = min(wait, max(r.st.KeyExpires.Sub(r.cfg.Now())+time.Second, 0))
+			}
+			if !sleep(ctx, wait) {
+				return nil
+			}
+			continue
+		}
+		if r.offlineTooLong() {
+			return r.uninstallSelf(fmt.Sprintf("no contact with the appliance since %s, longer than the configured %d minutes",
+				r.st.LastContact.Format(time.RFC3339), r.st.Config.UninstallAfterOfflineMinutes))
+		}
+
+		connected, err := r.visit(ctx)
+		if ctx.Err() != nil && !errors.Is(err, ErrUninstalled) && !errors.Is(err, ErrRestarted) {
+			return nil
+		}
+		var re *conn.RefusedError
+		switch {
+		case errors.Is(err, ErrUninstalled), errors.Is(err, ErrRestarted), isFatal(err):
+			return err
+		case errors.As(err, &re) && re.Refused.Code == agentproto.RefusedDeleted:
+			return r.uninstallSelf("the appliance deleted this " + r.kindName())
+		case err == nil, errors.Is(err, errModeChanged):
+			attempt = 0
+			continue
+		}
+		if connected {
+			attempt = 0
+		}
+		wait := r.cfg.Backoff.Delay(attempt, err)
+		attempt++
+		r.log.Warn("connection to the appliance failed; retrying", "err", err, "retry_in", wait.Round(time.Second))
+		if !sleep(ctx, wait) {
+			return nil
+		}
+	}
+}
+
+// Internal outcomes of a session.
+var (
+	// errModeChanged: the connection type changed; reconnect at once in the
+	// new mode.
+	errModeChanged = errors.New("connection type changed")
+)
+
+// fatalError marks an error that retrying cannot fix; it ends Run.
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+func fatal(err error) error { return &fatalError{err: err} }
+
+func isFatal(err error) bool {
+	var f *fatalError
+	return errors.As(err, &f)
+}
+
+// connect opens a session with intent, recording the contact.
+func (r *runner) connect(ctx context.Context, intent string) (*conn.Session, error) {
+	key, err := r.st.Key()
+	if err != nil {
+		return nil, fatal(err)
+	}
+	sess, err := r.dialer.Connect(ctx, key, agentproto.Auth{
+		Kind: r.st.Kind, ID: r.st.ID, Intent: intent, Version: api.Version, Facts: r.facts(),
+	})
+	var re *conn.RefusedError
+	if errors.As(err, &re) && (re.Refused.Code == agentproto.RefusedBusy || re.Refused.Code == agentproto.RefusedDisabled) {
+		// The appliance answered: it is there, only not admitting now.
+		r.contact(true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if intent != agentproto.IntentUninstall {
+		r.st.Config = sess.Welcome.Config
+		r.contact(true)
+	}
+	return sess, nil
+}
+
+// visit connects in the mode the cached configuration names and serves the
+// session. Active: until the session fails or ctx ends. Standby: report,
+// take commands for commandWindow, close, then wait out the check-in
+// interval. connected tells whether the handshake succeeded.
+func (r *runner) visit(ctx context.Context) (connected bool, err error) {
+	intent := agentproto.IntentRun
+	if r.st.Config.ConnectionType == "standby" {
+		intent = agentproto.IntentCheckIn
+	}
+	sess, err := r.connect(ctx, intent)
+	if err != nil {
+		return false, err
+	}
+	// Welcome carries the current configuration; it decides the mode.
+	standby := r.st.Config.ConnectionType == "standby"
+	r.log.Info("connected to the appliance", "url", r.st.URL, "intent", intent, "standby", standby)
+	if err := r.serve(ctx, sess, !standby); err != nil || !standby {
+		return true, err
+	}
+	if r.st.Config.ConnectionType != "standby" {
+		return true, errModeChanged
+	}
+	minutes := r.st.Config.StandbyCheckInMinutes
+	if minutes <= 0 {
+		minutes = defaultStandbyMinutes
+	}
+	// ±10% jitter keeps a fleet that started together from checking in
+	// together forever.
+	interval := time.Duration(float64(time.Duration(minutes)*r.cfg.minute) * (0.9 + 0.2*rand.Float64()))
+	sleep(ctx, interval)
+	return true, nil
+}
+
+// serve runs a session: first an upgrade if Welcome offers one, then a
+// report, then control messages (and, when active, a report every
+// statistics interval) until the session ends, ctx ends, or, for a standby
+// check-in, the command window closes or the appliance ends the visit.
+func (r *runner) serve(ctx context.Context, sess *conn.Session, active bool) error {
+	msgs := make(chan agentproto.Control)
+	recvErr := make(chan error, 1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	// The reader hands over messages one at a time and reports the end of
+	// the stream only after every message before it, so no command sent
+	// just before the appliance closes is lost.
+	wg.Go(func() {
+		for {
+			m, err := sess.Control.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case msgs <- m:
+			case <-done:
+				return
+			}
+		}
+	})
+	defer func() {
+		close(done)
+		sess.Close()
+		wg.Wait()
+		// The appliance was there until now.
+		r.contact(true)
+	}()
+
+	if u := sess.Welcome.Upgrade; u != nil {
+		if err := r.upgrade(ctx, sess, *u); err != nil {
+			return err
+		}
+	}
+	if err := r.report(sess); err != nil {
+		return err
+	}
+
+	if active {
+		interval := r.reportInterval()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		return r.loop(ctx, sess, msgs, recvErr, t.C, nil, func() {
+			if ni := r.reportInterval(); ni != interval {
+				interval = ni
+				t.Reset(ni)
+			}
+		})
+	}
+	w := time.NewTimer(r.cfg.commandWindow)
+	defer w.Stop()
+	return r.loop(ctx, sess, msgs, recvErr, nil, w.C, func() {})
+}
+
+// loop dispatches a session's events. A nil window means an active
+// session; otherwise the appliance closing the stream ends the visit
+// normally.
+func (r *runner) loop(ctx context.Context, sess *conn.Session, msgs <-chan agentproto.Control, recvErr <-chan error,
+	tick, window <-chan time.Time, configChanged func()) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-recvErr:
+			if window != nil {
+				return nil
+			}
+			return fmt.Errorf("control stream: %w", err)
+		case <-window:
+			return nil
+		case <-tick:
+			if err := r.report(sess); err != nil {
+				return err
+			}
+			r.contact(false)
+		case m := <-msgs:
+			if err := r.handle(ctx, sess, m); err != nil {
+				return err
+			}
+			if m.Type == agentproto.MsgConfig {
+				configChanged()
+			}
+		}
+	}
+}
+
+// handle obeys one control message.
+func (r *runner) handle(ctx context.Context, sess *conn.Session, m agentproto.Control) error {
+	switch m.Type {
+	case agentproto.MsgConfig:
+		if m.Config == nil {
+			return nil
+		}
+		oldType := r.st.Config.ConnectionType
+		r.st.Config = *m.Config
+		if err := r.save(); err != nil {
+			r.log.Error("could not save the new configuration", "err", err)
+		}
+		r.log.Info("configuration changed", "connection_type", m.Config.ConnectionType,
+			"statistics_interval_seconds", m.Config.StatisticsIntervalSeconds)
+		if (oldType == "standby") != (m.Config.ConnectionType == "standby") {
+			return errModeChanged
+		}
+	case agentproto.MsgUninstall:
+		reason := "the appliance asked the agent to uninstall"
+		if m.Reason != "" {
+			reason += ": " + m.Reason
+		}
+		return r.uninstallSelf(reason)
+	case agentproto.MsgUpgrade:
+		if m.Upgrade != nil {
+			return r.upgrade(ctx, sess, *m.Upgrade)
+		}
+	case agentproto.MsgWake:
+		if m.Wake != nil {
+			r.wake(ctx, *m.Wake)
+		}
+	default:
+		// Newer appliances may send more; ignoring them keeps old agents
+		// working.
+		r.log.Debug("ignoring unknown control message", "type", m.Type)
+	}
+	return nil
+}
+
+// report sends the selected statistics and the presence.
+func (r *runner) report(sess *conn.Session) error {
+	stats := r.sampler.Sample(r.st.Config.Statistics)
+	stats.ReportedAt = r.cfg.Now().UTC()
+	return sess.Control.Send(agentproto.Control{Type: agentproto.MsgReport, Report: &agentproto.Report{
+		Stats:       stats,
+		Presence:    host.Presence(),
+		ConsoleUser: host.ConsoleUser(),
+	}})
+}
+
+// upgrade applies an offered build and restarts into it. A build that
+// fails to apply is logged and not retried for a while; the agent goes on
+// with the version it has.
+func (r *runner) upgrade(ctx context.Context, sess *conn.Session, u agentproto.Upgrade) error {
+	if u.Version == api.Version {
+		return nil
+	}
+	if p := r.st.Install.Platform; p != "" && u.Platform != p {
+		r.log.Warn("ignoring an upgrade for another platform", "platform", u.Platform, "installed", p)
+		return nil
+	}
+	if at, ok := r.failedUpgrades[u.SHA256]; ok && r.cfg.Now().Sub(at) < upgradeRetryAfter {
+		return nil
+	}
+	r.log.Info("upgrading", "from", api.Version, "to", u.Version, "size", u.Size)
+	if err := upgrade.Apply(ctx, sess, r.cfg.Dir, r.cfg.Exe, u, ed25519.PublicKey(r.st.SigningKey)); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.failedUpgrades[u.SHA256] = r.cfg.Now()
+		r.log.Error("upgrade failed; keeping the current version", "to", u.Version, "err", err)
+		return nil
+	}
+	r.st.Version = u.Version
+	if err := r.save(); err != nil {
+		r.log.Error("could not record the new version", "err", err)
+	}
+	r.log.Info("upgraded; restarting", "version", u.Version)
+	sess.Close()
+	if err := r.cfg.restart(r.cfg.Exe, os.Args); err != nil {
+		// The binary on disk is already the new one; exiting lets the
+		// service manager start it.
+		return fatal(fmt.Errorf("upgraded to %s but could not restart: %w", u.Version, err))
+	}
+	return ErrRestarted
+}
+
+// wake broadcasts a Wake-on-LAN packet for a peer.
+func (r *runner) wake(ctx context.Context, w agentproto.Wake) {
+	pkt, err := wol.MagicPacket(w.MAC, w.Password)
+	if err != nil {
+		r.log.Warn("cannot wake a peer", "err", err)
+		return
+	}
+	if err := wol.Send(ctx, pkt, r.cfg.WOLAddrs); err != nil {
+		r.log.Warn("wake-on-lan failed", "mac", w.MAC, "err", err)
+		return
+	}
+	r.log.Info("sent wake-on-lan", "mac", w.MAC, "to", r.cfg.WOLAddrs)
+}
+
+// NotifyUninstall tells the appliance that the agent in cfg.Dir is being
+// uninstalled locally. It returns ErrUninstallRestricted when the
+// appliance refuses (restrict_local_uninstall), or when the appliance
+// cannot be asked and the cached configuration says uninstalls are
+// restricted; otherwise nil, and the caller goes on to remove the install.
+func NotifyUninstall(ctx context.Context, cfg Config) error {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return err
+	}
+	if !r.st.Enrolled() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
+	defer cancel()
+	sess, err := r.connect(ctx, agentproto.IntentUninstall)
+	if err == nil {
+		sess.Close()
+		r.log.Info("told the appliance about the uninstall")
+		return nil
+	}
+	var re *conn.RefusedError
+	if errors.As(err, &re) {
+		switch re.Refused.Code {
+		case agentproto.RefusedUninstallRestricted:
+			return ErrUninstallRestricted
+		case agentproto.RefusedDeleted:
+			return nil
+		}
+	}
+	if r.st.Config.RestrictLocalUninstall {
+		r.log.Warn("could not ask the appliance; the last known settings restrict local uninstall", "err", err)
+		return ErrUninstallRestricted
+	}
+	r.log.Warn("could not tell the appliance about the uninstall; it will show the client offline", "err", err)
+	return nil
+}
+
+// uninstallSelf removes the install and returns ErrUninstalled.
+func (r *runner) uninstallSelf(reason string) error {
+	r.log.Warn("uninstalling", "reason", reason)
+	r.removed = true
+	if err := state.RemoveInstall(r.st); err != nil {
+		r.log.Error("could not remove the install", "err", err)
+		return fmt.Errorf("%w (%s), but removing the install failed: %w", ErrUninstalled, reason, err)
+	}
+	return fmt.Errorf("%w: %s", ErrUninstalled, reason)
+}
+
+// contact records that the appliance was reached now; force writes it at
+// once, else at most every lastContactSaveEvery.
+func (r *runner) contact(force bool) {
+	now := r.cfg.Now().UTC()
+	r.st.LastContact = now
+	if !force && now.Sub(r.savedContact) < lastContactSaveEvery {
+		return
+	}
+	if err := r.save(); err != nil {
+		r.log.Error("could not save agent state", "err", err)
+		return
+	}
+	r.savedContact = now
+}
+
+func (r *runner) save() error {
+	if r.removed {
+		return nil
+	}
+	return r.st.Save(r.cfg.Dir)
+}
+
+func (r *runner) keyExpired() bool {
+	return !r.st.KeyExpires.IsZero() && !r.cfg.Now().Before(r.st.KeyExpires)
+}
+
+func (r *runner) offlineTooLong() bool {
+	m := r.st.Config.UninstallAfterOfflineMinutes
+	return m > 0 && !r.st.LastContact.IsZero() &&
+		r.cfg.Now().Sub(r.st.LastContact) > time.Duration(m)*r.cfg.minute
+}
+
+func (r *runner) reportInterval() time.Duration {
+	s := r.st.Config.StatisticsIntervalSeconds
+	if s <= 0 {
+		return defaultStatisticsInterval
+	}
+	return time.Duration(s) * time.Second
+}
+
+func (r *runner) facts() agentproto.Facts {
+	mode := ""
+	switch r.st.Install.Scope {
+	case "system":
+		mode = host.InstallModeService
+	case "user":
+		mode = host.InstallModeUser
+	}
+	applianceHost := ""
+	if u, err := url.Parse(r.st.URL); err == nil {
+		applianceHost = u.Host
+	}
+	return host.Facts(mode, r.st.Install.Platform, applianceHost)
+}
+
+func (r *runner) kindName() string {
+	if r.st.Kind == agentproto.KindJumpoint {
+		return "jumpoint"
+	}
+	return "jump client"
+}
+
+// sleep waits d or until ctx ends; false means ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
