@@ -74,3 +74,13 @@ func (c *Client) Download(ctx context.Context, path string, w io.Writer) (string
 	}
 	return name, nil
 }
+
+// PatchJumpClientSettings applies a JSON merge patch to the site-wide Jump
+// Client settings.
+func (c *Client) PatchJumpClientSettings(ctx context.Context, mergePatch map[string]any, opts ...WriteOption) (*JumpClientSettings, error) {
+	out := &JumpClientSettings{}
+	if _, err := c.Do(ctx, http.MethodPatch, PathJumpClientSettings, nil, mergePatch, out, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package agenthub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -59,11 +60,14 @@ func (u *clientUpdate) columns() map[string]any {
 	if u.version != "" {
 		m["version"] = u.version
 	}
+	// A map update bypasses the columns' JSON serializer: encode here.
 	if u.stats != nil {
-		m["stats"] = u.stats
+		b, _ := json.Marshal(u.stats)
+		m["stats"] = string(b)
 	}
 	if u.presence != nil {
-		m["presence"] = u.presence
+		b, _ := json.Marshal(u.presence)
+		m["presence"] = string(b)
 	}
 	if u.consoleUser != nil {
 		m["console_user"] = *u.consoleUser

@@ -73,6 +73,7 @@ type Server struct {
 	Hub *agenthub.Hub
 	// Clients is the jump-clients collection.
 	Clients *jumpclient.Service
+	keys    *installer.KeyConfig
 	db      *db.DB
 	log     *slog.Logger
 }
@@ -96,7 +97,7 @@ func New(d Deps) (*Server, error) {
 	}
 	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
 
-	s := &Server{db: d.DB, log: d.Log}
+	s := &Server{db: d.DB, log: d.Log, keys: d.Keys}
 	authenticator := &apitoken.Authenticator{DB: d.DB}
 	s.Users = user.New(d.DB, authenticator.Invalidate)
 	s.Tokens = apitoken.New(d.DB, authenticator.Invalidate)
@@ -168,6 +169,12 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// JumpointKeyInfo signs the key info a jumpoint installer downloaded now
+// would carry (for tests and tools that enroll nodes directly).
+func (s *Server) JumpointKeyInfo(jumpointID int64) (string, error) {
+	return dist.JumpointKeyInfo(s.keys, jumpointID, time.Now().Add(dist.JumpointKeyValidity))
 }
 
 // Close cuts every agent connection and writes queued agent state.
