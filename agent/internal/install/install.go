@@ -1,0 +1,307 @@
+package install
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jumpgate/jumpgate/agent/internal/state"
+	"github.com/jumpgate/jumpgate/api"
+)
+
+// EnrollTimeout bounds the enrollment of --online-install.
+const EnrollTimeout = 15 * time.Second
+
+// Config is one install.
+type Config struct {
+	// Options is the parsed command line.
+	Options *Options
+	// Exe is the installer executable (with its trailer).
+	Exe string
+	// Enroll enrolls the agent installed in dir (--online-install). Its
+	// error is shown to the user as is.
+	Enroll func(ctx context.Context, dir string) error
+	// Log receives what rollback could not undo; nil discards.
+	Log *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Result describes a finished install.
+type Result struct {
+	// State is the agent.json written.
+	State *state.State
+	// Started reports whether the agent was started.
+	Started bool
+	// Enrolled reports whether the agent enrolled (--online-install).
+	Enrolled bool
+}
+
+// Install installs the agent of the installer cfg.Exe as cfg.Options say.
+// On error nothing it made is left behind.
+func Install(ctx context.Context, cfg Config) (res *Result, err error) {
+	o := cfg.Options
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	goos := runtime.GOOS
+
+	m, buildSize, err := ReadManifest(cfg.Exe)
+	if err != nil {
+		return nil, err
+	}
+	key, err := Check(m, o, now())
+	if err != nil {
+		return nil, err
+	}
+	if o.Scope == ScopeSystem && goos != "windows" && os.Geteuid() != 0 {
+		return nil, errors.New("--scope system installs for every user and needs root: run the installer with sudo, or pass --scope user")
+	}
+	home, _ := os.UserHomeDir()
+	if home == "" && o.Scope == ScopeUser {
+		return nil, errors.New("--scope user needs the user's home directory, and $HOME is not set")
+	}
+	dir := o.InstallDir
+	explicit := dir != ""
+	if !explicit {
+		dir = DefaultDir(goos, o.Scope, home, os.Getenv("ProgramFiles"), key.Payload.InstallerID)
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, fmt.Errorf("install dir: %w", err)
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		return nil, fmt.Errorf("install dir %s already exists: pass --install-dir with a directory that does not exist yet", dir)
+	}
+	if explicit {
+		parent := filepath.Dir(dir)
+		if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("cannot install into %s: its parent directory %s does not exist", dir, parent)
+		}
+	}
+	if o.SessionUser != "" && goos == "linux" {
+		if _, err := user.Lookup(o.SessionUser); err != nil {
+			return nil, fmt.Errorf("--session-user %s: no such user on this machine", o.SessionUser)
+		}
+	}
+
+	p := key.Payload
+	platform := m.Platform
+	if platform == "" {
+		platform = Platform(goos, runtime.GOARCH)
+	}
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, fmt.Errorf("make the agent's key: %w", err)
+	}
+	st := &state.State{
+		Kind:        p.Kind,
+		URL:         p.URL,
+		CAPin:       p.CAPin,
+		SigningKey:  m.SigningKey,
+		InstallerID: p.InstallerID,
+		KeyInfo:     key.KeyInfo,
+		KeyExpires:  p.ExpiresAt(),
+		Overrides:   o.Overrides,
+		PrivateKey:  seed,
+		Install: state.Install{
+			Dir:         dir,
+			Scope:       o.Scope,
+			Startup:     o.Startup,
+			Headless:    o.Headless,
+			SessionUser: o.SessionUser,
+			Platform:    platform,
+		},
+		Proxy:   o.Proxy,
+		Version: api.Version,
+	}
+	configHome := os.Getenv("XDG_CONFIG_HOME")
+	if configHome == "" || !filepath.IsAbs(configHome) {
+		configHome = filepath.Join(home, ".config")
+	}
+	su := newStartup(names{st: st, goos: goos, home: home, configHome: configHome})
+	if err := su.check(); err != nil {
+		return nil, err
+	}
+	st.Install.ExtraFiles = su.files()
+	if s, ok := su.(*systemd); ok {
+		st.Install.SystemdUnit = s.unit
+	}
+
+	t := &txn{}
+	defer func() {
+		if err != nil {
+			if rerr := t.rollback(); rerr != nil {
+				log.Error("rollback of a failed install was incomplete", "err", rerr)
+				err = fmt.Errorf("%w (and undoing the install failed: %v)", err, rerr)
+			}
+		}
+	}()
+	if !explicit {
+		if err := mkdirAll(t, filepath.Dir(dir)); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("install dir %s already exists: pass --install-dir with a directory that does not exist yet", dir)
+		}
+		return nil, fmt.Errorf("cannot make install dir: %w", err)
+	}
+	t.push("remove "+dir, func() error { return os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := copyBuild(cfg.Exe, buildSize, filepath.Join(dir, BinaryName(goos)), 0o700); err != nil {
+		return nil, err
+	}
+	if err := st.Save(dir); err != nil {
+		return nil, err
+	}
+	if err := writeScripts(dir, goos, st); err != nil {
+		return nil, err
+	}
+	if err := su.setup(ctx, t); err != nil {
+		return nil, err
+	}
+
+	res = &Result{State: st}
+	if o.OnlineInstall {
+		if cfg.Enroll == nil {
+			return nil, errors.New("--online-install is not available in this build")
+		}
+		ectx, cancel := context.WithTimeout(ctx, EnrollTimeout)
+		err = cfg.Enroll(ectx, dir)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		res.Enrolled = true
+		// Enrollment updated agent.json (identity, cleared key info).
+		if s, lerr := state.Load(dir); lerr == nil {
+			res.State = s
+		}
+	}
+	if !o.NoStart && o.Startup != StartupNone {
+		t.push("stop the agent", func() error { return su.stop(context.Background()) })
+		if err := su.start(ctx); err != nil {
+			return nil, fmt.Errorf("start the agent: %w", err)
+		}
+		res.Started = true
+	}
+	return res, nil
+}
+
+// DefaultDir is the install dir used without --install-dir. System scope:
+// /opt/jumpgate/<id>; macOS /Library/Application Support/Jumpgate/<id>;
+// Windows %ProgramFiles%\Jumpgate\<id>. User scope:
+// ~/.local/share/jumpgate/<id>; macOS ~/Library/Application
+// Support/Jumpgate/<id>; Windows ~\AppData\Local\Jumpgate\<id>.
+func DefaultDir(goos, scope, home, programFiles, id string) string {
+	switch {
+	case goos == "windows" && scope == ScopeSystem:
+		if programFiles == "" {
+			programFiles = `C:\Program Files`
+		}
+		return filepath.Join(programFiles, "Jumpgate", id)
+	case goos == "windows":
+		return filepath.Join(home, "AppData", "Local", "Jumpgate", id)
+	case goos == "darwin" && scope == ScopeSystem:
+		return filepath.Join("/Library/Application Support/Jumpgate", id)
+	case goos == "darwin":
+		return filepath.Join(home, "Library", "Application Support", "Jumpgate", id)
+	case scope == ScopeSystem:
+		return filepath.Join("/opt/jumpgate", id)
+	}
+	return filepath.Join(home, ".local", "share", "jumpgate", id)
+}
+
+// Platform names the installer platform of a Go build (api.Platforms).
+func Platform(goos, goarch string) string {
+	switch goos + "/" + goarch {
+	case "linux/amd64":
+		return api.PlatformLinuxAMD64
+	case "linux/arm64":
+		return api.PlatformLinuxARM64
+	case "linux/arm":
+		return api.PlatformRaspberryPi
+	case "darwin/amd64":
+		return api.PlatformMacOSAMD64
+	case "darwin/arm64":
+		return api.PlatformMacOSARM64
+	case "windows/amd64":
+		return api.PlatformWindowsAMD64
+	}
+	return goos + "-" + goarch
+}
+
+func writeScripts(dir, goos string, st *state.State) error {
+	d := names{st: st, goos: goos}.data()
+	if st.Install.SystemdUnit != "" {
+		d.Unit = st.Install.SystemdUnit
+		d.Systemctl = "systemctl"
+		if st.Install.Scope == ScopeUser {
+			d.Systemctl = "systemctl --user"
+		}
+	}
+	files := map[string][]byte{
+		state.InitScript: render(initScript, d),
+		state.Uninstall:  render(uninstallScript, d),
+	}
+	if goos == "windows" {
+		files = map[string][]byte{
+			state.InitScript + ".cmd": render(initScriptCmd, d),
+			state.Uninstall + ".cmd":  render(uninstallCmd, d),
+		}
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o700); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if err := os.Chmod(filepath.Join(dir, name), 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// txn is the undo list of an install.
+type txn struct {
+	undo []step
+}
+
+type step struct {
+	what string
+	do   func() error
+}
+
+func (t *txn) push(what string, do func() error) { t.undo = append(t.undo, step{what, do}) }
+
+// rollback runs the undo steps, last first, and reports those that failed.
+func (t *txn) rollback() error {
+	var failed []string
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		s := t.undo[i]
+		if err := s.do(); err != nil && !errors.Is(err, os.ErrNotExist) {
+			failed = append(failed, s.what+": "+err.Error())
+		}
+	}
+	t.undo = nil
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	return nil
+}

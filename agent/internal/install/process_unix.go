@@ -1,0 +1,30 @@
+//go:build !windows
+
+package install
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// alive reports whether pid is a running agent serving dir. Where /proc
+// exists its command line must say so; elsewhere a signal 0 must reach it.
+func alive(pid int, dir string) bool {
+	if _, err := os.Stat("/proc/self/cmdline"); err == nil {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		if err != nil || len(b) == 0 {
+			// Gone, or a zombie (whose command line is empty).
+			return false
+		}
+		return isRunOf(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00"), dir)
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
+
+func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
