@@ -24,6 +24,12 @@ var (
 	ErrPreconditionFailed = errors.New("precondition failed")
 	// ErrValidation: one or more fields are invalid; see Problem.Errors.
 	ErrValidation = errors.New("validation failed")
+	// ErrGone: the object can no longer be used (an expired installer).
+	ErrGone = errors.New("gone")
+	// ErrTooManyRequests: retry later (see the Retry-After header).
+	ErrTooManyRequests = errors.New("too many requests")
+	// ErrUnavailable: the appliance cannot serve this now.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // Problem types, the "type" member of a problem document.
@@ -92,6 +98,12 @@ func statusSentinel(status int) error {
 		return ErrPreconditionFailed
 	case http.StatusUnprocessableEntity:
 		return ErrValidation
+	case http.StatusGone:
+		return ErrGone
+	case http.StatusTooManyRequests:
+		return ErrTooManyRequests
+	case http.StatusServiceUnavailable:
+		return ErrUnavailable
 	}
 	return nil
 }
