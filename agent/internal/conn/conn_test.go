@@ -431,3 +431,17 @@ func TestConnect_ContextEndsSession(t *testing.T) {
 	_, err = srv.Control.Recv()
 	assert.Error(t, err)
 }
+
+func TestConnect_UninstallIntentIsOneShot(t *testing.T) {
+	a := conntest.New(t)
+	key := newKey(t)
+	id := a.Register(key.Public().(ed25519.PublicKey))
+	a.SetConfig(agentproto.Config{Name: "bye"})
+	s, err := a.Dialer().Connect(t.Context(), key, auth(id, agentproto.IntentUninstall))
+	require.NoError(t, err)
+	assert.Equal(t, "bye", s.Welcome.Config.Name)
+	assert.Nil(t, s.Mux)
+	assert.NoError(t, s.Close())
+	require.Len(t, a.Auths(), 1)
+	assert.Equal(t, agentproto.IntentUninstall, a.Auths()[0].Intent)
+}

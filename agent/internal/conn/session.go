@@ -59,9 +59,11 @@ type Session struct {
 	// Welcome is the appliance's acceptance: the agent's configuration and
 	// an upgrade offer.
 	Welcome agentproto.Welcome
-	// Mux is the yamux client session over the WebSocket.
+	// Mux is the yamux client session over the WebSocket; nil for the
+	// one-shot uninstall intent.
 	Mux *yamux.Session
-	// Control is the control stream, opened by Connect.
+	// Control is the control stream, opened by Connect; nil for the
+	// one-shot uninstall intent.
 	Control *Control
 }
 
@@ -69,6 +71,9 @@ type Session struct {
 // filled in from key and the appliance's nonce), then yamux and the control
 // stream. The handshake is bounded by agentproto.HandshakeTimeout; ctx
 // bounds the whole session, so cancelling it closes the session too.
+//
+// With intent uninstall the handshake is the whole exchange (the appliance
+// records the uninstall and closes), so the Session holds only Welcome.
 //
 // A refusal is a *RefusedError (also for the admission limiter's 503); a
 // failure to reach the appliance matches ErrUnreachable.
@@ -107,6 +112,10 @@ func (d *Dialer) Connect(ctx context.Context, key ed25519.PrivateKey, a agentpro
 			return nil, ctx.Err()
 		}
 		return nil, err
+	}
+	if a.Intent == agentproto.IntentUninstall {
+		c.CloseNow()
+		return &Session{Welcome: *w}, nil
 	}
 
 	nc := websocket.NetConn(ctx, c, websocket.MessageBinary)
@@ -188,11 +197,10 @@ func readJSON(ctx context.Context, c *websocket.Conn, v any) error {
 // refusal.
 func upgradeError(resp *http.Response) error {
 	if resp.StatusCode == http.StatusServiceUnavailable {
-		secs, _ := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
 		return &RefusedError{Refused: agentproto.Refused{
 			Code:              agentproto.RefusedBusy,
 			Message:           "the appliance is admitting too many agents at once",
-			RetryAfterSeconds: max(secs, 0),
+			RetryAfterSeconds: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		}}
 	}
 	msg := fmt.Sprintf("the appliance answered %s to the agent connection", resp.Status)
@@ -205,8 +213,23 @@ func upgradeError(resp *http.Response) error {
 	return errors.New(msg)
 }
 
+// retryAfter reads a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(v string, now time.Time) int {
+	v = strings.TrimSpace(v)
+	if secs, err := strconv.Atoi(v); err == nil {
+		return max(secs, 0)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(int(t.Sub(now).Seconds()+0.5), 0)
+	}
+	return 0
+}
+
 // Close ends the session and every stream on it.
 func (s *Session) Close() error {
+	if s.Mux == nil {
+		return nil
+	}
 	return s.Mux.Close()
 }
 

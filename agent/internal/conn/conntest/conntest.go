@@ -307,7 +307,12 @@ func (a *Appliance) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	reply := a.decide(nonce, auth)
 	if err := writeJSON(ctx, c, reply); err != nil || reply.Welcome == nil {
-		c.Close(websocket.StatusNormalClosure, "")
+		c.Close(websocket.StatusPolicyViolation, "refused")
+		return
+	}
+	if auth.Intent == agentproto.IntentUninstall {
+		// The appliance records the uninstall and closes: no session.
+		c.Close(websocket.StatusNormalClosure, "uninstalled")
 		return
 	}
 	nc := websocket.NetConn(context.Background(), c, websocket.MessageBinary)
