@@ -62,6 +62,12 @@ type Dialer struct {
 	Proxy string
 	// UserAgent is sent with every request; empty sends Go's default.
 	UserAgent string
+	// LocalAddr is the IP address outgoing connections are made from;
+	// empty lets the system choose. A value that is not an IP address fails
+	// every connection. The agent simulator spreads its connections over
+	// several loopback addresses with it, so that no one address runs out of
+	// ephemeral ports.
+	LocalAddr string
 	// Log receives connection diagnostics; nil discards them.
 	Log *slog.Logger
 
@@ -81,9 +87,18 @@ func (d *Dialer) HTTPClient() *http.Client {
 			serverName = u.Hostname()
 		}
 		nd := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+		dial := nd.DialContext
+		if d.LocalAddr != "" {
+			if ip := net.ParseIP(d.LocalAddr); ip != nil {
+				nd.LocalAddr = &net.TCPAddr{IP: ip}
+			} else {
+				err := fmt.Errorf("local address %q is not an IP address", d.LocalAddr)
+				dial = func(context.Context, string, string) (net.Conn, error) { return nil, err }
+			}
+		}
 		tr := &http.Transport{
 			Proxy:                 proxyFunc(d.Proxy),
-			DialContext:           nd.DialContext,
+			DialContext:           dial,
 			TLSClientConfig:       agentproto.PinnedTLSConfig(d.CAPin, serverName),
 			TLSHandshakeTimeout:   tlsHandshakeTimeout,
 			ResponseHeaderTimeout: responseHeaderTimeout,
