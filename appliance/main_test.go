@@ -171,3 +171,12 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+func TestParseFlags_AgentDir(t *testing.T) {
+	o, err := parseFlags(nil, func(k string) string { return map[string]string{"JUMPGATE_AGENT_DIR": "/from/env"}[k] }, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, "/from/env", o.cfg.AgentDir)
+	o, err = parseFlags([]string{"--agent-dir", "/from/flag"}, func(string) string { return "" }, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, "/from/flag", o.cfg.AgentDir)
+}

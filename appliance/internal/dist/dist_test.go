@@ -2,6 +2,7 @@ package dist_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/app"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 )
@@ -288,4 +291,19 @@ func TestShHeader_LongNamesFit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, h, dist.HeaderSize)
 	assert.NotContains(t, string(h), "\n; rm", "names cannot break out of their comment line")
+}
+
+func TestAppliance_RefusesToStartWithCorruptBuilds(t *testing.T) {
+	dir := writeAgentDir(t, "1.0.0", map[string][]byte{api.PlatformMacOSAMD64: []byte("a build")})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, dist.FileName(api.PlatformMacOSAMD64)), []byte("A build"), 0o755))
+	data := t.TempDir()
+	_, err := app.New(context.Background(), app.Config{DataDir: data, Listen: "127.0.0.1:0", AgentDir: dir}, slog.New(slog.DiscardHandler))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "agent build macos-amd64 in "+dir)
+	assert.Contains(t, err.Error(), "the manifest says")
+	assert.NoFileExists(t, filepath.Join(data, "jumpgate.db"), "nothing is opened before the builds are checked")
+
+	cfg := app.Config{AgentDir: filepath.Join(dir, dist.ManifestFile)}
+	cfg.Defaults()
+	require.ErrorContains(t, cfg.Validate(), "is not a directory")
 }
