@@ -427,53 +427,89 @@ func (r *runner) serve(ctx context.Context, sess *conn.Session, active bool) err
 			return err
 		}
 	}
+	l := sessionLoop{r: r, sess: sess, msgs: msgs, recvErr: recvErr, standby: !active}
 	if err := r.report(sess); err != nil {
-		return err
+		l.ending(err)
 	}
-
 	if active {
-		interval := r.reportInterval()
-		t := time.NewTicker(interval)
+		l.interval = r.reportInterval()
+		t := time.NewTicker(l.interval)
 		defer t.Stop()
-		return r.loop(ctx, sess, msgs, recvErr, t.C, nil, func() {
-			if ni := r.reportInterval(); ni != interval {
-				interval = ni
-				t.Reset(ni)
-			}
-		})
+		l.ticker = t
+		l.tick = t.C
+	} else {
+		w := time.NewTimer(r.cfg.commandWindow)
+		defer w.Stop()
+		l.window = w.C
 	}
-	w := time.NewTimer(r.cfg.commandWindow)
-	defer w.Stop()
-	return r.loop(ctx, sess, msgs, recvErr, nil, w.C, func() {})
+	return l.run(ctx)
 }
 
-// loop dispatches a session's events. A nil window means an active
-// session; otherwise the appliance closing the stream ends the visit
-// normally.
-func (r *runner) loop(ctx context.Context, sess *conn.Session, msgs <-chan agentproto.Control, recvErr <-chan error,
-	tick, window <-chan time.Time, configChanged func()) error {
+// drainTimeout bounds taking the last commands of a session that is
+// ending.
+const drainTimeout = 2 * time.Second
+
+// sessionLoop dispatches one session's events.
+type sessionLoop struct {
+	r       *runner
+	sess    *conn.Session
+	msgs    <-chan agentproto.Control
+	recvErr <-chan error
+	standby bool
+
+	ticker   *time.Ticker // active: reports
+	tick     <-chan time.Time
+	interval time.Duration
+	window   <-chan time.Time // standby: the command window
+
+	// failed is the send error that showed the session is ending; the
+	// commands received before the end are still obeyed (the appliance
+	// often sends one, uninstall say, and closes at once).
+	failed error
+	drain  <-chan time.Time
+}
+
+func (l *sessionLoop) ending(err error) {
+	if l.failed == nil {
+		l.failed = err
+		l.tick = nil
+		l.drain = time.After(drainTimeout)
+	}
+}
+
+func (l *sessionLoop) run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-recvErr:
-			if window != nil {
+		case err := <-l.recvErr:
+			switch {
+			case l.failed != nil:
+				return l.failed
+			case l.standby:
+				// The appliance ended the visit.
 				return nil
 			}
 			return fmt.Errorf("control stream: %w", err)
-		case <-window:
-			return nil
-		case <-tick:
-			if err := r.report(sess); err != nil {
+		case <-l.window:
+			return l.failed
+		case <-l.drain:
+			return l.failed
+		case <-l.tick:
+			if err := l.r.report(l.sess); err != nil {
+				l.ending(err)
+				continue
+			}
+			l.r.contact(false)
+		case m := <-l.msgs:
+			if err := l.r.handle(ctx, l.sess, m); err != nil {
 				return err
 			}
-			r.contact(false)
-		case m := <-msgs:
-			if err := r.handle(ctx, sess, m); err != nil {
-				return err
-			}
-			if m.Type == agentproto.MsgConfig {
-				configChanged()
+			if m.Type == agentproto.MsgConfig && l.ticker != nil && l.failed == nil {
+				if ni := l.r.reportInterval(); ni != l.interval {
+					l.interval = ni
+					l.ticker.Reset(ni)
+				}
 			}
 		}
 	}

@@ -261,6 +261,19 @@ func TestRun_ReconnectsAfterTheApplianceDropsIt(t *testing.T) {
 	require.NoError(t, wait())
 }
 
+func TestRun_RetiredWhileConnected(t *testing.T) {
+	a := conntest.New(t)
+	dir, _ := install(t, a, enrolled(a, agentproto.Config{ConnectionType: "active"}))
+	wait := startRun(t, t.Context(), testConfig(t, dir))
+	c := nextConn(t, a)
+	recvType(t, c, agentproto.MsgReport)
+	// As the appliance's Retire does: the command, then the cut at once.
+	require.NoError(t, c.Control.Send(agentproto.Control{Type: agentproto.MsgUninstall, Reason: "deleted"}))
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, wait(), ErrUninstalled)
+	assert.NoDirExists(t, dir)
+}
+
 func TestRun_NoGoroutineOutlivesRun(t *testing.T) {
 	a := conntest.New(t)
 	dir, _ := install(t, a, enrolled(a, agentproto.Config{ConnectionType: "active"}))
@@ -395,7 +408,6 @@ func TestRun_Standby(t *testing.T) {
 	// ends the visit.
 	c = nextConn(t, a)
 	assert.Equal(t, agentproto.IntentCheckIn, c.Auth.Intent)
-	recvType(t, c, agentproto.MsgReport)
 	require.NoError(t, c.Control.Send(agentproto.Control{Type: agentproto.MsgUninstall}))
 	require.NoError(t, c.Close())
 	require.ErrorIs(t, wait(), ErrUninstalled)

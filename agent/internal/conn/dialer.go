@@ -11,7 +11,8 @@
 //	         ← HandshakeReply{Welcome | Refused}; Refused is a RefusedError
 //	Welcome: the WebSocket becomes a yamux client session; the agent opens the
 //	         control stream ({"type":"control"} line) and both sides exchange
-//	         newline-delimited Control messages on it.
+//	         newline-delimited Control messages on it. Intent uninstall ends
+//	         at Welcome: the appliance has recorded it and closes.
 //
 // A Session costs yamux's three goroutines (receive, send, keepalive) and
 // its buffers; reading the control stream takes one goroutine more, and only

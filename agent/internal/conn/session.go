@@ -145,6 +145,9 @@ func muxConfig() *yamux.Config {
 	cfg.KeepAliveInterval = agentproto.KeepAliveInterval
 	cfg.ConnectionWriteTimeout = connectionWriteTimeout
 	cfg.LogOutput = io.Discard
+	// The backlog is allocated per session up front; streams the appliance
+	// opens are accepted at once, so a short one is plenty.
+	cfg.AcceptBacklog = 32
 	return cfg
 }
 
