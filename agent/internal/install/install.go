@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -30,8 +29,6 @@ type Config struct {
 	// Enroll enrolls the agent installed in dir (--online-install). Its
 	// error is shown to the user as is.
 	Enroll func(ctx context.Context, dir string) error
-	// Log receives what rollback could not undo; nil discards.
-	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -53,10 +50,6 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	now := time.Now
 	if cfg.Now != nil {
 		now = cfg.Now
-	}
-	log := cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	goos := runtime.GOOS
 
@@ -145,7 +138,6 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	defer func() {
 		if err != nil {
 			if rerr := t.rollback(); rerr != nil {
-				log.Error("rollback of a failed install was incomplete", "err", rerr)
 				err = fmt.Errorf("%w (and undoing the install failed: %v)", err, rerr)
 			}
 		}

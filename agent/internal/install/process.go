@@ -45,13 +45,26 @@ func Running(dir string) (int, bool) {
 	return pid, alive(pid, dir)
 }
 
+// ClaimWait is how long ClaimPID waits for another agent serving the same
+// dir to exit: an agent that upgraded itself on Windows starts its
+// successor before it exits.
+const ClaimWait = 5 * time.Second
+
 // ClaimPID records this process as the agent serving dir. It fails if
-// another agent already serves it. release removes the record if it is
-// still this process's.
+// another agent still serves it after ClaimWait. release removes the
+// record if it is still this process's.
 func ClaimPID(dir string) (release func(), err error) {
 	self := os.Getpid()
-	if pid, ok := Running(dir); ok && pid != self {
-		return nil, fmt.Errorf("the agent in %s is already running (pid %d)", dir, pid)
+	deadline := time.Now().Add(ClaimWait)
+	for {
+		pid, ok := Running(dir)
+		if !ok || pid == self {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the agent in %s is already running (pid %d)", dir, pid)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	path := filepath.Join(dir, state.PIDFile)
 	if err := os.WriteFile(path, []byte(strconv.Itoa(self)+"\n"), 0o644); err != nil {

@@ -138,7 +138,8 @@ func runTool(ctx context.Context, name string, args ...string) error {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	if err != nil {
-		msg := strings.TrimSpace(string(out))
+		// One line: the output joins the user-facing error.
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(string(out), "\n", " ; ")), " ")
 		if msg == "" {
 			return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 		}
@@ -168,6 +169,17 @@ func (s *systemd) check() error {
 	if err := needTool("systemctl", StartupSystemd); err != nil {
 		return err
 	}
+	const hint = ": pass --startup none and arrange for <install-dir>/init-script start to run at boot"
+	if fi, err := os.Stat("/run/systemd/system"); err != nil || !fi.IsDir() {
+		return errors.New("--startup systemd needs systemd, and this system was not booted with it" + hint)
+	}
+	if s.user {
+		// The user's service manager must answer, which it does only in a
+		// login session (or with lingering enabled).
+		if err := s.ctl(context.Background(), "show-environment"); err != nil {
+			return fmt.Errorf("--startup systemd with --scope user needs the user's systemd instance, which does not answer (%v)%s", err, hint)
+		}
+	}
 	return notExist(s.path)
 }
 
@@ -179,8 +191,12 @@ func (s *systemd) ctl(ctx context.Context, args ...string) error {
 }
 
 func (s *systemd) setup(ctx context.Context, t *txn) error {
-	// Pushed first so that, on undo, it runs after the unit file is gone.
-	t.push("systemctl daemon-reload", func() error { return s.ctl(context.Background(), "daemon-reload") })
+	// Pushed first so that, on undo, it runs after the unit file is gone;
+	// best effort, since the unit is gone either way.
+	t.push("systemctl daemon-reload", func() error {
+		_ = s.ctl(context.Background(), "daemon-reload")
+		return nil
+	})
 	if err := writeNew(t, s.path, render(systemdUnit, s.n.data()), 0o644); err != nil {
 		return err
 	}
