@@ -110,7 +110,7 @@ func Forbidden(format string, args ...any) error {
 // without the trailing ": <sentinel>".
 func Reason(err error) string {
 	msg := err.Error()
-	for _, s := range []error{ErrNotFound, ErrConflict, ErrPrecondition, ErrForbidden, ErrUnauthorized, ErrBadRequest, ErrNotImplemented} {
+	for _, s := range []error{ErrNotFound, ErrConflict, ErrPrecondition, ErrForbidden, ErrUnauthorized, ErrBadRequest, ErrNotImplemented, ErrGone, ErrUnavailable, ErrTooManyRequests} {
 		if errors.Is(err, s) {
 			msg = strings.TrimSuffix(msg, ": "+s.Error())
 			if msg == s.Error() {

@@ -7,7 +7,9 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 )
 
-var metaFields = map[string]bool{"id": true, "version": true, "created_at": true, "updated_at": true}
+// metaFields are left out of diffs: read-only metadata, and fields derived
+// from others (an installer's download links follow from its id).
+var metaFields = map[string]bool{"id": true, "version": true, "created_at": true, "updated_at": true, "downloads": true}
 
 // Diff compares two api objects (either may be nil) field by field through
 // their JSON form and returns the changed top-level fields, leaving out the
