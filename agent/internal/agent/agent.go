@@ -72,6 +72,10 @@ const (
 	lastContactSaveEvery = 10 * time.Minute
 	// notifyTimeout bounds NotifyUninstall.
 	notifyTimeout = 30 * time.Second
+	// stableSession is how long a session must last for the backoff to
+	// start over when it ends; an appliance that accepts and drops at once
+	// is backed off like one that refuses.
+	stableSession = time.Minute
 	// upgradeRetryAfter spaces retries of an offer that failed to apply.
 	upgradeRetryAfter = time.Hour
 )
@@ -285,7 +289,7 @@ func (r *runner) run(ctx context.Context) error {
 				r.st.LastContact.Format(time.RFC3339), r.st.Config.UninstallAfterOfflineMinutes))
 		}
 
-		connected, err := r.visit(ctx)
+		stable, err := r.visit(ctx)
 		if ctx.Err() != nil && !errors.Is(err, ErrUninstalled) && !errors.Is(err, ErrRestarted) {
 			return nil
 		}
@@ -299,7 +303,7 @@ func (r *runner) run(ctx context.Context) error {
 			attempt = 0
 			continue
 		}
-		if connected {
+		if stable {
 			attempt = 0
 		}
 		wait := r.cfg.Backoff.Delay(attempt, err)
@@ -358,8 +362,9 @@ func (r *runner) connect(ctx context.Context, intent string) (*conn.Session, err
 // visit connects in the mode the cached configuration names and serves the
 // session. Active: until the session fails or ctx ends. Standby: report,
 // take commands for commandWindow, close, then wait out the check-in
-// interval. connected tells whether the handshake succeeded.
-func (r *runner) visit(ctx context.Context) (connected bool, err error) {
+// interval. stable tells whether the session lasted long enough that its
+// end should not count as another failed attempt.
+func (r *runner) visit(ctx context.Context) (stable bool, err error) {
 	intent := agentproto.IntentRun
 	if r.st.Config.ConnectionType == "standby" {
 		intent = agentproto.IntentCheckIn
@@ -371,8 +376,9 @@ func (r *runner) visit(ctx context.Context) (connected bool, err error) {
 	// Welcome carries the current configuration; it decides the mode.
 	standby := r.st.Config.ConnectionType == "standby"
 	r.log.Info("connected to the appliance", "url", r.st.URL, "intent", intent, "standby", standby)
+	start := time.Now()
 	if err := r.serve(ctx, sess, !standby); err != nil || !standby {
-		return true, err
+		return time.Since(start) >= stableSession, err
 	}
 	if r.st.Config.ConnectionType != "standby" {
 		return true, errModeChanged
