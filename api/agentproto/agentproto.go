@@ -41,7 +41,9 @@
 // node); "check_in" is a standby client's periodic visit, which reports and
 // takes pending commands, then closes; "uninstall" tells the appliance that
 // the endpoint is uninstalling the client and is refused with code
-// "uninstall_restricted" when restrict_local_uninstall is set.
+// "uninstall_restricted" when restrict_local_uninstall is set. An uninstall
+// is one-shot: the appliance records it, answers Welcome and closes the
+// WebSocket; no yamux session follows.
 //
 // A Refused with code "deleted" means the appliance deleted this identity
 // (or replaced it on a reinstall): the agent uninstalls itself. Code "busy"
