@@ -176,7 +176,12 @@ func (e env) installCmd() *cobra.Command {
 				Options: o,
 				Exe:     e.exe,
 				Enroll: func(ctx context.Context, dir string) error {
-					return enrollError(ctx, agent.Enroll(ctx, e.agentConfig(dir, filepath.Join(dir, install.BinaryName(runtime.GOOS)), log)))
+					err := agent.Enroll(ctx, e.agentConfig(dir, filepath.Join(dir, install.BinaryName(runtime.GOOS)), log))
+					url := ""
+					if st, lerr := state.Load(dir); lerr == nil {
+						url = st.URL
+					}
+					return enrollError(ctx, url, err)
 				},
 			})
 			if err != nil {
@@ -189,7 +194,7 @@ func (e env) installCmd() *cobra.Command {
 }
 
 // enrollError words an --online-install enrollment failure for the user.
-func enrollError(ctx context.Context, err error) error {
+func enrollError(ctx context.Context, url string, err error) error {
 	var p *api.Problem
 	switch {
 	case err == nil:
@@ -205,8 +210,10 @@ func enrollError(ctx context.Context, err error) error {
 		return fmt.Errorf("the appliance refused the enrollment: %s", msg)
 	case errors.Is(err, enroll.ErrUnreachable):
 		return err
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w at %s: no answer within %s", enroll.ErrUnreachable, url, install.EnrollTimeout)
 	case ctx.Err() != nil:
-		return fmt.Errorf("%w: no answer within %s", enroll.ErrUnreachable, install.EnrollTimeout)
+		return errors.New("interrupted while enrolling")
 	}
 	return fmt.Errorf("enrollment failed: %w", err)
 }

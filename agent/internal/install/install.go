@@ -157,6 +157,14 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return nil, err
 	}
+	if goos == "windows" && o.Scope == ScopeSystem {
+		// File modes mean little on Windows, and Program Files lets every
+		// user read: limit the dir (and the agent's key in it) to SYSTEM
+		// and Administrators.
+		if err := runTool(ctx, "icacls", dir, "/inheritance:r", "/grant:r", "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"); err != nil {
+			return nil, fmt.Errorf("restrict access to %s: %w", dir, err)
+		}
+	}
 	if err := copyBuild(cfg.Exe, buildSize, filepath.Join(dir, BinaryName(goos)), 0o700); err != nil {
 		return nil, err
 	}

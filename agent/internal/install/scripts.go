@@ -45,6 +45,7 @@ start() {
 		echo "started ($UNIT)"
 		return 0
 	fi
+	umask 077
 	nohup "$BIN" run --dir "$DIR" >>"$LOG" 2>&1 </dev/null &
 	echo $! >"$PIDFILE"
 	echo "started (pid $!)"
