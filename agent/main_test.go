@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -19,9 +20,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jumpgate/jumpgate/agent/internal/conn/conntest"
 	"github.com/jumpgate/jumpgate/agent/internal/install"
 	"github.com/jumpgate/jumpgate/agent/internal/install/installtest"
 	"github.com/jumpgate/jumpgate/agent/internal/state"
+	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
 )
@@ -645,5 +648,104 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 			t.Fatalf("%s: not within %s", what, within)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// fakeAppliance starts conntest's fake of the appliance's agent endpoints
+// and returns it with the identity installers of it carry.
+func fakeAppliance(t *testing.T) (*conntest.Appliance, *installtest.Appliance) {
+	t.Helper()
+	a := conntest.New(t)
+	chain := a.Server.TLS.Certificates[0].Certificate
+	caDER := chain[len(chain)-1]
+	require.Equal(t, a.CAPin, agentproto.Pin(caDER))
+	return a, &installtest.Appliance{
+		URL:   a.URL,
+		Key:   a.SigningKey,
+		CAPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})),
+		CAPin: a.CAPin,
+	}
+}
+
+// TestInstaller_OnlineInstall enrolls during the install against a fake
+// appliance, and fails the install with the appliance's own reason when it
+// refuses.
+func TestInstaller_OnlineInstall(t *testing.T) {
+	e := newEndpoint(t)
+	fake, app := fakeAppliance(t)
+	e.app = app
+	inst := e.installer(keyinfo.KindJumpClient, app.KeyInfo(t, keyinfo.Payload{Overrides: []string{"tag"}}))
+
+	t.Run("enrolls before it succeeds", func(t *testing.T) {
+		dir := filepath.Join(e.home, "online")
+		r := e.userInstall(inst, dir, "--online-install", "--jc-tag", "servers")
+		require.Equal(t, 0, r.code, r)
+		assert.Contains(t, r.stdout, `Enrolled with `+app.URL+` as "test-client" (id `)
+		st, err := state.Load(dir)
+		require.NoError(t, err)
+		assert.True(t, st.Enrolled())
+		assert.Empty(t, st.KeyInfo, "key info is dropped once enrolled")
+		enrolls := fake.Enrolls()
+		require.Len(t, enrolls, 1)
+		assert.Equal(t, "servers", *enrolls[0].Overrides.Tag)
+		key, err := st.Key()
+		require.NoError(t, err)
+		assert.Equal(t, []byte(key.Public().(ed25519.PublicKey)), enrolls[0].PublicKey)
+	})
+
+	t.Run("refused by the appliance", func(t *testing.T) {
+		fake.OnEnroll(func(agentproto.EnrollRequest) (*agentproto.EnrollResponse, *api.Problem) {
+			return nil, &api.Problem{Status: 403, Title: "Forbidden", Detail: "installer inst1 no longer allows overriding tag (allow_override_tag is false)"}
+		})
+		dir := filepath.Join(e.home, "refused")
+		r := e.userInstall(inst, dir, "--online-install", "--jc-tag", "servers")
+		assert.Equal(t, 1, r.code, r)
+		assert.Contains(t, r.stderr, "the appliance refused the enrollment: installer inst1 no longer allows overriding tag (allow_override_tag is false)")
+		assertGone(t, dir)
+	})
+}
+
+// TestUninstall_AskTheAppliance runs uninstall of an enrolled agent against
+// a reachable appliance, which refuses (restrict_local_uninstall) or
+// agrees.
+func TestUninstall_AskTheAppliance(t *testing.T) {
+	e := newEndpoint(t)
+	fake, app := fakeAppliance(t)
+	e.app = app
+	inst := e.installer(keyinfo.KindJumpClient, app.KeyInfo(t, keyinfo.Payload{}))
+	tests := []struct {
+		name    string
+		refused bool
+	}{
+		{name: "restricted", refused: true},
+		{name: "allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake.OnAuth(func(a agentproto.Auth) agentproto.HandshakeReply {
+				if tt.refused && a.Intent == agentproto.IntentUninstall {
+					return agentproto.HandshakeReply{Refused: &agentproto.Refused{Code: agentproto.RefusedUninstallRestricted, Message: "local uninstall is restricted"}}
+				}
+				return agentproto.HandshakeReply{Welcome: &agentproto.Welcome{}}
+			})
+			dir := filepath.Join(e.home, tt.name)
+			r := e.userInstall(inst, dir, "--online-install")
+			require.Equal(t, 0, r.code, r)
+
+			r = e.run(filepath.Join(dir, state.Uninstall))
+			if tt.refused {
+				assert.Equal(t, 1, r.code, r)
+				assert.Contains(t, r.stderr, "uninstall refused: local uninstall is restricted")
+				assert.FileExists(t, filepath.Join(dir, state.File))
+				return
+			}
+			require.Equal(t, 0, r.code, r)
+			assertGone(t, dir)
+			var intents []string
+			for _, a := range fake.Auths() {
+				intents = append(intents, a.Intent)
+			}
+			assert.Contains(t, intents, agentproto.IntentUninstall, "the appliance was told")
+		})
 	}
 }
