@@ -131,9 +131,29 @@ func Start(dir string, goos string) (int, error) {
 	}
 	pid := cmd.Process.Pid
 	_ = os.WriteFile(filepath.Join(dir, state.PIDFile), []byte(strconv.Itoa(pid)+"\n"), 0o644)
-	_ = cmd.Process.Release()
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	// Report only once the agent runs: until the child has exec'd, its
+	// command line is still this process's.
+	deadline := time.Now().Add(startWait)
+	for !alive(pid, dir) {
+		select {
+		case <-exited:
+			return 0, fmt.Errorf("the agent exited at once; see %s", filepath.Join(dir, state.LogFile))
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("the agent did not start within %s; see %s", startWait, filepath.Join(dir, state.LogFile))
+		}
+	}
 	return pid, nil
 }
+
+// startWait bounds how long Start waits to see the agent running.
+const startWait = 5 * time.Second
 
 // isRunOf reports whether argv is a `run` serving dir: it holds "run" and
 // --dir dir. The program itself is not checked: an interpreter may come

@@ -48,7 +48,17 @@ start() {
 	umask 077
 	nohup "$BIN" run --dir "$DIR" >>"$LOG" 2>&1 </dev/null &
 	echo $! >"$PIDFILE"
-	echo "started (pid $!)"
+	# Report only once the agent runs (the child may not have exec'd yet),
+	# and say so if it exits at once: up to 5 s (50 ticks of 0.1 s).
+	i=0
+	until running; do
+		if [ "$i" -ge 50 ]; then
+			echo "the agent did not start; see $LOG" >&2
+			return 1
+		fi
+		if sleep 0.1 2>/dev/null; then i=$((i + 1)); else sleep 1; i=$((i + 10)); fi
+	done
+	echo "started (pid $pid)"
 }
 
 stop() {

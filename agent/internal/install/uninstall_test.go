@@ -48,8 +48,10 @@ func TestUninstall_RemovesWhatTheInstallMade(t *testing.T) {
 		{name: "root dir", dir: func(*state.State) string { return string(filepath.Separator) }, want: "not a dir an install makes"},
 		{
 			name: "not an install", dir: func(st *state.State) string { return st.Install.Dir },
-			setup: func(t *testing.T, st *state.State) { require.NoError(t, os.Remove(filepath.Join(st.Install.Dir, state.File))) },
-			want:  "holds no agent.json",
+			setup: func(t *testing.T, st *state.State) {
+				require.NoError(t, os.Remove(filepath.Join(st.Install.Dir, state.File)))
+			},
+			want: "holds no agent.json",
 		},
 	}
 	for _, tt := range tests {
