@@ -198,6 +198,10 @@ var yamuxConfig = func() *yamux.Config {
 	c.ConnectionWriteTimeout = 15 * time.Second
 	c.StreamOpenTimeout = 30 * time.Second
 	c.LogOutput = io.Discard
+	// The backlog is allocated per session up front (256 pointers by
+	// default); the appliance accepts only the control stream and, during
+	// an upgrade, one build stream at a time.
+	c.AcceptBacklog = 32
 	return c
 }()
 
@@ -245,7 +249,23 @@ func (h *Hub) handleConnect(c *gin.Context) {
 		return // refused or a one-shot intent fully handled
 	}
 	release()
-	h.serve(ac, ws, intent)
+	// Serve on a goroutine of its own and let this handler return: the
+	// WebSocket took the connection over, so returning does not close it,
+	// and an idle agent then keeps neither the request and router state nor
+	// the stack this goroutine grew in the handshake (JSON, Ed25519, the
+	// database). That is a third of an idle agent's memory.
+	h.mu.Lock()
+	if h.ctx.Err() != nil {
+		h.mu.Unlock()
+		_ = ws.CloseNow()
+		return // Close has begun: it no longer waits for new connections
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go func() {
+		defer h.wg.Done()
+		h.serve(ac, ws, intent)
+	}()
 }
 
 // handshake runs Hello → Auth → reply. It returns the connection to serve,

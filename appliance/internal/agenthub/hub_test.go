@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -383,4 +384,44 @@ func jumpointKeyInfo(t *testing.T, s *appliancetest.Server, id int64) string {
 	p, err := s.App.Server.JumpointKeyInfo(id)
 	require.NoError(t, err)
 	return p
+}
+
+// TestHub_SessionOutlivesConnectHandler checks that the connect request
+// ends at the handshake while the session goes on in a goroutine of the
+// hub (an idle agent keeps no request state), and that Close waits for
+// that goroutine, so the agent is unregistered when Close returns.
+func TestHub_SessionOutlivesConnectHandler(t *testing.T) {
+	ctx := context.Background()
+	s, _, in := setup(t, "")
+	hub := s.App.Server.Hub
+	e, key, err := s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{})
+	require.NoError(t, err)
+	a, refused := dial(t, s, agentproto.KindJumpClient, e.ID, key, agentproto.IntentRun, facts("host-a"))
+	require.Nil(t, refused)
+	eventually(t, "agent registered", func() bool { return hub.IsConnected(agentproto.KindJumpClient, e.ID) })
+
+	resp, err := s.HTTPClient(t).Get(s.URL + "/metrics")
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.True(t, strings.Contains(string(b), `jumpgate_http_requests_total{method="GET",route="/agent/v1/connect",status="101"} 1`),
+		"the connect request has ended (and was counted) while the session lives")
+
+	// The session still works: a report reaches the appliance.
+	cpu := 3.5
+	a.send(agentproto.Control{Type: agentproto.MsgReport, Report: &agentproto.Report{Stats: agentproto.Stats{ReportedAt: time.Now().UTC(), CPUPercent: &cpu}}})
+	eventually(t, "report stored", func() bool {
+		hub.Flush(ctx)
+		c, err := s.Admin.GetJumpClient(ctx, e.ID)
+		return err == nil && c.Statistics != nil && c.Statistics.CPUPercent != nil && *c.Statistics.CPUPercent == cpu
+	})
+
+	s.Stop()
+	assert.False(t, hub.IsConnected(agentproto.KindJumpClient, e.ID), "Close returns after the session ended")
+	select {
+	case <-a.gone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent's session did not end when the hub closed")
+	}
 }
