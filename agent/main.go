@@ -309,7 +309,7 @@ func (e env) runCmd() *cobra.Command {
 				out = f
 			}
 			log := slog.New(slog.NewTextHandler(out, nil))
-			release, err := install.ClaimPID(dir)
+			release, err := install.ClaimPID(dir, install.ClaimWait)
 			if err != nil {
 				return fail(err)
 			}

@@ -51,11 +51,11 @@ func Running(dir string) (int, bool) {
 const ClaimWait = 5 * time.Second
 
 // ClaimPID records this process as the agent serving dir. It fails if
-// another agent still serves it after ClaimWait. release removes the
-// record if it is still this process's.
-func ClaimPID(dir string) (release func(), err error) {
+// another agent still serves it after wait (ClaimWait for `run`). release
+// removes the record if it is still this process's.
+func ClaimPID(dir string, wait time.Duration) (release func(), err error) {
 	self := os.Getpid()
-	deadline := time.Now().Add(ClaimWait)
+	deadline := time.Now().Add(wait)
 	for {
 		pid, ok := Running(dir)
 		if !ok || pid == self {

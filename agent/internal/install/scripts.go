@@ -23,16 +23,24 @@ UNIT={{.UnitQ}}
 SYSTEMCTL={{.SystemctlQ}}
 
 # running sets pid and succeeds if the pid file names a live "run" of DIR.
+# A command line reads empty for a zombie, and for a moment while a
+# process execs: look again a few times before calling it gone.
 running() {
 	pid=
 	[ -r "$PIDFILE" ] && read -r pid <"$PIDFILE"
 	case "$pid" in '' | *[!0-9]*) return 1 ;; esac
 	if [ -d /proc/self ]; then
-		[ -r "/proc/$pid/cmdline" ] || return 1
-		tr '\000' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$DIR"
-	else
-		kill -0 "$pid" 2>/dev/null
+		for _ in 1 2 3 4 5; do
+			cmdline=$(tr '\000' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+			if [ -n "$cmdline" ]; then
+				printf '%s\n' "$cmdline" | grep -qxF -- "$DIR"
+				return
+			fi
+			sleep 0.05 2>/dev/null || sleep 1
+		done
+		return 1
 	fi
+	kill -0 "$pid" 2>/dev/null
 }
 
 start() {

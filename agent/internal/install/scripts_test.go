@@ -162,7 +162,7 @@ func TestStop(t *testing.T) {
 	got, ok := Running(dir)
 	require.True(t, ok)
 	assert.Equal(t, pid, got)
-	_, err = ClaimPID(dir)
+	_, err = ClaimPID(dir, 100*time.Millisecond)
 	assert.ErrorContains(t, err, "is already running (pid "+itoa(pid)+")")
 
 	stopped, err = Stop(dir, 5*time.Second)
@@ -182,7 +182,7 @@ func TestStop(t *testing.T) {
 		assert.False(t, stopped)
 	}
 
-	release, err := ClaimPID(dir)
+	release, err := ClaimPID(dir, 0)
 	require.NoError(t, err)
 	b, err := os.ReadFile(filepath.Join(dir, state.PIDFile))
 	require.NoError(t, err)
