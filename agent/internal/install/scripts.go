@@ -27,11 +27,11 @@ SYSTEMCTL={{.SystemctlQ}}
 # process execs: look again a few times before calling it gone.
 running() {
 	pid=
-	[ -r "$PIDFILE" ] && read -r pid <"$PIDFILE"
+	{ read -r pid <"$PIDFILE"; } 2>/dev/null
 	case "$pid" in '' | *[!0-9]*) return 1 ;; esac
 	if [ -d /proc/self ]; then
 		for _ in 1 2 3 4 5; do
-			cmdline=$(tr '\000' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+			cmdline=$( { tr '\000' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null) || return 1
 			if [ -n "$cmdline" ]; then
 				printf '%s\n' "$cmdline" | grep -qxF -- "$DIR"
 				return

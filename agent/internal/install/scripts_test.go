@@ -71,11 +71,11 @@ func fakeAgent(t *testing.T, dir string, ignoreTerm bool) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, state.AgentBinary), []byte(script), 0o755))
 }
 
-func runScript(t *testing.T, path string, arg string) (string, int) {
+func runScript(t *testing.T, shell, path string, arg string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "/bin/sh", path, arg).CombinedOutput()
+	out, err := exec.CommandContext(ctx, shell, path, arg).CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -93,13 +93,18 @@ func TestInitScript(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
+		shell      string
 		ignoreTerm bool
 	}{
-		{name: "stops on TERM"},
-		{name: "killed when it ignores TERM", ignoreTerm: true},
+		{name: "stops on TERM", shell: "/bin/sh"},
+		{name: "stops on TERM, bash", shell: "bash"},
+		{name: "killed when it ignores TERM", shell: "/bin/sh", ignoreTerm: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if _, err := exec.LookPath(tt.shell); err != nil {
+				t.Skipf("no %s here", tt.shell)
+			}
 			if tt.ignoreTerm && testing.Short() {
 				t.Skip("waits the 10 s stop timeout")
 			}
@@ -111,32 +116,32 @@ func TestInitScript(t *testing.T) {
 			script := filepath.Join(dir, state.InitScript)
 			t.Cleanup(func() { _, _ = Stop(dir, time.Second) })
 
-			out, code := runScript(t, script, "status")
+			out, code := runScript(t, tt.shell, script, "status")
 			assert.Equal(t, 3, code)
 			assert.Equal(t, "stopped", out)
 
-			out, code = runScript(t, script, "start")
+			out, code = runScript(t, tt.shell, script, "start")
 			require.Equal(t, 0, code, out)
 			assert.Contains(t, out, "started (pid ")
 			pid, ok := Running(dir)
 			require.True(t, ok, "the pid file names the started agent")
 
-			out, code = runScript(t, script, "status")
+			out, code = runScript(t, tt.shell, script, "status")
 			assert.Equal(t, 0, code)
 			assert.Equal(t, "running (pid "+itoa(pid)+")", out)
 
-			out, code = runScript(t, script, "start")
+			out, code = runScript(t, tt.shell, script, "start")
 			assert.Equal(t, 0, code)
 			assert.Equal(t, "already running (pid "+itoa(pid)+")", out)
 
-			out, code = runScript(t, script, "stop")
+			out, code = runScript(t, tt.shell, script, "stop")
 			assert.Equal(t, 0, code, out)
 			assert.Equal(t, "stopped", out)
 			_, ok = Running(dir)
 			assert.False(t, ok)
 			assert.NoFileExists(t, filepath.Join(dir, state.PIDFile))
 
-			out, code = runScript(t, script, "bogus")
+			out, code = runScript(t, tt.shell, script, "bogus")
 			assert.Equal(t, 2, code)
 			assert.Contains(t, out, "usage:")
 		})
