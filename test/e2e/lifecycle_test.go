@@ -147,7 +147,7 @@ func TestJumpClient_WakeOnLAN(t *testing.T) {
 
 	// A client with no peer on its network cannot be woken.
 	lonely, _, err := s.Enroll(t, in.KeyInfo, agentproto.Facts{HostID: "lonely", Hostname: "lonely",
-		MACAddress: "00:1a:2b:3c:4d:5f", DefaultGateway: "192.0.2.1"}, agentproto.Overrides{})
+		MACAddress: "00:1a:2b:3c:4d:5f", DefaultGateway: "198.51.100.77"}, agentproto.Overrides{})
 	require.NoError(t, err)
 	_, err = s.Admin.WakeJumpClient(ctx, lonely.ID, nil)
 	assert.ErrorIs(t, err, api.ErrConflict)

@@ -132,7 +132,10 @@ func (h *Hub) flush(ctx context.Context) {
 	start := time.Now()
 	err := h.cfg.DB.W.WithContext(context.WithoutCancel(ctx)).Transaction(func(tx *gorm.DB) error {
 		for id, u := range clients {
-			if err := tx.Model(&jumpclient.State{}).Where("client_id = ?", id).Updates(u.columns()).Error; err != nil {
+			// A client marked uninstalled stays so, whatever its last
+			// connection reported on the way out.
+			if err := tx.Model(&jumpclient.State{}).Where("client_id = ? AND status <> ?", id, api.ClientUninstalled).
+				Updates(u.columns()).Error; err != nil {
 				return fmt.Errorf("write jump client %d state: %w", id, err)
 			}
 		}
