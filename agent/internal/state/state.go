@@ -80,7 +80,9 @@ type Install struct {
 	Dir string `json:"dir"`
 	// Scope is system or user.
 	Scope string `json:"scope"`
-	// Startup is systemd, xdg or none (Windows: service or none).
+	// Startup is systemd, xdg or none on Linux; launchd or none on macOS;
+	// task (a scheduled task named jumpgate-agent-<installer-id>) or none on
+	// Windows.
 	Startup string `json:"startup"`
 	// Headless is --headless.
 	Headless bool `json:"headless"`
