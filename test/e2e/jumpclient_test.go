@@ -302,7 +302,12 @@ func TestJumpClient_LocalUninstall(t *testing.T) {
 	e.started(file, dir)
 	c := onlineClient(t, s, in.InstallerID, false)
 
-	_, err := s.Admin.PatchJumpClientSettings(ctx, map[string]any{"restrict_local_uninstall": true})
+	// Deleting the installer leaves the clients it made.
+	require.NoError(t, s.Admin.DeleteJumpClientInstaller(ctx, in.ID))
+	_, err := s.Admin.GetJumpClient(ctx, c.ID)
+	require.NoError(t, err)
+
+	_, err = s.Admin.PatchJumpClientSettings(ctx, map[string]any{"restrict_local_uninstall": true})
 	require.NoError(t, err)
 	out, code := e.run(filepath.Join(dir, "uninstall"))
 	assert.NotEqual(t, 0, code, out)

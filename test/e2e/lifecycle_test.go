@@ -152,3 +152,37 @@ func TestJumpClient_WakeOnLAN(t *testing.T) {
 	_, err = s.Admin.WakeJumpClient(ctx, lonely.ID, nil)
 	assert.ErrorIs(t, err, api.ErrConflict)
 }
+
+// TestJumpoint_NodeEnrollsAndConnects installs a jumpoint's installer with
+// the real agent and sees the node connected in the API.
+func TestJumpoint_NodeEnrollsAndConnects(t *testing.T) {
+	ctx := context.Background()
+	s := newAppliance(t, agenttest.AgentDir(t, "e2e-1"))
+	jp, err := s.Admin.CreateJumpoint(ctx, &api.Jumpoint{Name: "Branch office", CodeName: "branch"})
+	require.NoError(t, err)
+	file := download(t, s, fmt.Sprintf("%s/%d/download/%s", api.PathJumpoints, jp.ID, agenttest.HostPlatform()))
+	assert.Equal(t, "jumpgate-jumpoint-branch.bin", filepath.Base(file))
+	e := newEndpoint(t)
+
+	out, code := e.install(file, "--scope", "user", "--startup", "none", "--install-dir", filepath.Join(e.home, "x"), "--jc-tag", "t")
+	assert.NotEqual(t, 0, code, "a jumpoint takes no --jc-* overrides: %s", out)
+
+	e.started(file, filepath.Join(e.home, "jp"))
+	eventually(t, 20*time.Second, "jumpoint node connected", func() (bool, string) {
+		got, err := s.Admin.GetJumpoint(ctx, jp.ID)
+		if err != nil {
+			return false, err.Error()
+		}
+		return got.Connected && len(got.ConnectedNodes) == 1, fmt.Sprintf("%+v", got.ConnectedNodes)
+	})
+	got, err := s.Admin.GetJumpoint(ctx, jp.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "e2e-1", got.ConnectedNodes[0].Version)
+
+	// Deleting the jumpoint retires its node, which removes itself.
+	require.NoError(t, s.Admin.DeleteJumpoint(ctx, jp.ID))
+	eventually(t, 20*time.Second, "node uninstalled", func() (bool, string) {
+		_, err := os.Stat(filepath.Join(e.home, "jp"))
+		return os.IsNotExist(err), fmt.Sprint(err)
+	})
+}
