@@ -54,6 +54,8 @@ import (
 	"crypto/ed25519"
 	"strconv"
 	"time"
+
+	"github.com/jumpgate/jumpgate/api"
 )
 
 // Subprotocol is the WebSocket subprotocol of the agent connection.
@@ -342,17 +344,9 @@ type Report struct {
 	ConsoleUser string `json:"console_user,omitempty"`
 }
 
-// Stats mirrors api.JumpClientStatistics.
-type Stats struct {
-	ReportedAt     time.Time `json:"reported_at"`
-	CPUPercent     *float64  `json:"cpu_percent,omitempty"`
-	LoadAverage    *float64  `json:"load_average,omitempty"`
-	ConsoleUser    *string   `json:"console_user,omitempty"`
-	DiskTotalBytes *uint64   `json:"disk_total_bytes,omitempty"`
-	DiskFreeBytes  *uint64   `json:"disk_free_bytes,omitempty"`
-	Screen         *string   `json:"screen,omitempty"`
-	UptimeSeconds  *int64    `json:"uptime_seconds,omitempty"`
-}
+// Stats are the statistics of a report: the api type itself, so the
+// appliance stores what the agent sent without a mapping.
+type Stats = api.JumpClientStatistics
 
 // Presence mirrors api.JumpClientPresence without the verdict, which the
 // appliance computes from its settings.

@@ -81,19 +81,13 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpClient, _ int64) error {
 	if err := grouppolicy.CheckOwner(ctx, tx, inv, a.JumpGroupType, a.JumpGroupID); err != nil {
 		return err
 	}
-	refs := []struct {
-		field, table, title string
-		id                  *int64
-	}{
-		{"public_portal_id", "public_portals", "public portal", a.PublicPortalID},
-		{"jump_policy_id", "jump_policies", "jump policy", a.JumpPolicyID},
-		{"attended_session_policy_id", "session_policies", "session policy", a.AttendedSessionPolicyID},
-		{"unattended_session_policy_id", "session_policies", "session policy", a.UnattendedSessionPolicyID},
-	}
-	for _, r := range refs {
-		if err := resource.Ref(ctx, tx, inv, r.field, r.table, r.title, r.id); err != nil {
-			return err
-		}
+	if err := resource.Refs(ctx, tx, inv,
+		resource.RefField{Field: "public_portal_id", Table: "public_portals", Title: "public portal", ID: a.PublicPortalID},
+		resource.RefField{Field: "jump_policy_id", Table: "jump_policies", Title: "jump policy", ID: a.JumpPolicyID},
+		resource.RefField{Field: "attended_session_policy_id", Table: "session_policies", Title: "session policy", ID: a.AttendedSessionPolicyID},
+		resource.RefField{Field: "unattended_session_policy_id", Table: "session_policies", Title: "session policy", ID: a.UnattendedSessionPolicyID},
+	); err != nil {
+		return err
 	}
 	if a.MaxOfflineMinutes != 0 && a.MaxOfflineMinutes < 5 {
 		inv.Add("max_offline_minutes", "must be 0 (use the global settings) or at least 5")

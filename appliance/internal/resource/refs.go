@@ -35,6 +35,24 @@ func Ref(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, field, table, t
 	return nil
 }
 
+// RefField names one optional reference of a request for Refs.
+type RefField struct {
+	// Field is the JSON field, Table the referenced table, Title its
+	// human name.
+	Field, Table, Title string
+	ID                  *int64
+}
+
+// Refs checks each reference with Ref.
+func Refs(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, refs ...RefField) error {
+	for _, r := range refs {
+		if err := Ref(ctx, tx, inv, r.Field, r.Table, r.Title, r.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CountRefs counts rows of table where column = id, for delete guards.
 func CountRefs(ctx context.Context, tx *gorm.DB, table, column string, id int64) (int64, error) {
 	var n int64
