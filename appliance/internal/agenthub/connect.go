@@ -64,8 +64,21 @@ func (c *agentConn) send(m agentproto.Control) error {
 	return err
 }
 
-func (c *agentConn) close() {
+// close ends the connection with the WebSocket close handshake, so that
+// what was just sent (an uninstall) reaches the agent first.
+func (c *agentConn) close() { c.shut(false) }
+
+// closeNow ends the connection without the close handshake, for when
+// nothing remains to be delivered: the session ended, the hub is closing,
+// or a newer connection replaced this one. Agents treat every end of a
+// session alike.
+func (c *agentConn) closeNow() { c.shut(true) }
+
+func (c *agentConn) shut(now bool) {
 	c.closeOnce.Do(func() {
+		if now {
+			_ = c.ws.CloseNow()
+		}
 		if c.mux != nil {
 			_ = c.mux.Close()
 		}
@@ -435,31 +448,43 @@ func (h *Hub) upgradeFor(platform, version string, st *settings.Record) *agentpr
 }
 
 // serve holds an authenticated connection until it ends.
+//
+// The connection is not tied to h.ctx: NetConn hangs two contexts and a
+// callback per read on its context, and cancelling h.ctx with thousands of
+// agents connected set off a convoy of closes on that context's lock
+// (closing the hub took up to 10 s with 2,000 agents). Close closes every
+// registered connection itself; until it registers, a connection is bounded
+// by the handshake timeout.
 func (h *Hub) serve(ac *agentConn, ws *websocket.Conn, intent string) {
 	ctx := h.ctx
-	nc := websocket.NetConn(ctx, ws, websocket.MessageBinary)
+	nc := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
 	mux, err := yamux.Server(&idleConn{Conn: nc, timeout: agentproto.IdleTimeout}, yamuxConfig)
 	if err != nil {
 		_ = ws.CloseNow()
 		return
 	}
 	ac.mux = mux
-	defer ac.close()
+	// When the session ends nothing remains to be delivered.
+	defer ac.closeNow()
 	actx, cancel := context.WithTimeout(ctx, agentproto.HandshakeTimeout)
 	st, err := mux.AcceptStreamWithContext(actx)
 	cancel()
 	if err != nil {
 		return
 	}
+	_ = st.SetReadDeadline(time.Now().Add(agentproto.HandshakeTimeout))
 	hdr, err := readHeader(st)
 	if err != nil || hdr.Type != agentproto.StreamControl {
 		return
 	}
+	_ = st.SetReadDeadline(time.Time{})
 	ac.mu.Lock()
 	ac.ctl = st
 	ac.mu.Unlock()
 
-	h.register(ac)
+	if !h.register(ac) {
+		return
+	}
 	defer h.unregister(ac)
 	if s, err := h.settings(ctx); err == nil {
 		if u := h.upgradeFor(ac.platform, ac.version, s); u != nil {
@@ -537,14 +562,20 @@ func statsToAPI(s *agentproto.Stats) *api.JumpClientStatistics {
 }
 
 // register makes ac the connection of its identity, cutting an older one.
-func (h *Hub) register(ac *agentConn) {
+// It refuses once Close has begun, which closes only the connections
+// registered before.
+func (h *Hub) register(ac *agentConn) bool {
 	now := h.cfg.Now().UTC()
 	h.mu.Lock()
+	if h.ctx.Err() != nil {
+		h.mu.Unlock()
+		return false
+	}
 	old := h.conns[ac.ident]
 	h.conns[ac.ident] = ac
 	h.mu.Unlock()
 	if old != nil {
-		old.close()
+		old.closeNow()
 	} else {
 		h.m.connected.WithLabelValues(ac.kind).Inc()
 	}
@@ -560,6 +591,7 @@ func (h *Hub) register(ac *agentConn) {
 			u.connected, u.at, u.remote, u.version = true, now, ac.publicIP, ac.version
 		})
 	}
+	return true
 }
 
 // unregister forgets ac unless a newer connection replaced it.

@@ -163,7 +163,7 @@ func (h *Hub) Close() {
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
-		c.close()
+		c.closeNow()
 	}
 	h.wg.Wait()
 	h.flush(context.Background())
