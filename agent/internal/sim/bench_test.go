@@ -245,7 +245,7 @@ func (p phaseResult) rate() float64 { return float64(p.connected) / p.elapsed.Se
 func (p phaseResult) perConn() memory {
 	n := uint64(max(p.connected, 1))
 	return memory{rss: sub(p.mem1.rss, p.mem0.rss) / n, heap: sub(p.mem1.heap, p.mem0.heap) / n, stack: sub(p.mem1.stack, p.mem0.stack) / n,
-		goroutines: sub(p.mem1.goroutines, p.mem0.goroutines) / n, kernel: sub(p.mem1.kernel, p.mem0.kernel) / n, fds: p.mem1.fds}
+		goroutines: sub(p.mem1.goroutines, p.mem0.goroutines) / n, fds: p.mem1.fds}
 }
 
 func sub(a, b uint64) uint64 {
@@ -277,6 +277,7 @@ type stormResult struct {
 	mem               memory // after the storm, settled
 	logLines          int    // the restarted appliance's log lines
 	logErrorLines     int
+	agentOutages      sim.Stats // the storm's counters: outages per agent, most failures in a row
 }
 
 func (s stormResult) rate() float64 { return float64(s.welcomes) / s.drain.Seconds() }
@@ -457,21 +458,21 @@ func (b *bench) restartStorm() {
 	// The appliance is a new process: its CPU time counts from zero (and
 	// includes its start), the old one's until it exited is not known.
 	r.cpu.app = procCPU(b.app.pid())
-	r.welcomes = st.Welcomes - st0.Welcomes
+	d := st.Sub(&st0)
+	r.welcomes = d.Welcomes
 	r.drain = st.LastWelcome.Sub(ready)
 	r.outage = st.LastWelcome.Sub(killed)
-	r.busy = st.Busy - st0.Busy
+	r.busy = d.Busy
 	r.errs = map[string]int64{}
-	for k, v := range st.Errors {
-		if d := v - st0.Errors[k]; d > 0 {
-			if k == sim.ErrKindDown {
-				r.down = d
-			} else {
-				r.errs[k] = d
-			}
+	for k, v := range d.Errors {
+		if k == sim.ErrKindDown {
+			r.down = v
+		} else {
+			r.errs[k] = v
 		}
 	}
 	r.firstErrors = st.FirstErrors
+	r.agentOutages = d
 	for i := range series {
 		for j := i + 1; j < len(series); j++ {
 			if dt := series[j].at.Sub(series[i].at); dt >= time.Second {
@@ -693,17 +694,16 @@ func (a *appliance) metrics(t testing.TB) metrics {
 }
 
 // memory reads the appliance's memory: RSS from /proc, the Go runtime's
-// figures from /metrics, and the kernel's TCP buffers.
+// figures from /metrics.
 func (a *appliance) memory(t testing.TB) memory {
 	m := a.metrics(t)
 	return memory{rss: procRSS(a.pid()), heap: uint64(m.get("go_memstats_heap_inuse_bytes")), stack: uint64(m.get("go_memstats_stack_inuse_bytes")),
-		goroutines: uint64(m.get("go_goroutines")), kernel: tcpKernelMemory(), fds: procFDs(a.pid())}
+		goroutines: uint64(m.get("go_goroutines")), fds: procFDs(a.pid())}
 }
 
 // memory is a server's memory at one moment (or per connection).
 type memory struct {
 	rss, heap, stack, goroutines uint64
-	kernel                       uint64 // TCP buffer memory of the whole machine (both ends of loopback connections)
 	fds                          uint64
 }
 
@@ -762,7 +762,7 @@ func (s *tlsServer) memory() memory {
 	s.mu.Lock()
 	st := s.last
 	s.mu.Unlock()
-	return memory{rss: procRSS(s.pid()), heap: st.HeapInuse, stack: st.StackInuse, goroutines: uint64(st.Goroutines), kernel: tcpKernelMemory(), fds: procFDs(s.pid())}
+	return memory{rss: procRSS(s.pid()), heap: st.HeapInuse, stack: st.StackInuse, goroutines: uint64(st.Goroutines), fds: procFDs(s.pid())}
 }
 
 func (s *tlsServer) stop(t testing.TB) {
@@ -991,28 +991,6 @@ func procFDs(pid int) uint64 {
 	return uint64(len(e))
 }
 
-// tcpKernelMemory is the machine's TCP buffer memory (/proc/net/sockstat,
-// "TCP: … mem <pages>").
-func tcpKernelMemory() uint64 {
-	b, err := os.ReadFile("/proc/net/sockstat")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if !strings.HasPrefix(line, "TCP:") {
-			continue
-		}
-		f := strings.Fields(line)
-		for i := 1; i+1 < len(f); i += 2 {
-			if f[i] == "mem" {
-				pages, _ := strconv.ParseUint(f[i+1], 10, 64)
-				return pages * uint64(os.Getpagesize())
-			}
-		}
-	}
-	return 0
-}
-
 // hostCPU reads the machine's busy and total time from /proc/stat.
 func hostCPU() (busy, total uint64) {
 	b, err := os.ReadFile("/proc/stat")
@@ -1109,8 +1087,7 @@ func report(w io.Writer, cfg config, r *results) {
 		row("  agents per GiB (RSS)", perGiB(app.rss), perGiB(base.rss), "-", "≥ 20000", "")
 		row("  Go heap in use per agent", kb(app.heap), kb(base.heap), ratio(float64(app.heap), float64(base.heap)), "", "")
 		row("  goroutine stacks per agent", kb(app.stack), kb(base.stack), ratio(float64(app.stack), float64(base.stack)), "", "")
-		row("  goroutines per agent", strconv.FormatUint(app.goroutines, 10), strconv.FormatUint(base.goroutines, 10), "-", "", "")
-		row("  kernel TCP memory per conn", kb(app.kernel), kb(base.kernel), "-", "", "(both ends: loopback)")
+		row("  goroutines per agent", goroutinesPer(r.ramp), goroutinesPer(r.tls), "-", "", "")
 		row("memory per agent after restart", kb(sub(r.storm.mem.rss, r.ramp.mem0.rss)/uint64(max(r.ramp.connected, 1))), "", "", "", "(RSS, storm garbage not yet returned)")
 		row("idle CPU, appliance", pct(r.idle.cpu.app, r.idle.cpu.wall), "0%", "-", "near idle", "")
 		row("  CPU per agent keepalive", perEvent(r.idle.cpu.app, float64(r.ramp.connected)*r.idle.window.Seconds()/30), "", "", "", "")
@@ -1142,9 +1119,10 @@ func report(w io.Writer, cfg config, r *results) {
 				r.hard, r.hard-base, mib(r.ramp.mem1.rss), r.ramp.connected)
 		}
 		p("- memory per agent: what a connection keeps besides TLS: WebSocket (net/http's hijacked 4 KiB read and write buffers),")
-		p("  yamux session (receive buffer, send channel, 2 goroutines) and the control stream reader: %.1f goroutines and %s of stacks per agent",
-			float64(r.ramp.mem1.goroutines-r.ramp.mem0.goroutines)/float64(max(r.ramp.connected, 1)), kb(app.stack))
-		p("  against %d goroutine and %s for plain TLS. RSS also holds handshake garbage not yet returned to the OS.", r.tls.perConn().goroutines, kb(r.tls.perConn().stack))
+		p("  yamux session (4 KiB read buffer, receive and send goroutines) and the control stream reader: %s goroutines and %s of stacks per agent",
+			goroutinesPer(r.ramp), kb(app.stack))
+		p("  against %s and %s for plain TLS. RSS also holds garbage of the ramp not yet collected: live memory is lower", goroutinesPer(r.tls), kb(r.tls.perConn().stack))
+		p("  (JUMPGATE_BENCH_PROFILE=<dir> runs TestBenchAgentsProfile: live heap and stacks per agent after GC, heap and CPU profiles).")
 		p("- idle CPU: only yamux keepalives (one ping and pong per agent every 30s, %.0f/s), each a WebSocket frame in a TLS record: %s per keepalive;",
 			float64(r.ramp.connected)/30, perEvent(r.idle.cpu.app, float64(r.ramp.connected)*r.idle.window.Seconds()/30))
 		p("  %d handshakes and %d lost sessions in the window. The simulator used %s meanwhile.", int(r.idle.handshake), r.idle.lost, pct(r.idle.cpu.fleet, r.idle.cpu.wall))
@@ -1158,8 +1136,12 @@ func report(w io.Writer, cfg config, r *results) {
 		p("  Restart: SIGTERM → exit %s, start → /healthz %s, /healthz → last agent back %s (outage %s); appliance %s, simulator %s per login, machine %.0f%% busy.",
 			r.storm.shutdown.Round(time.Millisecond), r.storm.startup.Round(time.Millisecond), r.storm.drain.Round(time.Millisecond), r.storm.outage.Round(time.Millisecond),
 			perEvent(r.storm.cpu.app, float64(r.storm.welcomes)), perEvent(r.storm.cpu.fleet, float64(r.storm.welcomes)), 100*r.storm.cpu.host)
-		p("  Agents back off with jitter (1 s doubling to 60 s) while the appliance is down (%d refused connections) and honour Retry-After 1–5 s", r.storm.down)
-		p("  on a busy refusal; the tail of that backoff, not the appliance, sets the end of the drain when the peak rate is well above the mean.")
+		p("  Each agent was without a session for %s (median), %s (90th percentile), %s (99th), %s (longest), to %s; up to %d failed attempts in a row.",
+			outagePct(&r.storm.agentOutages, 0.5), outagePct(&r.storm.agentOutages, 0.9), outagePct(&r.storm.agentOutages, 0.99), outagePct(&r.storm.agentOutages, 1),
+			sim.OutageBucket, r.storm.agentOutages.MaxFailures)
+		p("  The agent's loop backs off with jitter from 1 s doubling to 60 s on every failure, a refused connection while the appliance is down (%d)", r.storm.down)
+		p("  and a busy refusal alike, waiting at least the Retry-After (1–5 s) of the latter: when the peak rate is well above the mean, that")
+		p("  backoff's tail, not the appliance, sets the end of the drain.")
 		p("  The restarted appliance wrote %d log lines, %d at level ERROR (a 503 busy refusal is logged as a server error).", r.storm.logLines, r.storm.logErrorLines)
 		if n := r.storm.errors(); n > 0 {
 			for _, k := range sim.SortedKinds(r.storm.errs) {
@@ -1181,6 +1163,18 @@ func report(w io.Writer, cfg config, r *results) {
 			e.name, e.r.n, e.r.concurrency, e.r.elapsed.Round(time.Millisecond), perEvent(e.r.cpu.app, float64(e.r.n)), pct(e.r.cpu.app, e.r.cpu.wall), 100*e.r.cpu.host)
 	}
 	p("")
+}
+
+func outagePct(s *sim.Stats, p float64) string {
+	d, ok := s.OutagePercentile(p)
+	if !ok {
+		return "-"
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+func goroutinesPer(p phaseResult) string {
+	return fmt.Sprintf("%.2f", float64(sub(p.mem1.goroutines, p.mem0.goroutines))/float64(max(p.connected, 1)))
 }
 
 func kb(b uint64) string { return fmt.Sprintf("%.1f KB", float64(b)/1024) }

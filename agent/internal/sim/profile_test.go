@@ -27,9 +27,10 @@ const envProfile = "JUMPGATE_BENCH_PROFILE"
 // runs the appliance in this process (appliancetest; the binary has no
 // pprof endpoint) with JUMPGATE_BENCH_AGENTS agents (default 2000) connected
 // from worker processes, so that this process's profiles hold the server
-// side only, and writes, after garbage collection, a heap profile
+// side only, and writes to $JUMPGATE_BENCH_PROFILE a CPU profile of the
+// ramp (ramp-cpu.pprof) and, after garbage collection, a heap profile
 // (heap.pprof: go tool pprof -sample_index=inuse_space) and the goroutines
-// (goroutines.txt) to $JUMPGATE_BENCH_PROFILE. It prints the live heap and
+// (goroutines.txt). It prints the live heap and
 // stacks per agent, which RSS hides under garbage not yet collected.
 func TestBenchAgentsProfile(t *testing.T) {
 	dir := os.Getenv(envProfile)
@@ -73,6 +74,10 @@ func TestBenchAgentsProfile(t *testing.T) {
 
 	m0, g0 := liveMemory()
 	pin := caPin(t, s.CAPEM)
+	cf, err := os.Create(filepath.Join(dir, "ramp-cpu.pprof"))
+	require.NoError(t, err)
+	require.NoError(t, pprof.StartCPUProfile(cf))
+	cpu0 := procCPU(os.Getpid())
 	f := b.startFleet(3, func(i, from, to int) sim.WorkerConfig {
 		return sim.WorkerConfig{Mode: sim.ModeAgents, URL: s.URL, CAPin: pin, IdentityFile: b.ids, From: from, To: to, Ramp: b.workerRamp()}
 	})
@@ -83,6 +88,10 @@ func TestBenchAgentsProfile(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the hub counts every agent")
 		time.Sleep(poll)
 	}
+	s.App.Server.Hub.Flush(context.Background())
+	cpu := procCPU(os.Getpid()) - cpu0
+	pprof.StopCPUProfile()
+	require.NoError(t, cf.Close())
 	time.Sleep(settle) // queued state is flushed
 	m1, g1 := liveMemory()
 
@@ -98,7 +107,9 @@ func TestBenchAgentsProfile(t *testing.T) {
 	per := func(a, b uint64) string { return kb(sub(a, b) / uint64(n)) }
 	fmt.Printf("\nappliance in-process, %d agents, after GC: live heap %s per agent, stacks %s per agent, %.2f goroutines per agent\n",
 		n, per(m1.HeapAlloc, m0.HeapAlloc), per(m1.StackInuse, m0.StackInuse), float64(g1-g0)/float64(n))
-	fmt.Printf("profiles: %s (go tool pprof -sample_index=inuse_space -top %s)\n\n", dir, filepath.Join(dir, "heap.pprof"))
+	fmt.Printf("ramp: %s of appliance CPU per login, including the flush of its state\n", perEvent(cpu, float64(n)))
+	fmt.Printf("profiles: %s (go tool pprof -sample_index=inuse_space -top %s; go tool pprof -top %s)\n\n",
+		dir, filepath.Join(dir, "heap.pprof"), filepath.Join(dir, "ramp-cpu.pprof"))
 }
 
 // liveMemory collects garbage and reads the runtime's figures. Several

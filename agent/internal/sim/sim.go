@@ -81,6 +81,40 @@ type Stats struct {
 	RampDone time.Time `json:"ramp_done"`
 	// LastWelcome is when the latest handshake was accepted.
 	LastWelcome time.Time `json:"last_welcome"`
+	// Outages counts, by OutageBucket wide buckets, how long agents were
+	// without a session: from a session's end to the next welcome. The
+	// last bucket holds every longer outage.
+	Outages []int64 `json:"outages,omitempty"`
+	// MaxFailures is the most failed attempts in a row before a welcome.
+	MaxFailures int `json:"max_failures,omitempty"`
+}
+
+// OutageBucket is the width of a Stats.Outages bucket; there are
+// outageBuckets of them.
+const (
+	OutageBucket  = 250 * time.Millisecond
+	outageBuckets = 4 * 180
+)
+
+// OutagePercentile is the outage that p (0–1) of the recorded outages did
+// not exceed, to OutageBucket; false when none was recorded.
+func (s *Stats) OutagePercentile(p float64) (time.Duration, bool) {
+	var n int64
+	for _, c := range s.Outages {
+		n += c
+	}
+	if n == 0 {
+		return 0, false
+	}
+	want := int64(float64(n)*p + 0.5)
+	var seen int64
+	for i, c := range s.Outages {
+		seen += c
+		if seen >= max(want, 1) {
+			return time.Duration(i+1) * OutageBucket, true
+		}
+	}
+	return time.Duration(len(s.Outages)) * OutageBucket, true
 }
 
 // ErrorCount is the sum of Errors, leaving out the kinds given.
@@ -129,6 +163,38 @@ func (s *Stats) Add(o *Stats) {
 		s.RampDone = time.Time{}
 	}
 	s.LastWelcome = later(s.LastWelcome, o.LastWelcome)
+	if len(o.Outages) > len(s.Outages) {
+		s.Outages = append(s.Outages, make([]int64, len(o.Outages)-len(s.Outages))...)
+	}
+	for i, c := range o.Outages {
+		s.Outages[i] += c
+	}
+	s.MaxFailures = max(s.MaxFailures, o.MaxFailures)
+}
+
+// Sub returns the counters s gained since old, a Stats of the same fleet
+// taken earlier; gauges and times are s's.
+func (s *Stats) Sub(old *Stats) Stats {
+	d := *s
+	d.Welcomes -= old.Welcomes
+	d.Busy -= old.Busy
+	d.Lost -= old.Lost
+	d.Errors = nil
+	for k, v := range s.Errors {
+		if v -= old.Errors[k]; v > 0 {
+			if d.Errors == nil {
+				d.Errors = map[string]int64{}
+			}
+			d.Errors[k] = v
+		}
+	}
+	d.Outages = append([]int64(nil), s.Outages...)
+	for i, c := range old.Outages {
+		if i < len(d.Outages) {
+			d.Outages[i] -= c
+		}
+	}
+	return d
 }
 
 func later(a, b time.Time) time.Time {
@@ -142,7 +208,6 @@ const maxFirstErrors = 5
 
 // counters are the live counters behind Stats.
 type counters struct {
-	agents    int
 	connected atomic.Int64
 	welcomes  atomic.Int64
 	busy      atomic.Int64
@@ -150,13 +215,18 @@ type counters struct {
 	ramped    atomic.Int64
 
 	mu          sync.Mutex
+	agents      int
 	errors      map[string]int64
 	firstErrors []string
 	rampDone    time.Time
 	lastWelcome time.Time
+	outages     []int64
+	maxFailures int
 }
 
-func (c *counters) welcome(first bool) {
+// welcome counts an accepted handshake after failures failed attempts; a
+// non-zero lost is when the agent's previous session ended.
+func (c *counters) welcome(first bool, failures int, lost time.Time) {
 	now := time.Now()
 	c.welcomes.Add(1)
 	c.connected.Add(1)
@@ -165,6 +235,19 @@ func (c *counters) welcome(first bool) {
 	if first && c.ramped.Add(1) == int64(c.agents) {
 		c.rampDone = now
 	}
+	c.maxFailures = max(c.maxFailures, failures)
+	if !lost.IsZero() {
+		if c.outages == nil {
+			c.outages = make([]int64, outageBuckets)
+		}
+		c.outages[min(int(now.Sub(lost)/OutageBucket), outageBuckets-1)]++
+	}
+	c.mu.Unlock()
+}
+
+func (c *counters) start(agents int) {
+	c.mu.Lock()
+	c.agents = agents
 	c.mu.Unlock()
 }
 
@@ -185,9 +268,10 @@ func (c *counters) fail(err error) {
 }
 
 func (c *counters) stats() Stats {
-	s := Stats{Agents: c.agents, Connected: c.connected.Load(), Welcomes: c.welcomes.Load(), Busy: c.busy.Load(), Lost: c.lost.Load()}
+	s := Stats{Connected: c.connected.Load(), Welcomes: c.welcomes.Load(), Busy: c.busy.Load(), Lost: c.lost.Load()}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	s.Agents = c.agents
 	if len(c.errors) > 0 {
 		s.Errors = make(map[string]int64, len(c.errors))
 		for k, v := range c.errors {
@@ -196,6 +280,13 @@ func (c *counters) stats() Stats {
 	}
 	s.FirstErrors = append([]string(nil), c.firstErrors...)
 	s.RampDone, s.LastWelcome = c.rampDone, c.lastWelcome
+	s.MaxFailures = c.maxFailures
+	if n := len(c.outages); n > 0 {
+		for n > 0 && c.outages[n-1] == 0 {
+			n--
+		}
+		s.Outages = append([]int64(nil), c.outages[:n]...)
+	}
 	return s
 }
 
@@ -257,17 +348,17 @@ func (f *Fleet) Stats() Stats { return f.c.stats() }
 // Run connects every agent and keeps it connected until ctx ends; then it
 // closes every session and returns.
 func (f *Fleet) Run(ctx context.Context) {
-	f.c.agents = len(f.Agents)
-	// One Dialer, and so one HTTP transport, per fleet: the agents of a
-	// worker share a source address, and the transport pools nothing the
-	// WebSocket keeps (it takes the connection over).
-	d := &conn.Dialer{URL: f.URL, CAPin: f.CAPin, Proxy: "direct", LocalAddr: f.LocalAddr, UserAgent: "jumpgate-agent-sim/" + api.Version}
+	f.c.start(len(f.Agents))
 	var ramp chan struct{}
 	if f.Ramp > 0 {
 		ramp = make(chan struct{}, f.Ramp)
 	}
 	var wg sync.WaitGroup
 	for _, id := range f.Agents {
+		// A Dialer, and so an HTTP transport, per agent, as each agent
+		// process has: after a busy refusal the transport keeps the
+		// connection, and the retry reuses it without a TLS handshake.
+		d := &conn.Dialer{URL: f.URL, CAPin: f.CAPin, Proxy: "direct", LocalAddr: f.LocalAddr, UserAgent: "jumpgate-agent-sim/" + api.Version}
 		wg.Go(func() { f.agent(ctx, d, id, ramp) })
 	}
 	wg.Wait()
@@ -278,7 +369,9 @@ func (f *Fleet) agent(ctx context.Context, d *conn.Dialer, id Identity, ramp cha
 	key := id.Key()
 	auth := agentproto.Auth{Kind: agentproto.KindJumpClient, ID: id.ID, Intent: agentproto.IntentRun, Version: api.Version, Facts: facts(id)}
 	first := true
-	attempt := 0
+	attempt, failures := 0, 0
+	var lost time.Time
+	defer d.HTTPClient().CloseIdleConnections()
 	for ctx.Err() == nil {
 		if first && ramp != nil {
 			select {
@@ -292,17 +385,19 @@ func (f *Fleet) agent(ctx context.Context, d *conn.Dialer, id Identity, ramp cha
 			<-ramp
 		}
 		if err == nil {
-			f.c.welcome(first)
+			f.c.welcome(first, failures, lost)
 			first = false
-			attempt = 0
+			attempt, failures = 0, 0
 			err = f.hold(ctx, s)
 			f.c.connected.Add(-1)
 			if ctx.Err() != nil {
 				return
 			}
 			f.c.lost.Add(1)
+			lost = time.Now()
 		} else if ctx.Err() == nil {
 			f.c.fail(err)
+			failures++
 		}
 		wait := f.Backoff.Delay(attempt, err)
 		attempt++

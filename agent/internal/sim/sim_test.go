@@ -79,6 +79,13 @@ func TestFleet_HoldsAndReconnects(t *testing.T) {
 	st = f.Stats()
 	assert.EqualValues(t, 2*agents, st.Welcomes)
 	assert.Zero(t, st.Busy)
+	var outages int64
+	for _, n := range st.Outages {
+		outages += n
+	}
+	assert.EqualValues(t, agents, outages, "one outage per agent, from the restart")
+	_, ok := st.OutagePercentile(0.5)
+	assert.True(t, ok)
 	assert.Zero(t, st.ErrorCount(sim.ErrKindDown), "only refused connections while the appliance was down: %v", st.FirstErrors)
 
 	cancel()
@@ -176,6 +183,28 @@ func TestStats_Add(t *testing.T) {
 	assert.EqualValues(t, 8, sum.ErrorCount())
 	assert.EqualValues(t, 3, sum.ErrorCount(sim.ErrKindDown))
 	assert.Equal(t, []string{sim.ErrKindDown, "x"}, sim.SortedKinds(sum.Errors))
+}
+
+func TestStats_SubAndOutages(t *testing.T) {
+	old := sim.Stats{Welcomes: 10, Busy: 1, Errors: map[string]int64{"x": 2}, Outages: []int64{1, 0, 0}}
+	now := sim.Stats{Welcomes: 25, Busy: 4, Connected: 7, Errors: map[string]int64{"x": 2, "y": 3},
+		Outages: []int64{1, 2, 0, 1, 0, 0, 0, 0, 0, 0, 1}, MaxFailures: 3}
+	d := now.Sub(&old)
+	assert.EqualValues(t, 15, d.Welcomes)
+	assert.EqualValues(t, 3, d.Busy)
+	assert.EqualValues(t, 7, d.Connected, "a gauge is taken as it is")
+	assert.Equal(t, map[string]int64{"y": 3}, d.Errors)
+	assert.Equal(t, []int64{0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 1}, d.Outages)
+	for _, tt := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 2 * sim.OutageBucket}, {0.75, 4 * sim.OutageBucket}, {1, 11 * sim.OutageBucket}} {
+		got, ok := d.OutagePercentile(tt.p)
+		assert.True(t, ok)
+		assert.Equal(t, tt.want, got, "percentile %v", tt.p)
+	}
+	_, ok := (&sim.Stats{}).OutagePercentile(0.5)
+	assert.False(t, ok)
 }
 
 // The appliance's TLS certificate chain and key in its data directory.

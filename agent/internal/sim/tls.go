@@ -94,7 +94,7 @@ func (f *TLSFleet) Stats() Stats { return f.c.stats() }
 // Run opens Count connections and holds them until ctx ends. A connection
 // that fails or is lost is made again after a second.
 func (f *TLSFleet) Run(ctx context.Context) {
-	f.c.agents = f.Count
+	f.c.start(f.Count)
 	host, _, err := net.SplitHostPort(f.Addr)
 	if err != nil {
 		f.c.fail(err)
@@ -126,7 +126,7 @@ func (f *TLSFleet) Run(ctx context.Context) {
 					<-ramp
 				}
 				if err == nil {
-					f.c.welcome(first)
+					f.c.welcome(first, 0, time.Time{})
 					first = false
 					stop := context.AfterFunc(ctx, func() { c.Close() })
 					var b [64]byte
