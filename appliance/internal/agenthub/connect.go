@@ -538,7 +538,7 @@ func (h *Hub) handleControl(ac *agentConn, m *agentproto.Control) {
 	}
 	rep := m.Report
 	st, _ := h.settings(h.ctx)
-	stats := statsToAPI(&rep.Stats)
+	stats := rep.Stats
 	pres := &api.JumpClientPresence{UserLoggedIn: rep.Presence.UserLoggedIn, ScreenLocked: rep.Presence.ScreenLocked, ScreenSaver: rep.Presence.ScreenSaver}
 	pres.Present = pres.UserLoggedIn
 	if st != nil && st.PresenceUsesScreenState {
@@ -547,19 +547,12 @@ func (h *Hub) handleControl(ac *agentConn, m *agentproto.Control) {
 	console := rep.ConsoleUser
 	h.queueClient(ac.id, func(u *clientUpdate) {
 		u.seen(now)
-		u.stats, u.presence = stats, pres
+		u.stats, u.presence = &stats, pres
 		u.consoleUser = &console
 	})
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
-
-func statsToAPI(s *agentproto.Stats) *api.JumpClientStatistics {
-	return &api.JumpClientStatistics{
-		ReportedAt: s.ReportedAt, CPUPercent: s.CPUPercent, LoadAverage: s.LoadAverage, ConsoleUser: s.ConsoleUser,
-		DiskTotalBytes: s.DiskTotalBytes, DiskFreeBytes: s.DiskFreeBytes, Screen: s.Screen, UptimeSeconds: s.UptimeSeconds,
-	}
-}
 
 // register makes ac the connection of its identity, cutting an older one.
 // It refuses once Close has begun, which closes only the connections
