@@ -162,9 +162,13 @@ func (h *Hub) Close() {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
+	// In parallel: closing a connection waits for its session's goroutines
+	// to end, one after another that is seconds with thousands of agents.
+	var closing sync.WaitGroup
 	for _, c := range conns {
-		c.closeNow()
+		closing.Go(c.closeNow)
 	}
+	closing.Wait()
 	h.wg.Wait()
 	h.flush(context.Background())
 }
