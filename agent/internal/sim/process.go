@@ -24,7 +24,8 @@ import (
 //
 //	worker:     WorkerConfig → Progress every ProgressInterval
 //	tls-server: TLSServerConfig → TLSServerStatus (first with Addr set),
-//	            every ProgressInterval
+//	            every ProgressInterval; a "gc" line collects garbage, and
+//	            the next status has GC set
 const (
 	// EnvRole selects the role of a child process: RoleWorker or
 	// RoleTLSServer.
@@ -94,11 +95,15 @@ type TLSServerConfig struct {
 type TLSServerStatus struct {
 	// Addr is the address it listens on.
 	Addr string `json:"addr,omitempty"`
-	// Goroutines, HeapInuse and StackInuse are the Go runtime's figures
-	// (runtime.MemStats) now.
+	// Goroutines, HeapInuse, HeapAlloc and StackInuse are the Go
+	// runtime's figures (runtime.MemStats) now.
 	Goroutines int    `json:"goroutines"`
 	HeapInuse  uint64 `json:"heap_inuse"`
+	HeapAlloc  uint64 `json:"heap_alloc"`
 	StackInuse uint64 `json:"stack_inuse"`
+	// GC is set on the status after a "gc" command: HeapAlloc is the live
+	// heap.
+	GC bool `json:"gc,omitempty"`
 	// Err is set when the server failed.
 	Err string `json:"err,omitempty"`
 }
@@ -117,10 +122,17 @@ func Main(role string) int {
 		fmt.Fprintln(os.Stderr, "sim: read configuration:", err)
 		return 2
 	}
+	commands := make(chan string, 1)
 	go func() {
 		// The parent closes stdin (or dies) to stop this process.
-		_, _ = io.Copy(io.Discard, in)
-		cancel()
+		defer cancel()
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case commands <- sc.Text():
+			default:
+			}
+		}
 	}()
 	switch role {
 	case RoleWorker:
@@ -136,7 +148,7 @@ func Main(role string) int {
 			fmt.Fprintln(os.Stderr, "sim: tls-server configuration:", err)
 			return 2
 		}
-		return exitCode(RunTLSServer(ctx, cfg, os.Stdout))
+		return exitCode(RunTLSServer(ctx, cfg, commands, os.Stdout))
 	}
 	fmt.Fprintf(os.Stderr, "sim: unknown %s %q\n", EnvRole, role)
 	return 2
@@ -194,8 +206,9 @@ func RunWorker(ctx context.Context, cfg WorkerConfig, out io.Writer) error {
 }
 
 // RunTLSServer serves the baseline until ctx ends, writing a
-// TLSServerStatus line to out every ProgressInterval.
-func RunTLSServer(ctx context.Context, cfg TLSServerConfig, out io.Writer) error {
+// TLSServerStatus line to out every ProgressInterval. A "gc" command
+// collects garbage first.
+func RunTLSServer(ctx context.Context, cfg TLSServerConfig, commands <-chan string, out io.Writer) error {
 	enc := json.NewEncoder(out)
 	fail := func(err error) error {
 		_ = enc.Encode(TLSServerStatus{Err: err.Error()})
@@ -217,7 +230,7 @@ func RunTLSServer(ctx context.Context, cfg TLSServerConfig, out io.Writer) error
 	status := func() TLSServerStatus {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		return TLSServerStatus{Addr: ln.Addr().String(), Goroutines: runtime.NumGoroutine(), HeapInuse: m.HeapInuse, StackInuse: m.StackInuse}
+		return TLSServerStatus{Addr: ln.Addr().String(), Goroutines: runtime.NumGoroutine(), HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, StackInuse: m.StackInuse}
 	}
 	if err := enc.Encode(status()); err != nil {
 		ln.Close()
@@ -232,6 +245,18 @@ func RunTLSServer(ctx context.Context, cfg TLSServerConfig, out io.Writer) error
 			return ignoreClosed(<-errc)
 		case err := <-errc:
 			return fail(err)
+		case c := <-commands:
+			if c != "gc" {
+				continue
+			}
+			// One cycle, as the appliance's first after a ramp.
+			runtime.GC()
+			st := status()
+			st.GC = true
+			if err := enc.Encode(st); err != nil {
+				ln.Close()
+				return ignoreClosed(<-errc)
+			}
 		case <-t.C:
 			// ReadMemStats stops the world briefly; ten times a second is
 			// noise next to the handshakes being measured.

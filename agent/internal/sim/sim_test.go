@@ -101,9 +101,10 @@ func TestRunWorker_TLS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var srvErr error
 	var wg sync.WaitGroup
+	commands := make(chan string, 1)
 	wg.Go(func() {
 		srvErr = sim.RunTLSServer(ctx, sim.TLSServerConfig{Listen: "127.0.0.1:0",
-			CertFile: filepath.Join(s.DataDir, serverCertFile), KeyFile: filepath.Join(s.DataDir, serverKeyFile)}, pw)
+			CertFile: filepath.Join(s.DataDir, serverCertFile), KeyFile: filepath.Join(s.DataDir, serverKeyFile)}, commands, pw)
 		pw.Close()
 	})
 	lines := bufio.NewScanner(pr)
@@ -112,6 +113,15 @@ func TestRunWorker_TLS(t *testing.T) {
 	require.NoError(t, json.Unmarshal(lines.Bytes(), &status))
 	require.Empty(t, status.Err)
 	require.NotEmpty(t, status.Addr)
+	commands <- "gc"
+	for lines.Scan() {
+		var st sim.TLSServerStatus
+		require.NoError(t, json.Unmarshal(lines.Bytes(), &st))
+		if st.GC {
+			assert.NotZero(t, st.HeapAlloc)
+			break
+		}
+	}
 	go func() {
 		for lines.Scan() {
 		}
