@@ -73,7 +73,7 @@ func fakeAgent(t *testing.T, dir string, ignoreTerm bool) {
 
 func runScript(t *testing.T, shell, path string, arg string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, shell, path, arg).CombinedOutput()
 	code := 0
