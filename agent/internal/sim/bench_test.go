@@ -1,26 +1,5 @@
 package sim_test
 
-// TestBenchAgents is the scale benchmark of issue 3: how many agents one
-// appliance holds, what an idle agent costs it, how fast the fleet logs in
-// again after a restart, and how fast agents enroll. It runs the real
-// appliance binary in its own process and the simulated agents
-// (agent/internal/sim, on the real agent connection code) in worker
-// processes, each from its own loopback source address, so that no process
-// holds more than its share of the 20,000 descriptors a process may have.
-//
-// Every figure is given with a baseline measured in the same run on the
-// same machine: a minimal Go TLS server (sim.ServeTLS, with the appliance's
-// certificate and TLS settings) holding the same number of plain idle TLS
-// connections, made by the same workers with the agent's TLS client
-// settings. Memory per agent is compared with memory per plain connection,
-// and logins/s with plain TLS handshakes/s.
-//
-// Phases: enroll N agents (SQLite) → TLS baseline → start the appliance
-// again, ramp N agents up → idle → SIGTERM and restart the appliance, the
-// fleet reconnects (a storm, admitted by the hub's limiter) → enroll on
-// PostgreSQL. It runs only with JUMPGATE_BENCH=1 (make bench); see
-// loadConfig for the other variables.
-
 import (
 	"bufio"
 	"bytes"
@@ -129,8 +108,29 @@ func loadConfig(t *testing.T) config {
 	return c
 }
 
-// TestBenchAgents prints the scale figures of one appliance, each with its
-// baseline and its aim.
+// TestBenchAgents is the scale benchmark of issue 3: how many agents one
+// appliance holds, what an idle agent costs it, how fast the fleet logs in
+// again after a restart, and how fast agents enroll. It runs the real
+// appliance binary in its own process and the simulated agents
+// (agent/internal/sim, on the real agent connection code) in worker
+// processes, each from its own loopback source address, so that no process
+// holds more than its share of the 20,000 descriptors a process may have.
+//
+// Every figure is given with a baseline measured in the same run on the
+// same machine: a minimal Go TLS server (sim.ServeTLS, with the appliance's
+// certificate and TLS settings) holding the same number of plain idle TLS
+// connections, made by the same workers with the agent's TLS client
+// settings. Memory per agent is compared with memory per plain connection,
+// and logins/s with plain TLS handshakes/s.
+//
+// Phases: enroll N agents (SQLite) → TLS baseline → start the appliance
+// again, ramp N agents up → idle → SIGTERM and restart the appliance, the
+// fleet reconnects (a storm, admitted by the hub's limiter) → enroll on
+// PostgreSQL. It runs only with JUMPGATE_BENCH=1 (make bench); see
+// loadConfig for the other variables.
+//
+// It prints the figures, each with its baseline and its aim, and what bounds
+// each.
 func TestBenchAgents(t *testing.T) {
 	if os.Getenv(envEnable) != "1" {
 		t.Skipf("set %s=1 to run the agent scale benchmark (make bench)", envEnable)

@@ -27,8 +27,9 @@ const envProfile = "JUMPGATE_BENCH_PROFILE"
 // runs the appliance in this process (appliancetest; the binary has no
 // pprof endpoint) with JUMPGATE_BENCH_AGENTS agents (default 2000) connected
 // from worker processes, so that this process's profiles hold the server
-// side only, and writes to $JUMPGATE_BENCH_PROFILE a CPU profile of the
-// ramp (ramp-cpu.pprof) and, after garbage collection, a heap profile
+// side only, and writes to $JUMPGATE_BENCH_PROFILE CPU profiles of the ramp
+// (ramp-cpu.pprof) and of JUMPGATE_BENCH_IDLE with only keepalives
+// (idle-cpu.pprof) and, after garbage collection, a heap profile
 // (heap.pprof: go tool pprof -sample_index=inuse_space) and the goroutines
 // (goroutines.txt). It prints the live heap and
 // stacks per agent, which RSS hides under garbage not yet collected.
@@ -95,6 +96,17 @@ func TestBenchAgentsProfile(t *testing.T) {
 	time.Sleep(settle) // queued state is flushed
 	m1, g1 := liveMemory()
 
+	// Idle: the agents only send keepalives.
+	idle := loadConfig(t).idle
+	icf, err := os.Create(filepath.Join(dir, "idle-cpu.pprof"))
+	require.NoError(t, err)
+	require.NoError(t, pprof.StartCPUProfile(icf))
+	idle0 := procCPU(os.Getpid())
+	time.Sleep(idle) // the measurement window itself
+	idleCPU := procCPU(os.Getpid()) - idle0
+	pprof.StopCPUProfile()
+	require.NoError(t, icf.Close())
+
 	hf, err := os.Create(filepath.Join(dir, "heap.pprof"))
 	require.NoError(t, err)
 	require.NoError(t, pprof.Lookup("heap").WriteTo(hf, 0))
@@ -108,6 +120,7 @@ func TestBenchAgentsProfile(t *testing.T) {
 	fmt.Printf("\nappliance in-process, %d agents, after GC: live heap %s per agent, stacks %s per agent, %.2f goroutines per agent\n",
 		n, per(m1.HeapAlloc, m0.HeapAlloc), per(m1.StackInuse, m0.StackInuse), float64(g1-g0)/float64(n))
 	fmt.Printf("ramp: %s of appliance CPU per login, including the flush of its state\n", perEvent(cpu, float64(n)))
+	fmt.Printf("idle %s: %s of a CPU, %s per keepalive (idle-cpu.pprof)\n", idle, pct(idleCPU, idle), perEvent(idleCPU, float64(n)*idle.Seconds()/agentprotoKeepAlive.Seconds()))
 	fmt.Printf("profiles: %s (go tool pprof -sample_index=inuse_space -top %s; go tool pprof -top %s)\n\n",
 		dir, filepath.Join(dir, "heap.pprof"), filepath.Join(dir, "ramp-cpu.pprof"))
 }

@@ -366,6 +366,12 @@ func (f *Fleet) Run(ctx context.Context) {
 
 // agent is one simulated agent's run loop.
 func (f *Fleet) agent(ctx context.Context, d *conn.Dialer, id Identity, ramp chan struct{}) {
+	// A context of its own: Connect ties the session's WebSocket to it with
+	// two contexts and a callback per read, and thousands of sessions on
+	// one shared context made cancelling it a convoy on that context's lock
+	// (workers took over a minute to stop).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	key := id.Key()
 	auth := agentproto.Auth{Kind: agentproto.KindJumpClient, ID: id.ID, Intent: agentproto.IntentRun, Version: api.Version, Facts: facts(id)}
 	first := true
