@@ -236,6 +236,7 @@ type phaseResult struct {
 	errors    map[string]int64
 	busy      int64
 	listen    listenDrops
+	flush     time.Duration // the hub's state writes (jumpgate_agent_state_flush_seconds)
 }
 
 func (p phaseResult) rate() float64 { return float64(p.connected) / p.elapsed.Seconds() }
@@ -290,6 +291,7 @@ type stormResult struct {
 	logLines          int    // the restarted appliance's log lines
 	logErrorLines     int
 	listen            listenDrops
+	flush             time.Duration
 	agentOutages      sim.Stats // the storm's counters: outages per agent, most failures in a row
 }
 
@@ -422,6 +424,7 @@ func (b *bench) agentsRampIdle() {
 	b.waitAppliance(b.app, "the appliance counts every agent connected", func(m metrics) bool {
 		return m.get(`jumpgate_agents_connected{kind="jump_client"}`) == float64(b.cfg.agents)
 	})
+	r.flush = seconds(b.app.metrics(t).get("jumpgate_agent_state_flush_seconds_sum"))
 	t.Logf("agents: %d connected, %.0f logins/s during the ramp", r.connected, r.rate())
 	time.Sleep(settle)
 
@@ -526,6 +529,7 @@ func (b *bench) restartStorm() {
 	}
 	m := b.app.metrics(t)
 	r.busyAppliance = m.get(`jumpgate_agent_handshakes_total{result="busy"}`)
+	r.flush = seconds(m.get("jumpgate_agent_state_flush_seconds_sum"))
 	time.Sleep(settle)
 	r.mem = b.app.memory(t)
 	r.logLines, r.logErrorLines = countLines(b.app.logFile)
@@ -1349,6 +1353,8 @@ func report(w io.Writer, cfg config, r *results) {
 			p("  With both CPUs given to the appliance alone it would do about %.0f logins/s (%d CPUs / appliance CPU per login).",
 				float64(runtime.NumCPU())*float64(r.ramp.connected)/r.ramp.cpu.app.Seconds(), runtime.NumCPU())
 		}
+		p("  The hub's batched state writes (one writer) took %s in the ramp (%s per agent) and %s in the restart.",
+			r.ramp.flush.Round(time.Millisecond), perEvent(r.ramp.flush, float64(r.ramp.connected)), r.storm.flush.Round(time.Millisecond))
 		p("  Restart: SIGTERM → exit %s, start → /healthz %s, /healthz → last agent back %s (outage %s); appliance %s, simulator %s per login, machine %.0f%% busy.",
 			r.storm.shutdown.Round(time.Millisecond), r.storm.startup.Round(time.Millisecond), r.storm.drain.Round(time.Millisecond), r.storm.outage.Round(time.Millisecond),
 			perEvent(r.storm.cpu.app, float64(r.storm.welcomes)), perEvent(r.storm.cpu.fleet, float64(r.storm.welcomes)), 100*r.storm.cpu.host)
@@ -1383,6 +1389,8 @@ func report(w io.Writer, cfg config, r *results) {
 	}
 	p("")
 }
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
 
 func somaxconn() string {
 	b, err := os.ReadFile("/proc/sys/net/core/somaxconn")
