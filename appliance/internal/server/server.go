@@ -257,7 +257,11 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelDebug
-		if status >= 500 {
+		switch {
+		case status == http.StatusServiceUnavailable && c.Writer.Header().Get("Retry-After") != "":
+			// Load shedding (the agent admission limit) is working as
+			// designed: counted in metrics, not an error per request.
+		case status >= 500:
 			level = slog.LevelError
 		}
 		if !log.Enabled(c.Request.Context(), level) {
