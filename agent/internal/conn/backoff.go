@@ -4,8 +4,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"time"
-
-	"github.com/jumpgate/jumpgate/api/agentproto"
 )
 
 // Default backoff bounds.
@@ -41,19 +39,10 @@ func (b Backoff) Next(attempt int) time.Duration {
 // Delay is Next(attempt), but at least what err asks for: a *RefusedError
 // with RetryAfterSeconds (the admission limiter, a disabled jumpoint) is
 // honoured even beyond Max.
-//
-// A busy refusal is load shedding, not a failure of the agent's path to the
-// appliance: it waits the Retry-After plus up to as much again of jitter,
-// whatever the attempt, so that a reconnect storm drains at the rate the
-// appliance asks for instead of backing off towards Max.
 func (b Backoff) Delay(attempt int, err error) time.Duration {
-	var re *RefusedError
-	if errors.As(err, &re) && re.Refused.Code == agentproto.RefusedBusy && re.RetryAfter() > 0 {
-		ra := re.RetryAfter()
-		return ra + rand.N(ra)
-	}
 	d := b.Next(attempt)
-	if re != nil {
+	var re *RefusedError
+	if errors.As(err, &re) {
 		d = max(d, re.RetryAfter())
 	}
 	return d
