@@ -10,7 +10,6 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
-	"github.com/jumpgate/jumpgate/appliance/internal/agentid"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
@@ -184,16 +183,7 @@ func (h *Hub) markUninstalled(ctx context.Context, rec *jumpclient.Record, st *s
 	h.qmu.Unlock()
 	return h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if st.UninstalledBehavior == "remove" {
-			if err := agentid.Bury(ctx, tx, agentproto.KindJumpClient, rec.ID, rec.PublicKey, why); err != nil {
-				return err
-			}
-			if err := tx.Where("client_id = ?", rec.ID).Delete(&jumpclient.State{}).Error; err != nil {
-				return err
-			}
-			if err := tx.Delete(&jumpclient.Record{}, rec.ID).Error; err != nil {
-				return err
-			}
-			return audit.Write(ctx, tx, "uninstall", "jump_client", rec.ID, rec.Name, map[string]api.FieldChange{"removed": {New: why}})
+			return removeClient(ctx, tx, rec, "uninstall", why, map[string]api.FieldChange{"removed": {New: why}})
 		}
 		now := h.cfg.Now().UTC()
 		if err := tx.Model(&jumpclient.State{}).Where("client_id = ?", rec.ID).

@@ -99,15 +99,21 @@ func (h *Hub) Sweep(ctx context.Context, now time.Time) error {
 
 func (h *Hub) deleteClient(ctx context.Context, rec *jumpclient.Record, why string) error {
 	return h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := agentid.Bury(ctx, tx, agentproto.KindJumpClient, rec.ID, rec.PublicKey, "deleted"); err != nil {
-			return err
-		}
-		if err := tx.Where("client_id = ?", rec.ID).Delete(&jumpclient.State{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Delete(&jumpclient.Record{}, rec.ID).Error; err != nil {
-			return err
-		}
-		return audit.Write(ctx, tx, "delete", "jump_client", rec.ID, rec.Name, map[string]api.FieldChange{"reason": {New: why}})
+		return removeClient(ctx, tx, rec, "delete", "deleted", map[string]api.FieldChange{"reason": {New: why}})
 	})
+}
+
+// removeClient deletes a client and its state in tx, retiring its key so
+// that its agent is told to uninstall on its next contact, and audits it.
+func removeClient(ctx context.Context, tx *gorm.DB, rec *jumpclient.Record, action, why string, diff map[string]api.FieldChange) error {
+	if err := agentid.Bury(ctx, tx, agentproto.KindJumpClient, rec.ID, rec.PublicKey, why); err != nil {
+		return err
+	}
+	if err := tx.Where("client_id = ?", rec.ID).Delete(&jumpclient.State{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Delete(&jumpclient.Record{}, rec.ID).Error; err != nil {
+		return err
+	}
+	return audit.Write(ctx, tx, action, "jump_client", rec.ID, rec.Name, diff)
 }
