@@ -35,6 +35,9 @@ var (
 // Problem types, the "type" member of a problem document.
 const (
 	ProblemTypeBase = "https://jumpgate.dev/problems/"
+	// ProblemSessionRefused is the type of a 403 that refuses a session;
+	// Problem.Reason says why.
+	ProblemSessionRefused = ProblemTypeBase + "session-refused"
 )
 
 // FieldError names one invalid field of a request body, with a JSON path such
@@ -53,6 +56,14 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// Reason is a machine-readable reason code: for a 403 of type
+	// session-refused one of the Refused* constants.
+	Reason string `json:"reason,omitempty"`
+	// SessionID names the (refused) session a session problem is about.
+	SessionID int64 `json:"session_id,omitempty"`
+	// ApprovalID names the pending approval request of an
+	// approval_required refusal.
+	ApprovalID int64 `json:"approval_id,omitempty"`
 }
 
 // Error renders the problem as one line, naming each bad field.

@@ -435,7 +435,17 @@ type PublicPortal struct {
 	Default bool `json:"default"`
 	// SessionPolicyID applies to sessions started through this portal.
 	SessionPolicyID *int64 `json:"session_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// AutomaticBehavior answers consent prompts on headless endpoints (seed
+	// 001's "automatic behavior" for unattended endpoints): accept or
+	// reject; default "reject".
+	AutomaticBehavior string `json:"automatic_behavior" validate:"omitempty,oneof=accept reject"`
 }
+
+// Automatic behaviours of a public portal.
+const (
+	AutomaticAccept = "accept"
+	AutomaticReject = "reject"
+)
 
 // Jump Client statuses.
 const (
@@ -510,6 +520,10 @@ type JumpClient struct {
 	ConsoleUser    string `json:"console_user" jg:"readonly"`
 	// InstallMode is service (system scope) or user.
 	InstallMode string `json:"install_mode" jg:"readonly"`
+	// Headless is set when the client was installed with --headless: no
+	// one can answer a prompt there, so consent prompts get the public
+	// portal's automatic_behavior.
+	Headless bool `json:"headless" jg:"readonly"`
 	// Version is the agent's version.
 	Version string `json:"version" jg:"readonly"`
 	// LastConnectAt and LastDisconnectAt bound the latest connection.
@@ -630,6 +644,10 @@ type JumpClientSettings struct {
 	// SimultaneousJumps is the default for items without a Jump Policy:
 	// allow, join or disallow; default "join".
 	SimultaneousJumps string `json:"simultaneous_jumps" validate:"omitempty,oneof=allow join disallow"`
+	// UnattendedSessionsAllowed is the organisation-wide switch for
+	// unattended (silent, unprompted) sessions on Jump Clients; default
+	// true. Off, a session needs the end user's consent.
+	UnattendedSessionsAllowed *bool `json:"unattended_sessions_allowed,omitempty"`
 }
 
 // User is a person (or robot) who uses the appliance.
@@ -716,6 +734,10 @@ type AuditEvent struct {
 	Diff map[string]FieldChange `json:"diff,omitempty"`
 	// RemoteAddr is the client address of the request.
 	RemoteAddr string `json:"remote_addr,omitempty"`
+	// Details describe a session event: the reason of a refusal, a file's
+	// name, size and sha256, a tunnel connection's peer, target, bytes and
+	// duration.
+	Details map[string]any `json:"details,omitempty"`
 }
 
 // FieldChange is the old and new value of one field.

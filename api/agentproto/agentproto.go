@@ -56,6 +56,7 @@ import (
 	"time"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/sessionproto"
 )
 
 // Subprotocol is the WebSocket subprotocol of the agent connection.
@@ -83,6 +84,10 @@ const (
 const (
 	KindJumpClient = "jump_client"
 	KindJumpoint   = "jumpoint"
+	// KindCustomer is a customer client (`jumpgate-agent join`): no
+	// identity, it authenticates with a one-time access code (Auth.Code)
+	// and intent join, and its connection lives as long as its session.
+	KindCustomer = "customer"
 )
 
 // Intents of a connection.
@@ -90,6 +95,8 @@ const (
 	IntentRun       = "run"
 	IntentCheckIn   = "check_in"
 	IntentUninstall = "uninstall"
+	// IntentJoin: a customer client joins a session with an access code.
+	IntentJoin = "join"
 )
 
 // Refusal codes.
@@ -104,6 +111,8 @@ const (
 	RefusedUninstallRestricted = "uninstall_restricted"
 	// RefusedDisabled: the jumpoint is disabled; retry later.
 	RefusedDisabled = "disabled"
+	// RefusedCode: the access code is unknown, used or expired.
+	RefusedCode = "code_invalid"
 )
 
 // Facts describe the host an agent runs on. Every field is best effort and
@@ -126,6 +135,8 @@ type Facts struct {
 	InstallMode string `json:"install_mode"`
 	// User is the account the agent runs as.
 	User string `json:"user"`
+	// Headless is set when installed with --headless (no one to prompt).
+	Headless bool `json:"headless,omitempty"`
 }
 
 // Overrides are the installation's --jc-* / JC_* values, by the
@@ -219,6 +230,20 @@ type Config struct {
 	// long without reaching the appliance (max_offline_minutes, else
 	// deleted_after_days); 0 never.
 	UninstallAfterOfflineMinutes int `json:"uninstall_after_offline_minutes"`
+	// Tunnels are a Jumpoint node's Protocol Tunnel Jumps: the only
+	// host:port pairs it dials. A tunnel stream for anything else is
+	// refused by the node, whatever the appliance asked.
+	Tunnels []TunnelTarget `json:"tunnels,omitempty"`
+}
+
+// TunnelTarget is what one Protocol Tunnel Jump lets a Jumpoint dial.
+type TunnelTarget struct {
+	// Item is the Protocol Tunnel Jump's id.
+	Item int64 `json:"item"`
+	// Host is its hostname or IP address.
+	Host string `json:"host"`
+	// Ports are its tunnel definitions' remote ports.
+	Ports []int `json:"ports"`
 }
 
 // Hello is the appliance's first message.
@@ -240,6 +265,11 @@ type Auth struct {
 	Version string `json:"version"`
 	// Facts are the host's facts now (they change: IP, console user).
 	Facts Facts `json:"facts"`
+	// Code is a customer client's one-time access code (kind customer,
+	// intent join; no signature).
+	Code string `json:"code,omitempty"`
+	// Name is the name the customer gave.
+	Name string `json:"name,omitempty"`
 }
 
 // AuthMessage is the byte string an agent signs to authenticate. Binding the
@@ -259,6 +289,8 @@ func AuthMessage(nonce []byte, kind string, id int64, intent string) []byte {
 // Welcome accepts an Auth.
 type Welcome struct {
 	Config Config `json:"config"`
+	// Session is a customer client's session (intent join).
+	Session *SessionInfo `json:"session,omitempty"`
 	// Upgrade, when set, is the build the agent should upgrade to.
 	Upgrade *Upgrade `json:"upgrade,omitempty"`
 }
@@ -305,12 +337,17 @@ const (
 	// StreamBuild: the agent asks for the build of Platform; the appliance
 	// writes exactly Upgrade.Size bytes and closes, or closes at once.
 	StreamBuild = "build"
+	// StreamSession: the appliance opens a session feature stream; Open
+	// says which (see sessionproto). The agent answers with an Opened line.
+	StreamSession = "session"
 )
 
 // StreamHeader is the first line of every yamux stream.
 type StreamHeader struct {
 	Type     string `json:"type"`
 	Platform string `json:"platform,omitempty"`
+	// Open is a session stream's request.
+	Open *sessionproto.Open `json:"open,omitempty"`
 }
 
 // Control message types.
@@ -322,6 +359,12 @@ const (
 	MsgUninstall = "uninstall" // Reason
 	MsgUpgrade   = "upgrade"   // Upgrade
 	MsgWake      = "wake"      // Wake
+	// MsgSession tells the agent about a session on it: a consent prompt,
+	// its start, changes (time left, control) and its end.
+	MsgSession = "session" // Session
+	// Agent → appliance, about a session.
+	MsgPromptAnswer   = "prompt_answer"   // Answer
+	MsgSessionControl = "session_control" // SessionControl
 )
 
 // Control is one newline-delimited JSON message on the control stream.
@@ -332,6 +375,70 @@ type Control struct {
 	Upgrade *Upgrade `json:"upgrade,omitempty"`
 	Wake    *Wake    `json:"wake,omitempty"`
 	// Reason explains an uninstall.
+	Reason string `json:"reason,omitempty"`
+
+	Session        *SessionInfo    `json:"session,omitempty"`
+	Answer         *PromptAnswer   `json:"answer,omitempty"`
+	SessionControl *SessionControl `json:"session_control,omitempty"`
+}
+
+// SessionInfo is what an agent knows of a session on it. The agent keeps
+// the sessions it was told about and refuses session streams of any other,
+// or of an ended one, and streams its Permissions do not allow.
+type SessionInfo struct {
+	ID int64 `json:"id"`
+	// Status is prompting, active or ended (api.Session*).
+	Status string `json:"status"`
+	// Mode is unattended, consent or access_code.
+	Mode string `json:"mode"`
+	// Representative is the display name (username) of who connects.
+	Representative string `json:"representative"`
+	// ItemName is the name the appliance knows this endpoint by.
+	ItemName    string                 `json:"item_name,omitempty"`
+	Permissions api.SessionPermissions `json:"permissions"`
+	// Recording tells the end user that shells are recorded.
+	Recording bool `json:"recording"`
+	// EndsAt is the hard end of the session.
+	EndsAt         *time.Time `json:"ends_at,omitempty"`
+	ControlRevoked bool       `json:"control_revoked"`
+	// Prompt is set while the end user is asked for consent.
+	Prompt *Prompt `json:"prompt,omitempty"`
+	// EndReason and Message explain an end or a change.
+	EndReason string `json:"end_reason,omitempty"`
+	Message   string `json:"message,omitempty"`
+}
+
+// Prompt asks the end user to let a representative in.
+type Prompt struct {
+	// ExpiresAt is when the appliance applies OnTimeout.
+	ExpiresAt time.Time `json:"expires_at"`
+	// OnTimeout is accept or deny.
+	OnTimeout string `json:"on_timeout"`
+	// Message is the question to show.
+	Message string `json:"message"`
+}
+
+// PromptAnswer is the end user's answer to a Prompt.
+type PromptAnswer struct {
+	Session int64 `json:"session"`
+	Accept  bool  `json:"accept"`
+	// By names who answered at the endpoint (a local user name, or
+	// "dialog").
+	By string `json:"by,omitempty"`
+}
+
+// SessionControl is the end user revoking or restoring control, or ending
+// the session, at the endpoint. The agent enforces it before telling the
+// appliance.
+type SessionControl struct {
+	Session int64 `json:"session"`
+	// Revoked is the control state now (when End is false).
+	Revoked bool `json:"revoked"`
+	// End ends the session.
+	End bool `json:"end,omitempty"`
+	// By names the local user.
+	By string `json:"by,omitempty"`
+	// Reason is the end user's words, if any.
 	Reason string `json:"reason,omitempty"`
 }
 
