@@ -1,0 +1,114 @@
+// Package wsmux tunes yamux for the data paths of Jumpgate: session
+// channels (CLI ↔ appliance) and session streams on agent connections
+// (appliance ↔ Jump Client or Jumpoint), which carry tunnel traffic.
+//
+// Two things make yamux's defaults slow over a WebSocket. First, yamux
+// writes each frame's 12-byte header and its body with two Writes, and
+// over a WebSocket each Write is a message of its own: twice the framing,
+// masking and TLS records. Coalesce merges the two. Second, the default
+// 256 KiB stream window caps one stream at window/RTT (11 MB/s at 20 ms);
+// Window raises it to cover bandwidth × delay on long paths. yamux only
+// grows a stream's window as its reader consumes, so the memory held is
+// what the far side sent and nobody has read yet.
+package wsmux
+
+import (
+	"encoding/binary"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/yamux"
+)
+
+// Window is the largest receive window of one stream.
+const Window = 16 << 20
+
+// Config returns the yamux configuration of a data path. keepAlive is the
+// ping interval, 0 for none (the side that does not ping notices silence
+// by other means).
+func Config(keepAlive time.Duration) *yamux.Config {
+	c := yamux.DefaultConfig()
+	c.MaxStreamWindowSize = Window
+	c.EnableKeepAlive = keepAlive > 0
+	if keepAlive > 0 {
+		c.KeepAliveInterval = keepAlive
+	}
+	c.ConnectionWriteTimeout = 15 * time.Second
+	c.StreamOpenTimeout = 30 * time.Second
+	c.StreamCloseTimeout = 30 * time.Second
+	c.LogOutput = io.Discard
+	return c
+}
+
+// Client starts the client side of a session over c (coalesced).
+func Client(c net.Conn, cfg *yamux.Config) (*yamux.Session, error) {
+	return yamux.Client(Coalesce(c), cfg)
+}
+
+// Server starts the server side of a session over c (coalesced).
+func Server(c net.Conn, cfg *yamux.Config) (*yamux.Session, error) {
+	return yamux.Server(Coalesce(c), cfg)
+}
+
+// yamux frame header: version, type, flags (2), stream id (4), length (4).
+const (
+	headerSize = 12
+	typeData   = 0
+)
+
+// MaxWrite bounds one Write to the underlying connection, that is one
+// WebSocket message: the agent's side reads messages of at most 1 MiB. A
+// larger yamux frame goes out in pieces, which yamux, reading a byte
+// stream, does not notice.
+const MaxWrite = 512 << 10
+
+// Coalesce wraps c so that a yamux data frame's header and body, which
+// yamux writes with two calls, reach c in one Write. Every other write
+// passes through at once, so nothing waits for a write that may not come.
+func Coalesce(c net.Conn) net.Conn { return &coalescer{Conn: c} }
+
+type coalescer struct {
+	net.Conn
+	mu      sync.Mutex
+	pending []byte // a data header waiting for its body
+	buf     []byte
+}
+
+func (c *coalescer) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		if len(b) == headerSize && b[1] == typeData && binary.BigEndian.Uint32(b[8:12]) > 0 {
+			c.pending = append(c.buf[:0], b...)
+			return len(b), nil
+		}
+		return c.writeAll(b)
+	}
+	out := append(c.pending, b...)
+	c.pending = nil
+	if cap(out) <= 2*MaxWrite {
+		c.buf = out[:0]
+	} else {
+		c.buf = nil // do not pin a huge buffer for the session's life
+	}
+	if _, err := c.writeAll(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func (c *coalescer) writeAll(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		k := min(len(b), MaxWrite)
+		w, err := c.Conn.Write(b[:k])
+		n += w
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
