@@ -1,0 +1,5 @@
+package host
+
+func loggedInUsers() []string {
+	return uniqueSorted([]string{consoleUser()})
+}
