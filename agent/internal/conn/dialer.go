@@ -22,6 +22,7 @@ package conn
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,13 +72,17 @@ type Dialer struct {
 	LocalAddr string
 	// Log receives connection diagnostics; nil discards them.
 	Log *slog.Logger
+	// TLSConfig, when set, replaces the pinning to CAPin: the customer
+	// client trusts the system roots or a CA it was given. Its ServerName
+	// defaults to the host of URL.
+	TLSConfig *tls.Config
 
 	once   sync.Once
 	client *http.Client
 }
 
 // HTTPClient returns the client every request to the appliance goes
-// through: TLS pinned to CAPin for the host of URL, the configured proxy,
+// through: TLS pinned to CAPin (or TLSConfig) for the host of URL, the configured proxy,
 // and bounded dial, TLS and response-header phases. It never uses HTTP/2,
 // so that WebSocket upgrades work. The same client is returned on every
 // call.
@@ -97,10 +102,17 @@ func (d *Dialer) HTTPClient() *http.Client {
 				dial = func(context.Context, string, string) (net.Conn, error) { return nil, err }
 			}
 		}
+		tlsConfig := agentproto.PinnedTLSConfig(d.CAPin, serverName)
+		if d.TLSConfig != nil {
+			tlsConfig = d.TLSConfig.Clone()
+			if tlsConfig.ServerName == "" {
+				tlsConfig.ServerName = serverName
+			}
+		}
 		tr := &http.Transport{
 			Proxy:                 proxyFunc(d.Proxy),
 			DialContext:           dial,
-			TLSClientConfig:       agentproto.PinnedTLSConfig(d.CAPin, serverName),
+			TLSClientConfig:       tlsConfig,
 			TLSHandshakeTimeout:   tlsHandshakeTimeout,
 			ResponseHeaderTimeout: responseHeaderTimeout,
 			ExpectContinueTimeout: time.Second,

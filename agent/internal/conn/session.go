@@ -69,7 +69,9 @@ type Session struct {
 
 // Connect opens a session: WebSocket dial, handshake as a (the signature is
 // filled in from key and the appliance's nonce), then yamux and the control
-// stream. The handshake is bounded by agentproto.HandshakeTimeout; ctx
+// stream. A customer client (a.Kind agentproto.KindCustomer) has no key:
+// with a nil key its Auth goes unsigned, carrying its access code instead.
+// Any other kind needs a key. The handshake is bounded by agentproto.HandshakeTimeout; ctx
 // bounds the whole session, so cancelling it closes the session too.
 //
 // With intent uninstall the handshake is the whole exchange (the appliance
@@ -78,6 +80,9 @@ type Session struct {
 // A refusal is a *RefusedError (also for the admission limiter's 503); a
 // failure to reach the appliance matches ErrUnreachable.
 func (d *Dialer) Connect(ctx context.Context, key ed25519.PrivateKey, a agentproto.Auth) (*Session, error) {
+	if key == nil && a.Kind != agentproto.KindCustomer {
+		return nil, fmt.Errorf("no key to authenticate as %s %d with", a.Kind, a.ID)
+	}
 	hctx, cancel := context.WithTimeout(ctx, agentproto.HandshakeTimeout)
 	defer cancel()
 
@@ -160,7 +165,9 @@ func handshake(ctx context.Context, c *websocket.Conn, key ed25519.PrivateKey, a
 	if len(hello.Nonce) == 0 {
 		return nil, errors.New("the appliance's hello carries no nonce")
 	}
-	a.Signature = ed25519.Sign(key, agentproto.AuthMessage(hello.Nonce, a.Kind, a.ID, a.Intent))
+	if key != nil {
+		a.Signature = ed25519.Sign(key, agentproto.AuthMessage(hello.Nonce, a.Kind, a.ID, a.Intent))
+	}
 	b, err := json.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("encode auth: %w", err)

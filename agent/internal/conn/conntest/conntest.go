@@ -158,8 +158,10 @@ func (a *Appliance) SetConfig(c agentproto.Config) {
 }
 
 // OnAuth replaces the default handshake decision (welcome every valid
-// signature of a known id; refuse unknown ids with code deleted). It is
-// called only for valid signatures of known ids.
+// signature of a known id; refuse unknown ids with code deleted; refuse
+// every customer client with code code_invalid). It is called only for
+// valid signatures of known ids, and for every customer client (kind
+// customer, unsigned), whose access code it judges.
 func (a *Appliance) OnAuth(f func(agentproto.Auth) agentproto.HandshakeReply) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -189,7 +191,8 @@ func (a *Appliance) SetBuild(platform string, b []byte) {
 	a.builds[platform] = b
 }
 
-// Auths returns every Auth received with a valid signature.
+// Auths returns every Auth received with a valid signature, and every
+// customer client's.
 func (a *Appliance) Auths() []agentproto.Auth {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -345,6 +348,15 @@ func (a *Appliance) decide(nonce []byte, auth agentproto.Auth) agentproto.Handsh
 	pub, ok := a.keys[auth.ID]
 	cfg := a.config
 	f := a.onAuth
+	if auth.Kind == agentproto.KindCustomer {
+		// A customer client has no key; its access code is all there is.
+		a.auths = append(a.auths, auth)
+		a.mu.Unlock()
+		if f != nil {
+			return f(auth)
+		}
+		return agentproto.HandshakeReply{Refused: &agentproto.Refused{Code: agentproto.RefusedCode, Message: "unknown access code"}}
+	}
 	a.mu.Unlock()
 	if !ok {
 		return agentproto.HandshakeReply{Refused: &agentproto.Refused{Code: agentproto.RefusedDeleted, Message: "this jump client was deleted"}}
