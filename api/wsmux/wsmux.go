@@ -72,32 +72,49 @@ func Coalesce(c net.Conn) net.Conn { return &coalescer{Conn: c} }
 type coalescer struct {
 	net.Conn
 	mu      sync.Mutex
-	pending []byte // a data header waiting for its body
-	buf     []byte
+	holding bool // hdr is a data header waiting for its body
+	hdr     [headerSize]byte
 }
 
 func (c *coalescer) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pending == nil {
+	if !c.holding {
 		if len(b) == headerSize && b[1] == typeData && binary.BigEndian.Uint32(b[8:12]) > 0 {
-			c.pending = append(c.buf[:0], b...)
+			copy(c.hdr[:], b)
+			c.holding = true
 			return len(b), nil
 		}
 		return c.writeAll(b)
 	}
-	out := append(c.pending, b...)
-	c.pending = nil
-	if cap(out) <= 2*MaxWrite {
-		c.buf = out[:0]
-	} else {
-		c.buf = nil // do not pin a huge buffer for the session's life
+	c.holding = false
+	n := headerSize + len(b)
+	var out []byte
+	var pooled *[]byte
+	switch {
+	case n <= bigFrame:
+		pooled = bigPool.Get().(*[]byte)
+		out = (*pooled)[:n]
+	default:
+		out = make([]byte, n)
 	}
-	if _, err := c.writeAll(out); err != nil {
+	copy(out, c.hdr[:])
+	copy(out[headerSize:], b)
+	_, err := c.writeAll(out)
+	if pooled != nil {
+		bigPool.Put(pooled)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return len(b), nil
 }
+
+// Frames up to bigFrame are merged in a pooled buffer, so that an idle
+// connection keeps no buffer at all.
+const bigFrame = headerSize + 1<<20
+
+var bigPool = sync.Pool{New: func() any { b := make([]byte, bigFrame); return &b }}
 
 func (c *coalescer) writeAll(b []byte) (int, error) {
 	n := 0
