@@ -2,6 +2,7 @@ package prompt
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -31,4 +32,20 @@ func TestDisplayAvailable(t *testing.T) {
 
 func TestAppleString(t *testing.T) {
 	assert.Equal(t, `say \"hi\"\n\\o/`, appleString("say \"hi\"\n\\o/"))
+}
+
+func TestLeftText(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{d: -time.Second, want: "over"},
+		{d: 0, want: "over"},
+		{d: 59 * time.Second, want: "less than a minute"},
+		{d: 29*time.Minute + 59*time.Second, want: "29m"},
+		{d: time.Hour + 5*time.Minute, want: "1h05m"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, LeftText(tt.d), "%s", tt.d)
+	}
 }

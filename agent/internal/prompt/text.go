@@ -149,3 +149,17 @@ func EndReasonText(reason string) string {
 	}
 	return strings.ReplaceAll(reason, "_", " ")
 }
+
+// LeftText words the time left until a session's end: "1h05m", "29m",
+// "less than a minute", or "over" once it has passed.
+func LeftText(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "over"
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	}
+	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
