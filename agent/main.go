@@ -131,7 +131,8 @@ func (e env) rootCmd() *cobra.Command {
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
-	root.AddCommand(e.installCmd(), e.runCmd(), e.uninstallCmd(), e.versionCmd(), e.serviceCmd())
+	root.AddCommand(e.installCmd(), e.runCmd(), e.uninstallCmd(), e.versionCmd(), e.serviceCmd(),
+		e.consentCmd(), e.sessionsCmd())
 	return root
 }
 
