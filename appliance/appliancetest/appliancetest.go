@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/appliance/internal/app"
@@ -56,6 +57,13 @@ func WithDataDir(dir string) Option { return func(c *app.Config) { c.DataDir = d
 // (manifest.json and jumpgate-agent-<platform>, as agenttest.AgentDir
 // makes them).
 func WithAgentDir(dir string) Option { return func(c *app.Config) { c.AgentDir = dir } }
+
+// WithSessionMinute sets the length of a session-policy minute (session
+// durations, idle timeouts, warnings) and so of a prompt second (a
+// sixtieth of it), so that tests of time limits run in seconds.
+func WithSessionMinute(d time.Duration) Option {
+	return func(c *app.Config) { c.Sessions.Minute = d }
+}
 
 // NewServer starts an appliance that stops when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/api/wsmux"
 	"github.com/jumpgate/jumpgate/appliance/internal/agentid"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
@@ -33,11 +34,13 @@ import (
 // agentConn is one authenticated agent connection.
 type agentConn struct {
 	ident
-	mux      *yamux.Session
-	ws       *websocket.Conn
-	platform string
-	version  string
-	publicIP string
+	// jumpointID is the Jumpoint of a node.
+	jumpointID int64
+	mux        *yamux.Session
+	ws         *websocket.Conn
+	platform   string
+	version    string
+	publicIP   string
 
 	mu       sync.Mutex // guards ctl writes and the fields below
 	ctl      net.Conn
@@ -206,6 +209,10 @@ func (c *idleConn) Read(p []byte) (int, error) {
 
 var yamuxConfig = func() *yamux.Config {
 	c := yamux.DefaultConfig()
+	// Session streams (tunnels, file transfers) need windows that cover
+	// bandwidth × delay; a window costs memory only for data received and
+	// not yet read.
+	c.MaxStreamWindowSize = wsmux.Window
 	// The agent pings; the appliance notices silence through idleConn.
 	c.EnableKeepAlive = false
 	c.ConnectionWriteTimeout = 15 * time.Second
@@ -329,6 +336,16 @@ func refuse(code, format string, args ...any) *agentproto.HandshakeReply {
 // authenticate checks an Auth and builds the reply.
 func (h *Hub) authenticate(ctx context.Context, a *agentproto.Auth, nonce []byte, remote string) (*agentproto.HandshakeReply, *agentConn, error) {
 	msg := agentproto.AuthMessage(nonce, a.Kind, a.ID, a.Intent)
+	if a.Kind == agentproto.KindCustomer {
+		if a.Intent != agentproto.IntentJoin || h.sessions == nil {
+			return refuse(agentproto.RefusedUnauthorized, "a customer client may only join a session"), nil, nil
+		}
+		reply, sid, err := h.sessions.Join(ctx, a, remote)
+		if err != nil || reply.Refused != nil {
+			return reply, nil, err
+		}
+		return reply, &agentConn{ident: ident{agentproto.KindCustomer, sid}, platform: a.Facts.Platform, version: a.Version, publicIP: remote}, nil
+	}
 	switch a.Intent {
 	case agentproto.IntentRun, agentproto.IntentCheckIn, agentproto.IntentUninstall:
 	default:
@@ -376,15 +393,16 @@ func (h *Hub) authenticate(ctx context.Context, a *agentproto.Auth, nonce []byte
 
 	case agentproto.KindJumpoint:
 		var row struct {
-			ID        int64
-			PublicKey []byte
-			Platform  string
-			Enabled   bool
-			Name      string
-			Clustered bool
+			ID         int64
+			PublicKey  []byte
+			Platform   string
+			Enabled    bool
+			Name       string
+			Clustered  bool
+			JumpointID int64
 		}
 		err := h.cfg.DB.R.WithContext(ctx).Table("jumpoint_nodes n").
-			Select("n.id, n.public_key, n.platform, j.enabled, j.name, j.clustered").
+			Select("n.id, n.public_key, n.platform, j.enabled, j.name, j.clustered, n.jumpoint_id").
 			Joins("JOIN jumpoints j ON j.id = n.jumpoint_id").Where("n.id = ?", a.ID).Take(&row).Error
 		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil, nil, err
@@ -405,8 +423,11 @@ func (h *Hub) authenticate(ctx context.Context, a *agentproto.Auth, nonce []byte
 		if err != nil {
 			return nil, nil, err
 		}
-		ac := &agentConn{ident: ident{a.Kind, row.ID}, platform: row.Platform, version: a.Version, publicIP: remote}
-		cfg := jumpoint.NodeConfig(&jumpoint.Record{Name: row.Name})
+		ac := &agentConn{ident: ident{a.Kind, row.ID}, jumpointID: row.JumpointID, platform: row.Platform, version: a.Version, publicIP: remote}
+		cfg, err := h.nodeConfig(ctx, row.JumpointID)
+		if err != nil {
+			return nil, nil, err
+		}
 		return &agentproto.HandshakeReply{Welcome: &agentproto.Welcome{Config: cfg, Upgrade: h.upgradeFor(row.Platform, a.Version, st)}}, ac, nil
 	}
 	return refuse(agentproto.RefusedUnauthorized, "unknown agent kind %q", a.Kind), nil, nil
@@ -458,7 +479,7 @@ func (h *Hub) upgradeFor(platform, version string, st *settings.Record) *agentpr
 func (h *Hub) serve(ac *agentConn, ws *websocket.Conn, intent string) {
 	ctx := h.ctx
 	nc := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
-	mux, err := yamux.Server(&idleConn{Conn: nc, timeout: agentproto.IdleTimeout}, yamuxConfig)
+	mux, err := yamux.Server(wsmux.Coalesce(&idleConn{Conn: nc, timeout: agentproto.IdleTimeout}), yamuxConfig)
 	if err != nil {
 		_ = ws.CloseNow()
 		return
@@ -529,6 +550,10 @@ func readBoundedLine(r *bufio.Reader, max int) ([]byte, error) {
 }
 
 func (h *Hub) handleControl(ac *agentConn, m *agentproto.Control) {
+	if (m.Type == agentproto.MsgPromptAnswer || m.Type == agentproto.MsgSessionControl) && h.sessions != nil {
+		h.sessions.AgentMessage(ac.kind, ac.id, m)
+		return
+	}
 	if m.Type != agentproto.MsgReport || m.Report == nil {
 		return
 	}
@@ -584,6 +609,9 @@ func (h *Hub) register(ac *agentConn) bool {
 			u.connected, u.at, u.remote, u.version = true, now, ac.publicIP, ac.version
 		})
 	}
+	if h.sessions != nil {
+		h.sessions.AgentConnected(ac.kind, ac.id, ac.jumpointID)
+	}
 	return true
 }
 
@@ -610,5 +638,8 @@ func (h *Hub) unregister(ac *agentConn) {
 		})
 	case agentproto.KindJumpoint:
 		h.queueNode(ac.id, func(u *nodeUpdate) { u.connected, u.at = false, now })
+	}
+	if h.sessions != nil {
+		h.sessions.AgentDisconnected(ac.kind, ac.id, ac.jumpointID)
 	}
 }

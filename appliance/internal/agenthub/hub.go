@@ -16,16 +16,22 @@ package agenthub
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/api/sessionproto"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/settings"
 )
 
@@ -60,10 +66,23 @@ type ident struct {
 	id   int64
 }
 
+// SessionHandler is the broker, as the hub sees it: it is told of session
+// messages and of agents coming and going, admits customer clients, and
+// says what a Jumpoint may dial.
+type SessionHandler interface {
+	AgentMessage(kind string, id int64, m *agentproto.Control)
+	AgentConnected(kind string, id int64, jumpointID int64)
+	AgentDisconnected(kind string, id int64, jumpointID int64)
+	Join(ctx context.Context, a *agentproto.Auth, remote string) (*agentproto.HandshakeReply, int64, error)
+	TunnelTargets(ctx context.Context, jumpointID int64) ([]agentproto.TunnelTarget, error)
+}
+
 // Hub holds every agent connection of this appliance.
 type Hub struct {
 	cfg Config
 	log *slog.Logger
+	// sessions is set once, before Start.
+	sessions SessionHandler
 
 	handshakes chan struct{}
 
@@ -171,6 +190,116 @@ func (h *Hub) Close() {
 	closing.Wait()
 	h.wg.Wait()
 	h.flush(context.Background())
+}
+
+// SetSessions connects the broker; call it before Start.
+func (h *Hub) SetSessions(s SessionHandler) { h.sessions = s }
+
+// Send sends a control message to a connected agent.
+func (h *Hub) Send(kind string, id int64, m agentproto.Control) error {
+	c := h.lookup(kind, id)
+	if c == nil {
+		return fmt.Errorf("%s %d is not connected", kind, id)
+	}
+	return c.send(m)
+}
+
+// OpenStream opens a session stream on a connected agent and writes its
+// header.
+func (h *Hub) OpenStream(ctx context.Context, kind string, id int64, open *sessionproto.Open) (net.Conn, error) {
+	c := h.lookup(kind, id)
+	if c == nil || c.mux == nil {
+		return nil, fmt.Errorf("%s %d is not connected", kind, id)
+	}
+	type result struct {
+		st  net.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		st, err := c.mux.OpenStream()
+		if err != nil {
+			ch <- result{nil, err}
+			return
+		}
+		b, _ := json.Marshal(agentproto.StreamHeader{Type: agentproto.StreamSession, Open: open})
+		_ = st.SetWriteDeadline(time.Now().Add(agentproto.HandshakeTimeout))
+		if _, err := st.Write(append(b, '\n')); err != nil {
+			st.Close()
+			ch <- result{nil, fmt.Errorf("write stream header: %w", err)}
+			return
+		}
+		_ = st.SetWriteDeadline(time.Time{})
+		ch <- result{st, nil}
+	}()
+	select {
+	case r := <-ch:
+		return r.st, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.st != nil {
+				r.st.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// JumpointNodes lists the connected nodes of a Jumpoint, by id.
+func (h *Hub) JumpointNodes(jumpointID int64) []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []int64
+	for k, c := range h.conns {
+		if k.kind == agentproto.KindJumpoint && c.jumpointID == jumpointID {
+			out = append(out, k.id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// RefreshTunnels sends every connected Jumpoint node its tunnel targets
+// again, after Protocol Tunnel Jumps changed.
+func (h *Hub) RefreshTunnels() {
+	if h.sessions == nil {
+		return
+	}
+	h.mu.Lock()
+	var nodes []*agentConn
+	for k, c := range h.conns {
+		if k.kind == agentproto.KindJumpoint {
+			nodes = append(nodes, c)
+		}
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(h.ctx, 30*time.Second)
+	defer cancel()
+	for _, c := range nodes {
+		cfg, err := h.nodeConfig(ctx, c.jumpointID)
+		if err != nil {
+			h.log.Warn("could not refresh a jumpoint node's tunnels", "node", c.id, "err", err)
+			continue
+		}
+		_ = c.send(agentproto.Control{Type: agentproto.MsgConfig, Config: &cfg})
+	}
+}
+
+// nodeConfig is the configuration of a node of Jumpoint jumpointID.
+func (h *Hub) nodeConfig(ctx context.Context, jumpointID int64) (agentproto.Config, error) {
+	var j jumpoint.Record
+	if err := h.cfg.DB.R.WithContext(ctx).Take(&j, jumpointID).Error; err != nil {
+		return agentproto.Config{}, err
+	}
+	cfg := jumpoint.NodeConfig(&j)
+	if h.sessions != nil {
+		t, err := h.sessions.TunnelTargets(ctx, jumpointID)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Tunnels = t
+	}
+	return cfg, nil
 }
 
 // Connected reports how many agents of kind hold a connection.

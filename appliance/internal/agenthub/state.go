@@ -52,6 +52,7 @@ func (u *clientUpdate) columns() map[string]any {
 		jumpclient.FactsToState(u.facts, &s)
 		m["hostname"], m["fqdn"], m["os"] = s.Hostname, s.FQDN, s.OS
 		m["private_ip"], m["mac_address"], m["default_gateway"], m["console_user"] = s.PrivateIP, s.MACAddress, s.DefaultGateway, s.ConsoleUser
+		m["headless"] = s.Headless
 	}
 	if u.publicIP != "" {
 		m["public_ip"] = u.publicIP

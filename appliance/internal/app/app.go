@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/jumpgate/jumpgate/appliance/internal/broker"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
@@ -50,6 +51,9 @@ type Config struct {
 	// make build); default: the "agents" directory next to the appliance
 	// executable, when it exists. Without builds, downloads answer 503.
 	AgentDir string
+	// Sessions tunes the session broker (tests shrink its Minute); the
+	// zero value is right for production.
+	Sessions broker.Config
 }
 
 // Defaults fills unset fields.
@@ -179,7 +183,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg, Builds: builds,
+	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg, Builds: builds, DataDir: cfg.DataDir, Sessions: cfg.Sessions,
 		Keys: &installer.KeyConfig{Key: mat.SigningKey, PublicURL: strings.TrimRight(cfg.PublicURL, "/"), CAPin: mat.CAPin, CAPEM: mat.CAPEM}})
 	if err != nil {
 		_ = d.Close()

@@ -34,6 +34,9 @@ type Record struct {
 	ObjectName string    `gorm:"size:256;not null"`
 	Diff       string    `gorm:"type:text;not null"`
 	RemoteAddr string    `gorm:"size:64;not null"`
+	// Details is the JSON object of a session event's details; "" for
+	// configuration changes.
+	Details string `gorm:"type:text;not null;default:''"`
 }
 
 // TableName fixes the table name.
@@ -46,6 +49,9 @@ func (r *Record) toAPI() api.AuditEvent {
 	}
 	if r.Diff != "" && r.Diff != "null" {
 		_ = json.Unmarshal([]byte(r.Diff), &ev.Diff)
+	}
+	if r.Details != "" && r.Details != "null" {
+		_ = json.Unmarshal([]byte(r.Details), &ev.Details)
 	}
 	return ev
 }
@@ -76,6 +82,40 @@ func Write(ctx context.Context, tx *gorm.DB, action, objectType string, objectID
 		return fmt.Errorf("write audit event: %w", err)
 	}
 	return nil
+}
+
+// WriteEvent adds a session event (or another event that is not a
+// configuration change) in tx, with its details. The actor comes from the
+// context's principal.
+func WriteEvent(ctx context.Context, tx *gorm.DB, action, objectType string, objectID int64, objectName string, details map[string]any) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		p = auth.System
+	}
+	addr, _ := ctx.Value(remoteAddrKey{}).(string)
+	d := ""
+	if len(details) > 0 {
+		b, err := json.Marshal(details)
+		if err != nil {
+			return fmt.Errorf("encode audit details: %w", err)
+		}
+		d = string(b)
+	}
+	rec := &Record{
+		Time: time.Now().UTC(), ActorID: p.UserID, Actor: p.Username, Action: action,
+		ObjectType: objectType, ObjectID: objectID, ObjectName: clip(objectName, 256), Diff: "null", RemoteAddr: addr, Details: d,
+	}
+	if err := tx.WithContext(ctx).Create(rec).Error; err != nil {
+		return fmt.Errorf("write audit event: %w", err)
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // Handler serves GET /api/v1/audit-events.

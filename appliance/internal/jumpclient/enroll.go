@@ -267,6 +267,7 @@ func FactsToState(f *agentproto.Facts, s *State) {
 	s.Hostname, s.FQDN, s.OS = clip(f.Hostname, 253), clip(f.FQDN, 253), clip(f.OS, 128)
 	s.PrivateIP, s.MACAddress, s.DefaultGateway = clip(f.PrivateIP, 64), clip(f.MACAddress, 32), clip(f.DefaultGateway, 64)
 	s.ConsoleUser = clip(f.ConsoleUser, 128)
+	s.Headless = f.Headless
 }
 
 func clip(s string, n int) string {

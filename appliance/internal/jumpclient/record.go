@@ -56,6 +56,7 @@ type State struct {
 	MACAddress       string `gorm:"size:32;not null"`
 	DefaultGateway   string `gorm:"size:64;not null;index"`
 	ConsoleUser      string `gorm:"size:128;not null"`
+	Headless         bool   `gorm:"not null;default:false"`
 	Version          string `gorm:"size:64;not null"`
 	LastConnectAt    *time.Time
 	LastDisconnectAt *time.Time
@@ -91,7 +92,7 @@ func fromAPI(a *api.JumpClient, r *Record) error {
 func applyState(a *api.JumpClient, s *State) {
 	a.Status, a.Hostname, a.FQDN, a.OS = s.Status, s.Hostname, s.FQDN, s.OS
 	a.PrivateIP, a.PublicIP, a.MACAddress, a.DefaultGateway = s.PrivateIP, s.PublicIP, s.MACAddress, s.DefaultGateway
-	a.ConsoleUser, a.Version = s.ConsoleUser, s.Version
+	a.ConsoleUser, a.Version, a.Headless = s.ConsoleUser, s.Version, s.Headless
 	a.LastConnectAt, a.LastDisconnectAt, a.LastSeenAt = s.LastConnectAt, s.LastDisconnectAt, s.LastSeenAt
 	a.Statistics, a.Presence = s.Stats, s.Presence
 }

@@ -22,17 +22,20 @@ type Record struct {
 	DisplayName     string `gorm:"size:128;not null"`
 	Default         bool   `gorm:"column:is_default;not null"`
 	SessionPolicyID *int64 `gorm:"index"`
+	// AutomaticBehavior answers consent prompts on headless endpoints.
+	AutomaticBehavior string `gorm:"size:8;not null;default:'reject'"`
 }
 
 // TableName fixes the table name.
 func (Record) TableName() string { return "public_portals" }
 
 func toAPI(r *Record) *api.PublicPortal {
-	return &api.PublicPortal{Meta: r.Meta(), Hostname: r.Hostname, DisplayName: r.DisplayName, Default: r.Default, SessionPolicyID: r.SessionPolicyID}
+	return &api.PublicPortal{Meta: r.Meta(), Hostname: r.Hostname, DisplayName: r.DisplayName, Default: r.Default, SessionPolicyID: r.SessionPolicyID, AutomaticBehavior: r.AutomaticBehavior}
 }
 
 func fromAPI(a *api.PublicPortal, r *Record) error {
 	r.Hostname, r.DisplayName, r.Default, r.SessionPolicyID = a.Hostname, a.DisplayName, a.Default, a.SessionPolicyID
+	r.AutomaticBehavior = a.AutomaticBehavior
 	return nil
 }
 
@@ -65,8 +68,13 @@ func New(d *db.DB) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.PublicPortal, Record]{
 		Kind: "public_portal", Path: api.PathPublicPortals, Title: "Public Portal",
 		ToAPI: toAPI, FromAPI: fromAPI, Check: check,
-		Defaults: func(a *api.PublicPortal) { a.Hostname = strings.TrimSuffix(strings.ToLower(a.Hostname), ".") },
-		Unique:   map[string]string{"hostname": "hostname"},
+		Defaults: func(a *api.PublicPortal) {
+			a.Hostname = strings.TrimSuffix(strings.ToLower(a.Hostname), ".")
+			if a.AutomaticBehavior == "" {
+				a.AutomaticBehavior = api.AutomaticReject
+			}
+		},
+		Unique: map[string]string{"hostname": "hostname"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
 			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("public portal %q", r.Hostname), r.ID,
 				[]resource.Usage{{Table: "jump_client_installers", Column: "public_portal_id", Title: "jump client installers"}})

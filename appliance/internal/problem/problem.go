@@ -91,6 +91,20 @@ func (e *BadRequest) Error() string { return "bad request: " + e.Detail }
 // Is makes errors.Is(err, ErrBadRequest) hold.
 func (e *BadRequest) Is(target error) bool { return target == ErrBadRequest }
 
+// Refused refuses a session (HTTP 403 of type session-refused): Reason is
+// one of the api.Refused* codes, Detail says why in words.
+type Refused struct {
+	Reason     string
+	Detail     string
+	SessionID  int64
+	ApprovalID int64
+}
+
+func (e *Refused) Error() string { return "session refused (" + e.Reason + "): " + e.Detail }
+
+// Is makes errors.Is(err, ErrForbidden) hold.
+func (e *Refused) Is(target error) bool { return target == ErrForbidden }
+
 // NotFound returns ErrNotFound with a reason.
 func NotFound(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)

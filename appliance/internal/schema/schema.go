@@ -17,6 +17,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/agentid"
 	"github.com/jumpgate/jumpgate/appliance/internal/apitoken"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/broker"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
@@ -62,6 +63,17 @@ func Migrations() []*gormigrate.Migration {
 			ID: "0002_agents",
 			Migrate: func(tx *gorm.DB) error {
 				return tx.AutoMigrate(&jumpclient.Record{}, &jumpclient.State{}, &agentid.Tombstone{}, &jumpoint.Node{}, &settings.Record{})
+			},
+		},
+		{
+			// Sessions, their participants, approvals, access codes and
+			// recordings; session event details in the audit log; the
+			// organisation-wide unattended switch, the portals' automatic
+			// behaviour and the clients' headless fact.
+			ID: "0003_sessions",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(&broker.Record{}, &broker.Participant{}, &broker.ApprovalRecord{}, &broker.CodeRecord{},
+					&broker.RecordingRecord{}, &audit.Record{}, &settings.Record{}, &portal.Record{}, &jumpclient.State{})
 			},
 		},
 	}

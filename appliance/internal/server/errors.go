@@ -48,7 +48,11 @@ func problemDoc(c *gin.Context, err error) *api.Problem {
 	p := &api.Problem{Type: api.ProblemTypeBase + typ, Title: title, Status: status, Instance: c.Request.URL.Path}
 	var inv *problem.Invalid
 	var bad *problem.BadRequest
+	var ref *problem.Refused
 	switch {
+	case errors.As(err, &ref):
+		p.Type, p.Title, p.Detail = api.ProblemSessionRefused, "Session refused", ref.Detail
+		p.Reason, p.SessionID, p.ApprovalID = ref.Reason, ref.SessionID, ref.ApprovalID
 	case errors.As(err, &inv):
 		p.Errors = inv.Fields
 		p.Detail = "one or more fields are invalid"

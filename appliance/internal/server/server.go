@@ -27,6 +27,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/apitoken"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/broker"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
@@ -58,6 +59,11 @@ type Deps struct {
 	// Hub tunes the agent hub (FlushInterval, SweepInterval,
 	// MaxHandshakes, SettingsTTL, Now); its collaborators are filled in.
 	Hub agenthub.Config
+	// DataDir holds session recordings (DataDir/recordings).
+	DataDir string
+	// Sessions tunes the broker (Minute, Now, HTTPClient); its
+	// collaborators are filled in.
+	Sessions broker.Config
 }
 
 // Server is the appliance's HTTP API.
@@ -73,9 +79,11 @@ type Server struct {
 	Hub *agenthub.Hub
 	// Clients is the jump-clients collection.
 	Clients *jumpclient.Service
-	keys    *installer.KeyConfig
-	db      *db.DB
-	log     *slog.Logger
+	// Broker runs sessions.
+	Broker *broker.Broker
+	keys   *installer.KeyConfig
+	db     *db.DB
+	log    *slog.Logger
 }
 
 var ginModeOnce sync.Once
@@ -115,9 +123,18 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	s.Hub = agenthub.New(hc)
-	s.Clients.Hub = s.Hub
+	bc := d.Sessions
+	bc.DB, bc.Log, bc.Hub, bc.DataDir, bc.PublicURL, bc.CAPin = d.DB, d.Log, s.Hub, d.DataDir, d.Keys.PublicURL, d.Keys.CAPin
+	s.Broker = broker.New(bc)
+	s.Hub.SetSessions(s.Broker)
+	s.Clients.Hub = &clientNotifier{Hub: s.Hub, broker: s.Broker}
 	settingsSvc := &settings.Service{DB: d.DB, Changed: s.Hub.SettingsChanged}
 	jumpoints := jumpoint.New(d.DB, s.Hub.RetireNodes)
+	tunnelJumps := tunneljump.New(d.DB)
+	tunnelJumps.Spec.Changed = func() {
+		go s.Hub.RefreshTunnels()
+		go s.Broker.ItemsChanged()
+	}
 
 	var routes []route.Route
 	routes = append(routes, s.probeRoutes(d.Registry)...)
@@ -128,7 +145,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(jumpoints)...)
 	routes = append(routes, resourceRoutes(installers)...)
 	routes = append(routes, installer.KeyInfoRoutes(installers, d.Keys)...)
-	routes = append(routes, resourceRoutes(tunneljump.New(d.DB))...)
+	routes = append(routes, resourceRoutes(tunnelJumps)...)
 	routes = append(routes, resourceRoutes(portal.New(d.DB))...)
 	routes = append(routes, settingsSvc.Routes()...)
 	routes = append(routes, resourceRoutes(s.Users)...)
@@ -137,6 +154,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, auditH.Routes()...)
 	routes = append(routes, s.Clients.Routes(s.Hub.WakeHandler())...)
 	routes = append(routes, s.Hub.Routes()...)
+	routes = append(routes, s.Broker.Routes()...)
 	routes = append(routes, dist.Routes(dist.Deps{DB: d.DB, Log: d.Log, Builds: d.Builds, Keys: d.Keys, Installers: installers, Jumpoints: jumpoints})...)
 	s.Routes = routes
 
@@ -168,7 +186,23 @@ func New(d Deps) (*Server, error) {
 	if err := s.Hub.Start(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := s.Broker.Start(context.Background()); err != nil {
+		s.Hub.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// clientNotifier tells the hub about edits and deletions of Jump Clients,
+// and the broker about deletions, which end the client's sessions.
+type clientNotifier struct {
+	*agenthub.Hub
+	broker *broker.Broker
+}
+
+func (n *clientNotifier) Retire(kind string, id int64, uninstall bool, reason string) {
+	n.Hub.Retire(kind, id, uninstall, reason)
+	go n.broker.ItemsChanged()
 }
 
 // JumpointKeyInfo signs the key info a jumpoint installer downloaded now
@@ -177,8 +211,12 @@ func (s *Server) JumpointKeyInfo(jumpointID int64) (string, error) {
 	return dist.JumpointKeyInfo(s.keys, jumpointID, time.Now().Add(dist.JumpointKeyValidity))
 }
 
-// Close cuts every agent connection and writes queued agent state.
-func (s *Server) Close() { s.Hub.Close() }
+// Close ends every session, cuts every agent connection and writes queued
+// agent state.
+func (s *Server) Close() {
+	s.Broker.Close()
+	s.Hub.Close()
+}
 
 // resourceRoutes adapts a collection's routes; a generic function because
 // resource.Routes is generic over the collection's types.

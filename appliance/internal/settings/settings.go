@@ -40,6 +40,9 @@ type Record struct {
 	PresenceUsesScreenState      bool      `gorm:"not null"`
 	AdhocSessionsFromJumpClients bool      `gorm:"not null"`
 	SimultaneousJumps            string    `gorm:"size:16;not null"`
+	// UnattendedSessionsAllowed is on by default; existing rows get the
+	// default when the column is added.
+	UnattendedSessionsAllowed bool `gorm:"not null;default:true"`
 	// UpgradeVersion is the appliance version that was running when
 	// upgrade_mode was set to this_version: upgrades stop once the appliance
 	// runs another version (the next upgrade cycle).
@@ -84,6 +87,7 @@ func toAPI(r *Record) *api.JumpClientSettings {
 		DefaultConnectionType: r.DefaultConnectionType, StandbyCheckInMinutes: r.StandbyCheckInMinutes,
 		WakeOnLANAllowed: r.WakeOnLANAllowed, PresenceUsesScreenState: r.PresenceUsesScreenState,
 		AdhocSessionsFromJumpClients: r.AdhocSessionsFromJumpClients, SimultaneousJumps: r.SimultaneousJumps,
+		UnattendedSessionsAllowed: &r.UnattendedSessionsAllowed,
 	}
 }
 
@@ -95,6 +99,7 @@ func fromAPI(a *api.JumpClientSettings, r *Record) {
 	r.RestrictLocalUninstall, r.DefaultConnectionType, r.StandbyCheckInMinutes = a.RestrictLocalUninstall, a.DefaultConnectionType, a.StandbyCheckInMinutes
 	r.WakeOnLANAllowed, r.PresenceUsesScreenState = a.WakeOnLANAllowed, a.PresenceUsesScreenState
 	r.AdhocSessionsFromJumpClients, r.SimultaneousJumps = a.AdhocSessionsFromJumpClients, a.SimultaneousJumps
+	r.UnattendedSessionsAllowed = a.UnattendedSessionsAllowed == nil || *a.UnattendedSessionsAllowed
 }
 
 // Defaults fills the documented defaults of unset settings.
@@ -125,6 +130,10 @@ func Defaults(a *api.JumpClientSettings) {
 	}
 	if a.SimultaneousJumps == "" {
 		a.SimultaneousJumps = api.SimultaneousJoin
+	}
+	if a.UnattendedSessionsAllowed == nil {
+		on := true
+		a.UnattendedSessionsAllowed = &on
 	}
 }
 

@@ -1,0 +1,253 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+	"github.com/hashicorp/yamux"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/sessionproto"
+	"github.com/jumpgate/jumpgate/api/wsmux"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+)
+
+// channel is one representative's session channel.
+type channel struct {
+	l   *live
+	p   auth.Principal
+	ws  *websocket.Conn
+	mux *yamux.Session
+
+	mu   sync.Mutex
+	ctl  net.Conn
+	once sync.Once
+}
+
+func (c *channel) send(ev sessionproto.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ctl == nil {
+		return
+	}
+	_ = c.ctl.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := sessionproto.WriteLine(c.ctl, ev); err != nil {
+		go c.close()
+	}
+}
+
+func (c *channel) close() {
+	c.once.Do(func() {
+		if c.mux != nil {
+			_ = c.mux.Close()
+		}
+		_ = c.ws.CloseNow()
+	})
+}
+
+// channelConfig is the appliance's side of a session channel: it pings the
+// CLI, so a vanished representative is noticed, and it accepts enough
+// streams at once for every tunnel connection of a session.
+var channelConfig = func() *yamux.Config {
+	c := wsmux.Config(30 * time.Second)
+	c.AcceptBacklog = 2 * api.MaxTunnelConnections
+	return c
+}()
+
+// handleConnect serves GET /api/v1/sessions/:id/connect.
+func (b *Broker) handleConnect(c *gin.Context) {
+	ctx := c.Request.Context()
+	p, err := auth.MustFromContext(ctx)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		_ = c.Error(problem.NotFound("session %q does not exist", c.Param("id")))
+		return
+	}
+	l, err := b.liveSession(id)
+	if err != nil {
+		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
+			_ = c.Error(problem.Conflict("session %d is %s, not open", id, s.Status))
+			return
+		}
+		_ = c.Error(problem.NotFound("session %d does not exist or is not open", id))
+		return
+	}
+	b.mu.Lock()
+	ok := l.participants[p.UserID]
+	b.mu.Unlock()
+	if !ok {
+		_ = c.Error(problem.Forbidden("you are not a participant of session %d", id))
+		return
+	}
+	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
+		Subprotocols: []string{sessionproto.Subprotocol}, CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return
+	}
+	if ws.Subprotocol() != sessionproto.Subprotocol {
+		_ = ws.Close(websocket.StatusPolicyViolation, "subprotocol "+sessionproto.Subprotocol+" required")
+		return
+	}
+	nc := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
+	mux, err := wsmux.Server(nc, channelConfig)
+	if err != nil {
+		_ = ws.CloseNow()
+		return
+	}
+	ch := &channel{l: l, p: p, ws: ws, mux: mux}
+	defer ch.close()
+	actx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	st, err := mux.AcceptStreamWithContext(actx)
+	cancel()
+	if err != nil {
+		return
+	}
+	var open sessionproto.Open
+	_ = st.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if err := sessionproto.ReadLine(st, &open); err != nil || open.Type != sessionproto.StreamControl {
+		return
+	}
+	_ = st.SetReadDeadline(time.Time{})
+	ch.ctl = st
+
+	b.mu.Lock()
+	if l.ended {
+		ev := l.endedEvent
+		b.mu.Unlock()
+		if ev != nil {
+			ch.send(*ev)
+		}
+		return
+	}
+	l.channels[ch] = struct{}{}
+	l.lastChannel = b.now()
+	first := b.eventLocked(l, sessionproto.EventState, "")
+	b.mu.Unlock()
+	ch.send(first)
+	defer b.leave(ch)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		s, err := mux.AcceptStream()
+		if err != nil {
+			return
+		}
+		wg.Go(func() { b.serveStream(ch, s) })
+	}
+}
+
+// leave forgets a closed channel; the requester leaving ends an auto_end
+// session that nobody else is connected to.
+func (b *Broker) leave(ch *channel) {
+	l := ch.l
+	b.mu.Lock()
+	delete(l.channels, ch)
+	l.lastChannel = b.now()
+	end := l.rec.AutoEnd && !l.ended && ch.p.UserID == l.rec.UserID
+	for o := range l.channels {
+		if o.p.UserID == l.rec.UserID {
+			end = false
+		}
+	}
+	id := l.rec.ID
+	b.mu.Unlock()
+	if end {
+		ctx := auth.WithPrincipal(context.Background(), ch.p)
+		b.End(ctx, id, ch.p.Username, api.EndDisconnected, "the representative's command ended")
+	}
+}
+
+// tunnelStat counts one tunnel (remote port) of a session.
+type tunnelStat struct {
+	host    string
+	port    int
+	open    int // guarded by Broker.mu
+	total   atomic.Int64
+	refused atomic.Int64
+	in, out atomic.Int64
+}
+
+func statsOf(l *live) []api.TunnelStats {
+	out := make([]api.TunnelStats, 0, len(l.stats))
+	for _, s := range l.stats {
+		out = append(out, api.TunnelStats{Host: s.host, RemotePort: s.port, ConnectionsOpen: s.open, ConnectionsTotal: s.total.Load(),
+			ConnectionsRefused: s.refused.Load(), BytesIn: s.in.Load(), BytesOut: s.out.Load()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RemotePort < out[j].RemotePort })
+	return out
+}
+
+// bufPool holds the splice buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// countWriter adds what passes to each counter.
+type countWriter struct {
+	w  io.Writer
+	ns []*atomic.Int64
+}
+
+func (c countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	for _, k := range c.ns {
+		k.Add(int64(n))
+	}
+	return n, err
+}
+
+// closeWrite half-closes c: a yamux FIN or a TCP FIN.
+func closeWrite(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+		return
+	}
+	_ = c.Close()
+}
+
+// splice copies both ways until both directions ended, counting bytes
+// from a to b in each of ab and from b to a in each of ba.
+func splice(a, b net.Conn, ab, ba []*atomic.Int64) {
+	var wg sync.WaitGroup
+	cp := func(dst, src net.Conn, n []*atomic.Int64) {
+		bp := bufPool.Get().(*[]byte)
+		defer bufPool.Put(bp)
+		var w io.Writer = dst
+		if len(n) > 0 {
+			w = countWriter{dst, n}
+		}
+		_, err := io.CopyBuffer(w, onlyReader{src}, *bp)
+		if err != nil && !errors.Is(err, io.EOF) {
+			// A broken side ends both directions.
+			_ = a.Close()
+			_ = b.Close()
+			return
+		}
+		closeWrite(dst)
+	}
+	wg.Go(func() { cp(b, a, ab) })
+	cp(a, b, ba)
+	wg.Wait()
+	_ = a.Close()
+	_ = b.Close()
+}
+
+// onlyReader hides WriteTo, so io.CopyBuffer uses the pooled buffer.
+type onlyReader struct{ io.Reader }
+
+var _ = http.StatusOK

@@ -1,0 +1,276 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+)
+
+// codeDigits is the length of an access code: 10^12 codes, so that with
+// at most maxJoinFailures wrong guesses per address and minute, guessing a
+// live code is hopeless within its 5 minutes.
+const codeDigits = 12
+
+// maxJoinFailures bounds failed joins per remote address and minute.
+const maxJoinFailures = 10
+
+func newCode() (string, error) {
+	var b strings.Builder
+	for range codeDigits {
+		n, err := rand.Int(rand.Reader, big.NewInt(10))
+		if err != nil {
+			return "", err
+		}
+		b.WriteByte(byte('0' + n.Int64()))
+	}
+	return b.String(), nil
+}
+
+// normalizeCode keeps the digits of a code as typed ("1234-5678 9012").
+func normalizeCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func formatCode(c string) string {
+	if len(c) != codeDigits {
+		return c
+	}
+	return c[0:4] + "-" + c[4:8] + "-" + c[8:12]
+}
+
+func hashCode(c string) string {
+	sum := sha256.Sum256([]byte("jumpgate-access-code\n" + c))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateCode makes a one-time access code for the caller. Only
+// administrators may choose its session policy.
+func (b *Broker) CreateCode(ctx context.Context, in *api.AccessCode) (*api.AccessCode, error) {
+	p, err := auth.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := resource.Validate(in); err != nil {
+		return nil, err
+	}
+	if in.SessionPolicyID != nil && !p.Admin {
+		return nil, problem.Forbidden("only administrators may choose the session policy of an access code")
+	}
+	code, err := newCode()
+	if err != nil {
+		return nil, err
+	}
+	now := b.now().UTC()
+	rec := &CodeRecord{CodeHash: hashCode(code), UserID: p.UserID, Username: p.Username, SessionPolicyID: in.SessionPolicyID,
+		Comment: in.Comment, CreatedAt: now, ExpiresAt: now.Add(api.AccessCodeValidity)}
+	err = b.db.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		inv := &problem.Invalid{}
+		if err := resource.Ref(ctx, tx, inv, "session_policy_id", "session_policies", "session policy", in.SessionPolicyID); err != nil {
+			return err
+		}
+		if err := inv.Err(); err != nil {
+			return err
+		}
+		if err := tx.Create(rec).Error; err != nil {
+			return err
+		}
+		return audit.WriteEvent(ctx, tx, ActCodeCreated, "access_code", rec.ID, "", map[string]any{"expires_at": rec.ExpiresAt.Format(time.RFC3339), "comment": in.Comment})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := rec.toAPI(now)
+	out.Code = formatCode(code)
+	out.JoinCommand = b.joinCommand(out.Code)
+	return out, nil
+}
+
+func (b *Broker) joinCommand(code string) string {
+	cmd := "jumpgate-agent join " + code + " --name 'Your Name' --url " + b.cfg.PublicURL
+	if b.cfg.CAPin != "" {
+		cmd += " --ca-pin " + b.cfg.CAPin
+	}
+	return cmd
+}
+
+// Codes lists access codes, newest first: every code for administrators,
+// the caller's own for others.
+func (b *Broker) Codes(ctx context.Context) (*api.List[api.AccessCode], error) {
+	p, err := auth.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := b.db.R.WithContext(ctx).Order("id DESC").Limit(500)
+	if !p.Admin {
+		q = q.Where("user_id = ?", p.UserID)
+	}
+	var rows []CodeRecord
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	now := b.now()
+	out := &api.List[api.AccessCode]{Items: []api.AccessCode{}}
+	for i := range rows {
+		out.Items = append(out.Items, *rows[i].toAPI(now))
+	}
+	return out, nil
+}
+
+// Code returns access code id if the caller made it (or is an admin).
+func (b *Broker) Code(ctx context.Context, id int64) (*api.AccessCode, error) {
+	p, err := auth.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var r CodeRecord
+	if err := b.db.R.WithContext(ctx).Take(&r, id).Error; err != nil || (!p.Admin && r.UserID != p.UserID) {
+		if err == nil || errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, problem.NotFound("access code %d does not exist", id)
+		}
+		return nil, err
+	}
+	return r.toAPI(b.now()), nil
+}
+
+// Join starts the session of a customer client that presents an access
+// code (agentproto intent join). It answers Refused code_invalid for a code
+// that is unknown, used or expired, and after too many failures from one
+// address.
+func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*agentproto.HandshakeReply, int64, error) {
+	now := b.now().UTC()
+	refused := func(msg string) *agentproto.HandshakeReply {
+		return &agentproto.HandshakeReply{Refused: &agentproto.Refused{Code: agentproto.RefusedCode, Message: msg}}
+	}
+	if b.joinBlocked(remote, now) {
+		return refused("too many wrong access codes from this address; wait a minute"), 0, nil
+	}
+	code := normalizeCode(a.Code)
+	name := strings.TrimSpace(a.Name)
+	if name == "" {
+		name = a.Facts.Hostname
+	}
+	name = clip(name, 100)
+	var rec *Record
+	var why string
+	sctx := auth.WithPrincipal(ctx, auth.Principal{Username: "customer:" + clip(name, 50)})
+	err := b.db.W.WithContext(sctx).Transaction(func(tx *gorm.DB) error {
+		var c CodeRecord
+		err := tx.Where("code_hash = ?", hashCode(code)).Take(&c).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound) || len(code) != codeDigits:
+			why = "unknown access code"
+			return audit.WriteEvent(sctx, tx, ActCodeRefused, "access_code", 0, "", map[string]any{"reason": why, "remote": remote})
+		case err != nil:
+			return err
+		case c.UsedAt != nil:
+			why = "the access code was already used"
+		case !now.Before(c.ExpiresAt):
+			why = "the access code expired"
+		}
+		if why == "" {
+			res := tx.Model(&CodeRecord{}).Where("id = ? AND used_at IS NULL", c.ID).Update("used_at", now)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				why = "the access code was already used"
+			}
+		}
+		if why != "" {
+			return audit.WriteEvent(sctx, tx, ActCodeRefused, "access_code", c.ID, "", map[string]any{"reason": why, "remote": remote})
+		}
+		pt, err := b.portalFor(ctx, nil)
+		if err != nil {
+			return err
+		}
+		policyID := c.SessionPolicyID
+		if policyID == nil && pt != nil {
+			policyID = pt.SessionPolicyID
+		}
+		sp, err := b.sessionPolicy(ctx, policyID)
+		if err != nil {
+			return err
+		}
+		ends := now.Add(b.minutes(sp.MaxSessionMinutes))
+		rec = &Record{ItemType: api.ItemCustomerClient, ItemID: c.ID, ItemName: clip(name+" ("+a.Facts.Hostname+")", 128),
+			UserID: c.UserID, Username: c.Username, Mode: api.ModeAccessCode, Status: api.SessionActive, SessionPolicyID: policyID,
+			Permissions: sp.Permissions, Recording: isTrue(sp.RecordShell), RecordTunnel: isTrue(sp.RecordTunnel), CustomerName: name,
+			AccessCodeID: &c.ID, RequestedAt: now, StartedAt: &now, EndsAt: &ends}
+		if err := tx.Create(rec).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&CodeRecord{}).Where("id = ?", c.ID).Update("session_id", rec.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&Participant{SessionID: rec.ID, UserID: c.UserID, Username: c.Username, JoinedAt: now}).Error; err != nil {
+			return err
+		}
+		if err := audit.WriteEvent(sctx, tx, ActRequested, ObjectSession, rec.ID, rec.ItemName, map[string]any{
+			"item_type": rec.ItemType, "access_code_id": c.ID, "customer_name": name, "remote": remote, "hostname": a.Facts.Hostname}); err != nil {
+			return err
+		}
+		return audit.WriteEvent(sctx, tx, ActStarted, ObjectSession, rec.ID, rec.ItemName, startDetails(rec))
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if why != "" {
+		b.joinFailed(remote, now)
+		return refused(why), 0, nil
+	}
+	l := b.newLive(rec)
+	sp, _ := b.sessionPolicy(ctx, rec.SessionPolicyID)
+	if sp != nil {
+		l.idle = b.minutes(sp.IdleTimeoutMinutes)
+	}
+	b.mu.Lock()
+	b.live[rec.ID] = l
+	b.armLocked(l)
+	info := b.infoLocked(l, fmt.Sprintf("connected to %s", rec.Username))
+	b.mu.Unlock()
+	return &agentproto.HandshakeReply{Welcome: &agentproto.Welcome{Session: &info}}, rec.ID, nil
+}
+
+func (b *Broker) joinBlocked(remote string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var keep []time.Time
+	for _, t := range b.joinFails[remote] {
+		if now.Sub(t) < time.Minute {
+			keep = append(keep, t)
+		}
+	}
+	if len(keep) == 0 {
+		delete(b.joinFails, remote)
+	} else {
+		b.joinFails[remote] = keep
+	}
+	return len(keep) >= maxJoinFailures
+}
+
+func (b *Broker) joinFailed(remote string, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.joinFails[remote] = append(b.joinFails[remote], now)
+}

@@ -1,0 +1,234 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
+	"github.com/jumpgate/jumpgate/appliance/internal/route"
+)
+
+// maxBody bounds the JSON bodies of the broker's routes.
+const maxBody = 64 << 10
+
+func decode(c *gin.Context, v any) bool {
+	if err := resource.Decode(io.LimitReader(c.Request.Body, maxBody), v); err != nil {
+		_ = c.Error(err)
+		return false
+	}
+	return true
+}
+
+func idParam(c *gin.Context, name string) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id < 1 {
+		_ = c.Error(problem.NotFound("%q is not an id", c.Param(name)))
+		return 0, false
+	}
+	return id, true
+}
+
+// Routes returns the session, approval, access-code and recording routes.
+func (b *Broker) Routes() []route.Route {
+	sess := "/api/v1/" + api.PathSessions
+	return []route.Route{
+		{Method: http.MethodPost, Path: sess, Tag: api.PathSessions, Status: http.StatusCreated,
+			Summary: "Start a session on a Jump Item (403 session-refused with a reason when the broker says no)",
+			Request: api.SessionRequest{}, Response: api.Session{}, Handler: func(c *gin.Context) {
+				var in api.SessionRequest
+				if !decode(c, &in) {
+					return
+				}
+				s, err := b.Request(c.Request.Context(), &in)
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusCreated, s)
+			}},
+		{Method: http.MethodGet, Path: sess, Tag: api.PathSessions, Summary: "List sessions, newest first (yours, or all for administrators)",
+			Response: api.List[api.Session]{}, Query: sessionQuery, Handler: func(c *gin.Context) {
+				out, err := b.List(c.Request.Context(), c.Request.URL.Query())
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, out)
+			}},
+		{Method: http.MethodGet, Path: sess + "/:id", Tag: api.PathSessions, Summary: "Get a session, with live tunnel statistics and time left",
+			Response: api.Session{}, Handler: func(c *gin.Context) {
+				id, ok := idParam(c, "id")
+				if !ok {
+					return
+				}
+				s, err := b.GetFor(c.Request.Context(), id)
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, s)
+			}},
+		{Method: http.MethodPost, Path: sess + "/:id/end", Tag: api.PathSessions, Summary: "End a session (a participant or an administrator)",
+			Request: api.SessionEnd{}, Response: api.Session{}, Handler: func(c *gin.Context) {
+				id, ok := idParam(c, "id")
+				if !ok {
+					return
+				}
+				var in api.SessionEnd
+				if c.Request.ContentLength != 0 && !decode(c, &in) {
+					return
+				}
+				s, err := b.EndBy(c.Request.Context(), id, &in)
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, s)
+			}},
+		{Method: http.MethodPost, Path: sess + "/:id/feedback", Tag: api.PathSessions, Summary: "Rate a session (the end-of-session survey)",
+			Request: api.SessionFeedback{}, Response: api.Session{}, Handler: func(c *gin.Context) {
+				id, ok := idParam(c, "id")
+				if !ok {
+					return
+				}
+				var in api.SessionFeedback
+				if !decode(c, &in) {
+					return
+				}
+				s, err := b.Feedback(c.Request.Context(), id, &in)
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, s)
+			}},
+		{Method: http.MethodGet, Path: sess + "/:id/connect", Tag: api.PathSessions, RawBody: "application/octet-stream",
+			Summary: "The session channel: a WebSocket (subprotocol jumpgate-session.v1) carrying the session's streams",
+			Handler: b.handleConnect},
+		{Method: http.MethodGet, Path: sess + "/:id/recordings/:rid", Tag: api.PathSessions, RawBody: "application/octet-stream",
+			Summary: "Download a recording: asciicast v2 (shell) or JSON lines (tunnel log)", Handler: b.handleRecording},
+		{Method: http.MethodGet, Path: "/api/v1/approvals", Tag: "approvals", Summary: "List approval requests you made or may decide",
+			Response: api.List[api.Approval]{}, Query: approvalQuery, Handler: func(c *gin.Context) {
+				out, err := b.Approvals(c.Request.Context(), c.Request.URL.Query())
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, out)
+			}},
+		b.decideRoute(true), b.decideRoute(false),
+		{Method: http.MethodPost, Path: "/api/v1/access-codes", Tag: "access-codes", Status: http.StatusCreated,
+			Summary: "Make a one-time access code (valid 5 minutes, once) for a customer to join with 'jumpgate-agent join'",
+			Request: api.AccessCode{}, Response: api.AccessCode{}, Handler: func(c *gin.Context) {
+				var in api.AccessCode
+				if c.Request.ContentLength != 0 && !decode(c, &in) {
+					return
+				}
+				out, err := b.CreateCode(c.Request.Context(), &in)
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusCreated, out)
+			}},
+		{Method: http.MethodGet, Path: "/api/v1/access-codes", Tag: "access-codes", Summary: "List access codes (yours, or all for administrators)",
+			Response: api.List[api.AccessCode]{}, Handler: func(c *gin.Context) {
+				out, err := b.Codes(c.Request.Context())
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, out)
+			}},
+		{Method: http.MethodGet, Path: "/api/v1/access-codes/:id", Tag: "access-codes", Summary: "Get an access code's status",
+			Response: api.AccessCode{}, Handler: func(c *gin.Context) {
+				id, ok := idParam(c, "id")
+				if !ok {
+					return
+				}
+				out, err := b.Code(c.Request.Context(), id)
+				if err != nil {
+					_ = c.Error(err)
+					return
+				}
+				c.JSON(http.StatusOK, out)
+			}},
+	}
+}
+
+func (b *Broker) decideRoute(grant bool) route.Route {
+	verb, summary := "deny", "Deny an approval request"
+	if grant {
+		verb, summary = "grant", "Grant an approval request for a while (at most the Jump Policy's approval_max_duration)"
+	}
+	return route.Route{Method: http.MethodPost, Path: "/api/v1/approvals/:id/" + verb, Tag: "approvals", Summary: summary,
+		Request: api.ApprovalDecision{}, Response: api.Approval{}, Handler: func(c *gin.Context) {
+			id, ok := idParam(c, "id")
+			if !ok {
+				return
+			}
+			var in api.ApprovalDecision
+			if c.Request.ContentLength != 0 && !decode(c, &in) {
+				return
+			}
+			out, err := b.Decide(c.Request.Context(), id, grant, &in)
+			if err != nil {
+				_ = c.Error(err)
+				return
+			}
+			c.JSON(http.StatusOK, out)
+		}}
+}
+
+func (b *Broker) handleRecording(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	rid, ok := idParam(c, "rid")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := b.GetFor(ctx, id); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var r RecordingRecord
+	if err := b.db.R.WithContext(ctx).Where("id = ? AND session_id = ?", rid, id).Take(&r).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			_ = c.Error(problem.NotFound("session %d has no recording %d", id, rid))
+			return
+		}
+		_ = c.Error(err)
+		return
+	}
+	f, err := os.Open(filepath.Join(b.recDir, filepath.Clean(r.Path)))
+	if err != nil {
+		_ = c.Error(problem.Gone("the file of recording %d is missing from the appliance's data dir", rid))
+		return
+	}
+	defer f.Close()
+	ct := "application/x-asciicast"
+	if r.Kind == api.RecordingTunnelLog {
+		ct = "application/x-ndjson"
+	}
+	c.Header("Content-Type", ct)
+	c.Header("Content-Disposition", fmt.Sprintf("attachment; filename=%q", r.FileName))
+	c.Header("Cache-Control", "no-store")
+	if r.SHA256 != "" {
+		c.Header("X-Jumpgate-SHA256", r.SHA256)
+	}
+	c.Status(http.StatusOK)
+	_, _ = io.Copy(c.Writer, f)
+}
