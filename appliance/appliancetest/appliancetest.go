@@ -65,6 +65,12 @@ func WithSessionMinute(d time.Duration) Option {
 	return func(c *app.Config) { c.Sessions.Minute = d }
 }
 
+// WithSessionClock gives the session broker its clock (access code
+// expiry, approvals, time left), for tests of expiry.
+func WithSessionClock(now func() time.Time) Option {
+	return func(c *app.Config) { c.Sessions.Now = now }
+}
+
 // NewServer starts an appliance that stops when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()

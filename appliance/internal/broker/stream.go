@@ -175,7 +175,7 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 	} else if open.Type == sessionproto.StreamTunnel {
 		ao.Host = ""
 	}
-	as, aOpened, err := b.openAgent(l, &ao)
+	as, aOpened, node, err := b.openAgent(l, &ao)
 	if err != nil {
 		if stat != nil {
 			stat.refused.Add(1)
@@ -210,8 +210,12 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		closedAt := time.Now()
 		e := tunnelEntry{OpenedAt: opened.UTC(), ClosedAt: closedAt.UTC(), Peer: open.Peer, Target: fmt.Sprintf("%s:%d", stat.host, open.Port),
 			BytesIn: conn.in.Load(), BytesOut: conn.out.Load(), DurationMS: closedAt.Sub(opened).Milliseconds()}
-		_ = b.event(ctx, rec, ActTunnelClosed, map[string]any{"peer": e.Peer, "target": e.Target, "bytes_in": e.BytesIn,
-			"bytes_out": e.BytesOut, "duration_ms": e.DurationMS})
+		closed := map[string]any{"peer": e.Peer, "target": e.Target, "bytes_in": e.BytesIn,
+			"bytes_out": e.BytesOut, "duration_ms": e.DurationMS}
+		if node != 0 {
+			closed["jumpoint_node"] = node
+		}
+		_ = b.event(ctx, rec, ActTunnelClosed, closed)
 		if rec.RecordTunnel {
 			b.logTunnel(l, e)
 		}
@@ -275,7 +279,7 @@ func (b *Broker) event(ctx context.Context, rec Record, action string, details m
 // A tunnel through a clustered Jumpoint tries each connected node in turn,
 // starting with the next one, so connections spread over the nodes and a
 // node that went away is skipped.
-func (b *Broker) openAgent(l *live, open *sessionproto.Open) (net.Conn, *sessionproto.Opened, error) {
+func (b *Broker) openAgent(l *live, open *sessionproto.Open) (net.Conn, *sessionproto.Opened, int64, error) {
 	type target struct {
 		kind string
 		id   int64
@@ -295,7 +299,7 @@ func (b *Broker) openAgent(l *live, open *sessionproto.Open) (net.Conn, *session
 			targets = append(targets, target{agentproto.KindJumpoint, nodes[(start+i)%len(nodes)]})
 		}
 		if len(nodes) == 0 {
-			return nil, nil, errors.New("no node of the jumpoint is connected")
+			return nil, nil, 0, errors.New("no node of the jumpoint is connected")
 		}
 	}
 	var lastErr error
@@ -315,12 +319,16 @@ func (b *Broker) openAgent(l *live, open *sessionproto.Open) (net.Conn, *session
 			continue
 		}
 		_ = as.SetReadDeadline(time.Time{})
-		return as, &o, nil
+		node := int64(0)
+		if t.kind == agentproto.KindJumpoint {
+			node = t.id
+		}
+		return as, &o, node, nil
 	}
 	if lastErr == nil {
 		lastErr = errors.New("the endpoint is not connected")
 	}
-	return nil, nil, lastErr
+	return nil, nil, 0, lastErr
 }
 
 // relayFrames carries a framed stream (shell, exec, files) both ways. Input
