@@ -18,6 +18,11 @@
 // make the agent remove its install and Run return ErrUninstalled. Every
 // other failure is retried with jittered exponential backoff. An upgrade
 // (offered in Welcome or by command) replaces the binary and restarts it.
+//
+// While an active connection is up, the appliance opens session streams on
+// it (agentproto.StreamSession); a session.Manager, one for Run's life,
+// serves them against the sessions the appliance announced with
+// MsgSession. A lost connection forgets those sessions (Manager.Reset).
 package agent
 
 import (
@@ -30,12 +35,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/jumpgate/jumpgate/agent/internal/conn"
 	"github.com/jumpgate/jumpgate/agent/internal/enroll"
 	"github.com/jumpgate/jumpgate/agent/internal/host"
+	"github.com/jumpgate/jumpgate/agent/internal/session"
 	"github.com/jumpgate/jumpgate/agent/internal/state"
 	"github.com/jumpgate/jumpgate/agent/internal/upgrade"
 	"github.com/jumpgate/jumpgate/agent/internal/wol"
@@ -98,6 +105,11 @@ type Config struct {
 	// Backoff spaces reconnection and enrollment attempts; the zero value
 	// uses conn's defaults (1 s to 60 s).
 	Backoff conn.Backoff
+	// OnManager, when set, is called once when Run starts, with the
+	// session manager that serves this agent's sessions; the end user's
+	// side (the local control socket) works through it. The manager is
+	// closed when Run returns, which ends its subscriptions.
+	OnManager func(*session.Manager)
 
 	// minute is the unit of the configuration's minute fields; tests
 	// shrink it.
@@ -145,7 +157,8 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // runner is one agent's state while it runs. Only the goroutine of Run
-// (or Enroll, NotifyUninstall) touches it.
+// (or Enroll, NotifyUninstall) touches it, but for the fields under mu,
+// which the session manager reads from its streams' goroutines.
 type runner struct {
 	cfg     Config
 	log     *slog.Logger
@@ -158,7 +171,18 @@ type runner struct {
 	savedContact time.Time
 	// failedUpgrades remembers offers that failed, by SHA-256, and when.
 	failedUpgrades map[string]time.Time
+	// sessions serves the appliance's session streams.
+	sessions *session.Manager
+
+	mu sync.Mutex
+	// control is the connected session's control stream; nil offline.
+	control *conn.Control
+	// tunnels mirrors r.st.Config.Tunnels.
+	tunnels []agentproto.TunnelTarget
 }
+
+// errOffline: a message for the appliance while there is no connection.
+var errOffline = errors.New("not connected to the appliance")
 
 func newRunner(cfg Config) (*runner, error) {
 	cfg, err := cfg.withDefaults()
@@ -169,7 +193,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner{
+	r := &runner{
 		cfg: cfg,
 		log: cfg.Log,
 		st:  st,
@@ -179,7 +203,48 @@ func newRunner(cfg Config) (*runner, error) {
 		},
 		sampler:        &host.Sampler{Dir: cfg.Dir},
 		failedUpgrades: map[string]time.Time{},
-	}, nil
+	}
+	r.configChanged()
+	r.sessions = session.New(session.Config{
+		Kind:        st.Kind,
+		SessionUser: st.Install.SessionUser,
+		Log:         cfg.Log,
+		Send:        r.send,
+		Tunnels:     r.currentTunnels,
+	})
+	return r, nil
+}
+
+// send delivers a message of the session manager on the current
+// connection.
+func (r *runner) send(m agentproto.Control) error {
+	r.mu.Lock()
+	c := r.control
+	r.mu.Unlock()
+	if c == nil {
+		return errOffline
+	}
+	return c.Send(m)
+}
+
+func (r *runner) setControl(c *conn.Control) {
+	r.mu.Lock()
+	r.control = c
+	r.mu.Unlock()
+}
+
+// configChanged publishes what the session manager reads of r.st.Config;
+// call it after every change of r.st.Config.
+func (r *runner) configChanged() {
+	r.mu.Lock()
+	r.tunnels = slices.Clone(r.st.Config.Tunnels)
+	r.mu.Unlock()
+}
+
+func (r *runner) currentTunnels() []agentproto.TunnelTarget {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tunnels
 }
 
 // Enroll enrolls the agent installed in cfg.Dir if it is not enrolled yet:
@@ -223,6 +288,7 @@ func (r *runner) enroll(ctx context.Context) error {
 		r.st.Kind = resp.Kind
 	}
 	r.st.ID, r.st.Name, r.st.Config = resp.ID, resp.Name, resp.Config
+	r.configChanged()
 	r.st.LastContact = r.cfg.Now().UTC()
 	r.st.KeyInfo = ""
 	r.st.Version = api.Version
@@ -242,6 +308,10 @@ func Run(ctx context.Context, cfg Config) error {
 	r, err := newRunner(cfg)
 	if err != nil {
 		return err
+	}
+	defer r.sessions.Close()
+	if cfg.OnManager != nil {
+		cfg.OnManager(r.sessions)
 	}
 	upgrade.Cleanup(r.cfg.Dir, r.cfg.Exe)
 	return r.run(ctx)
@@ -354,6 +424,7 @@ func (r *runner) connect(ctx context.Context, intent string) (*conn.Session, err
 	}
 	if intent != agentproto.IntentUninstall {
 		r.st.Config = sess.Welcome.Config
+		r.configChanged()
 		r.contact(true)
 	}
 	return sess, nil
@@ -396,8 +467,9 @@ func (r *runner) visit(ctx context.Context) (stable bool, err error) {
 
 // serve runs a session: first an upgrade if Welcome offers one, then a
 // report, then control messages (and, when active, a report every
-// statistics interval) until the session ends, ctx ends, or, for a standby
-// check-in, the command window closes or the appliance ends the visit.
+// statistics interval, and the session streams the appliance opens) until
+// the session ends, ctx ends, or, for a standby check-in, the command
+// window closes or the appliance ends the visit.
 func (r *runner) serve(ctx context.Context, sess *conn.Session, active bool) error {
 	msgs := make(chan agentproto.Control)
 	recvErr := make(chan error, 1)
@@ -420,9 +492,18 @@ func (r *runner) serve(ctx context.Context, sess *conn.Session, active bool) err
 			}
 		}
 	})
+	r.setControl(sess.Control)
+	if active {
+		wg.Go(func() { r.acceptStreams(ctx, sess) })
+	}
 	defer func() {
 		close(done)
+		r.setControl(nil)
 		sess.Close()
+		// Without the appliance no session goes on: their processes are
+		// killed and tunnels closed, which also lets the stream
+		// goroutines end.
+		r.sessions.Reset()
 		wg.Wait()
 		// The appliance was there until now.
 		r.contact(true)
@@ -449,6 +530,30 @@ func (r *runner) serve(ctx context.Context, sess *conn.Session, active bool) err
 		l.window = w.C
 	}
 	return l.run(ctx)
+}
+
+// acceptStreams serves the streams the appliance opens until the
+// connection ends, and returns once every stream's goroutine has ended.
+func (r *runner) acceptStreams(ctx context.Context, sess *conn.Session) {
+	var streams sync.WaitGroup
+	defer streams.Wait()
+	for {
+		st, h, err := sess.AcceptStream()
+		if err != nil {
+			if sess.Mux.IsClosed() {
+				return
+			}
+			// One stream with a bad header; the connection goes on.
+			r.log.Debug("ignoring a stream from the appliance", "err", err)
+			continue
+		}
+		if h.Type != agentproto.StreamSession || h.Open == nil {
+			r.log.Debug("ignoring a stream from the appliance", "type", h.Type)
+			st.Close()
+			continue
+		}
+		streams.Go(func() { r.sessions.Serve(ctx, st, h.Open) })
+	}
 }
 
 // drainTimeout bounds taking the last commands of a session that is
@@ -530,6 +635,7 @@ func (r *runner) handle(ctx context.Context, sess *conn.Session, m agentproto.Co
 		}
 		oldType := r.st.Config.ConnectionType
 		r.st.Config = *m.Config
+		r.configChanged()
 		if err := r.save(); err != nil {
 			r.log.Error("could not save the new configuration", "err", err)
 		}
@@ -551,6 +657,10 @@ func (r *runner) handle(ctx context.Context, sess *conn.Session, m agentproto.Co
 	case agentproto.MsgWake:
 		if m.Wake != nil {
 			r.wake(ctx, *m.Wake)
+		}
+	case agentproto.MsgSession:
+		if m.Session != nil {
+			r.sessions.Update(*m.Session)
 		}
 	default:
 		// Newer appliances may send more; ignoring them keeps old agents
@@ -723,7 +833,9 @@ func (r *runner) facts() agentproto.Facts {
 	if u, err := url.Parse(r.st.URL); err == nil {
 		applianceHost = u.Host
 	}
-	return host.Facts(mode, r.st.Install.Platform, applianceHost)
+	f := host.Facts(mode, r.st.Install.Platform, applianceHost)
+	f.Headless = r.st.Install.Headless
+	return f
 }
 
 func (r *runner) kindName() string {
