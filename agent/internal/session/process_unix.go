@@ -297,12 +297,12 @@ func (p *proc) signal(name string) error {
 	return syscall.Kill(-p.foreground(), sig)
 }
 
-// peerClosed: on pipes, stdin ends; a PTY is hung up like a terminal whose
-// line dropped.
+// peerClosed hangs the process up like a terminal whose line dropped
+// (SIGHUP), after ending its stdin on pipes: a peer ends its input with an
+// eof frame, so a peer that closes its side is gone.
 func (p *proc) peerClosed() {
 	if p.master == nil {
 		p.closeInput()
-		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -159,10 +159,10 @@ func TestExec(t *testing.T) {
 			p.send(sessionproto.FrameData, []byte("world\n"))
 			p.send(sessionproto.FrameEOF, nil)
 		}, "hello\nworld\n", "", sessionproto.Exit{}},
-		{"stdin until the peer half-closes", execOpen("cat"), func(t *testing.T, p *peer, out *output) {
-			p.send(sessionproto.FrameData, []byte("bye\n"))
+		{"hung up when the peer closes its side", execOpen("sh", "-c", "echo ready; exec sleep 30"), func(t *testing.T, p *peer, out *output) {
+			p.readUntil(out, "ready\n")
 			require.NoError(t, p.conn.Close()) // a yamux FIN; the peer still reads
-		}, "bye\n", "", sessionproto.Exit{}},
+		}, "ready\n", "", sessionproto.Exit{Code: 129, Signal: "HUP"}},
 		{"INT", execOpen("sh", "-c", "echo ready; exec sleep 30"), func(t *testing.T, p *peer, out *output) {
 			p.readUntil(out, "ready\n")
 			p.send(sessionproto.FrameSignal, []byte("INT"))

@@ -63,7 +63,13 @@ func startPTY(*exec.Cmd, int, int, *account) (*proc, error) { return nil, errNoP
 func (p *proc) input(b []byte) error  { _, err := p.stdin.Write(b); return err }
 func (p *proc) closeInput()           { _ = p.stdin.Close() }
 func (p *proc) resize(int, int) error { return nil }
-func (p *proc) peerClosed()           { p.closeInput() }
+
+// peerClosed ends the process: a peer ends its input with an eof frame,
+// so a peer that closes its side is gone (Windows has no hangup signal).
+func (p *proc) peerClosed() {
+	p.closeInput()
+	p.kill()
+}
 
 // signal: Windows has no signals to send to another process; INT, TERM,
 // HUP, QUIT and KILL all end it.

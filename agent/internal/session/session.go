@@ -42,9 +42,10 @@
 // Protocol Tunnel Jumps (agentproto.Config.Tunnels); tunnels of a Jump
 // Client or customer client dial only the loopback address.
 //
-// A peer that closes its write side (a yamux FIN) ends a shell's or a TTY
-// exec's terminal (a hangup: SIGHUP to its process groups), ends an exec's
-// stdin like an eof frame, and half-closes a tunnel.
+// A shell or exec ends its input with an eof frame, so a peer that closes
+// its write side (a yamux FIN) before the exit frame is gone: the process
+// is hung up (stdin closed, SIGHUP to its process groups). On a tunnel the
+// FIN is a TCP half-close.
 package session
 
 import (
