@@ -19,7 +19,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/hashicorp/yamux"
 
+	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
+	"github.com/jumpgate/jumpgate/api/wsmux"
 )
 
 // MaxControlLine bounds one line on the control stream and one stream
@@ -126,7 +128,7 @@ func (d *Dialer) Connect(ctx context.Context, key ed25519.PrivateKey, a agentpro
 	nc := websocket.NetConn(ctx, c, websocket.MessageBinary)
 	// NetConn lifts the read limit; put it back, after NetConn.
 	c.SetReadLimit(agentproto.MaxMessage)
-	mux, err := yamux.Client(nc, muxConfig())
+	mux, err := yamux.Client(wsmux.Coalesce(nc), muxConfig())
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("start stream multiplexer: %w", err)
@@ -150,9 +152,12 @@ func muxConfig() *yamux.Config {
 	cfg.KeepAliveInterval = agentproto.KeepAliveInterval
 	cfg.ConnectionWriteTimeout = connectionWriteTimeout
 	cfg.LogOutput = io.Discard
-	// The backlog is allocated per session up front; streams the appliance
-	// opens are accepted at once, so a short one is plenty.
-	cfg.AcceptBacklog = 32
+	// Session streams (tunnels, file transfers) need windows that cover
+	// bandwidth × delay; memory is used only by data not yet read.
+	cfg.MaxStreamWindowSize = wsmux.Window
+	// Streams beyond the backlog are reset by yamux: a session may open
+	// all its tunnel connections at once.
+	cfg.AcceptBacklog = api.MaxTunnelConnections + 32
 	return cfg
 }
 
