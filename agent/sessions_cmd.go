@@ -50,14 +50,14 @@ func (e env) consentCmd() *cobra.Command {
 	addOutputFlag(list)
 	answer := func(accept bool) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			return e.sessionAction(cmd, args[0], func(ctx context.Context, c *localctl.Client, id int64) (string, error) {
+			return e.sessionAction(cmd, args[0], func(ctx context.Context, c *localctl.Client, id int64) (string, string, error) {
 				if err := c.Answer(ctx, id, accept); err != nil {
-					return "", err
+					return "", "", err
 				}
 				if accept {
-					return fmt.Sprintf("Accepted the request of session %d.", id), nil
+					return fmt.Sprintf("Accepted the request of session %d.", id), "", nil
 				}
-				return fmt.Sprintf("Rejected the request of session %d.", id), nil
+				return fmt.Sprintf("Rejected the request of session %d.", id), "", nil
 			})
 		}
 	}
@@ -100,14 +100,15 @@ func (e env) sessionsCmd() *cobra.Command {
 	addOutputFlag(watch)
 	control := func(revoked bool) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			return e.sessionAction(cmd, args[0], func(ctx context.Context, c *localctl.Client, id int64) (string, error) {
-				if err := c.SetControl(ctx, id, revoked); err != nil {
-					return "", err
+			return e.sessionAction(cmd, args[0], func(ctx context.Context, c *localctl.Client, id int64) (string, string, error) {
+				warning, err := c.SetControl(ctx, id, revoked)
+				if err != nil {
+					return "", "", err
 				}
 				if revoked {
-					return fmt.Sprintf("Revoked the representative's control of session %d: viewing goes on, acting on this computer does not.", id), nil
+					return fmt.Sprintf("Revoked the representative's control of session %d: viewing goes on, acting on this computer does not.", id), warning, nil
 				}
-				return fmt.Sprintf("Gave the representative control of session %d back.", id), nil
+				return fmt.Sprintf("Gave the representative control of session %d back.", id), warning, nil
 			})
 		}
 	}
@@ -117,11 +118,12 @@ func (e env) sessionsCmd() *cobra.Command {
 		Args:  oneID,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reason, _ := cmd.Flags().GetString("reason")
-			return e.sessionAction(cmd, args[0], func(ctx context.Context, c *localctl.Client, id int64) (string, error) {
-				if err := c.End(ctx, id, reason); err != nil {
-					return "", err
+			return e.sessionAction(cmd, args[0], func(ctx context.Context, c *localctl.Client, id int64) (string, string, error) {
+				warning, err := c.End(ctx, id, reason)
+				if err != nil {
+					return "", "", err
 				}
-				return fmt.Sprintf("Ended session %d.", id), nil
+				return fmt.Sprintf("Ended session %d.", id), warning, nil
 			})
 		},
 	}
@@ -175,8 +177,9 @@ func (e env) ctlClient(cmd *cobra.Command) (*localctl.Client, error) {
 	return localctl.NewClient(dir), nil
 }
 
-// sessionAction runs one action on session idArg and prints its outcome.
-func (e env) sessionAction(cmd *cobra.Command, idArg string, do func(context.Context, *localctl.Client, int64) (string, error)) error {
+// sessionAction runs one action on session idArg and prints its outcome,
+// and its warning, if any, on stderr.
+func (e env) sessionAction(cmd *cobra.Command, idArg string, do func(context.Context, *localctl.Client, int64) (msg, warning string, err error)) error {
 	id, err := parseID(idArg)
 	if err != nil {
 		return err
@@ -185,11 +188,14 @@ func (e env) sessionAction(cmd *cobra.Command, idArg string, do func(context.Con
 	if err != nil {
 		return err
 	}
-	msg, err := do(cmd.Context(), c, id)
+	msg, warning, err := do(cmd.Context(), c, id)
 	if err != nil {
 		return fail(err)
 	}
 	fmt.Fprintln(e.stdout, msg)
+	if warning != "" {
+		fmt.Fprintln(e.stderr, "jumpgate-agent: warning: "+warning)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os/user"
 	"runtime"
 	"strings"
@@ -129,6 +130,15 @@ func TestConsentAndSessionsCommands(t *testing.T) {
 			assert.Equal(t, []localctltest.Call{want}, calls)
 		})
 	}
+}
+
+func TestSessionsCommands_Offline(t *testing.T) {
+	dir, m := ctlAgent(t)
+	m.SetOffline(errors.New("not connected to the appliance"))
+	r := runAgent(context.Background(), "sessions", "revoke", "9", "--dir", dir)
+	assert.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, "Revoked the representative's control of session 9")
+	assert.Equal(t, "jumpgate-agent: warning: the appliance could not be told: not connected to the appliance; it will be told when the agent reconnects\n", r.stderr)
 }
 
 func TestSessionsCommands_JSON(t *testing.T) {

@@ -54,16 +54,18 @@ func (c *Client) Answer(ctx context.Context, id int64, accept bool) error {
 }
 
 // SetControl revokes (revoked true) or restores the representative's
-// control of session id.
-func (c *Client) SetControl(ctx context.Context, id int64, revoked bool) error {
-	_, err := c.do(ctx, Request{Op: OpControl, Session: id, Revoked: revoked})
-	return err
+// control of session id. A warning says that it holds here but the
+// appliance could not be told yet.
+func (c *Client) SetControl(ctx context.Context, id int64, revoked bool) (warning string, err error) {
+	resp, err := c.do(ctx, Request{Op: OpControl, Session: id, Revoked: revoked})
+	return resp.Warning, err
 }
 
-// End ends session id, giving reason.
-func (c *Client) End(ctx context.Context, id int64, reason string) error {
-	_, err := c.do(ctx, Request{Op: OpEnd, Session: id, Reason: reason})
-	return err
+// End ends session id, giving reason. A warning says that it ended here
+// but the appliance could not be told yet.
+func (c *Client) End(ctx context.Context, id int64, reason string) (warning string, err error) {
+	resp, err := c.do(ctx, Request{Op: OpEnd, Session: id, Reason: reason})
+	return resp.Warning, err
 }
 
 // Watch calls fn with every current session, then with every change,

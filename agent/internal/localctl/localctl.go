@@ -10,8 +10,8 @@
 //
 //	{"op":"list"}                                     → {"ok":true,"sessions":[SessionInfo…]}
 //	{"op":"answer","session":N,"accept":true|false}   → {"ok":true} | {"error":"…"}
-//	{"op":"control","session":N,"revoked":true|false} → {"ok":true} | {"error":"…"}
-//	{"op":"end","session":N,"reason":"…"}             → {"ok":true} | {"error":"…"}
+//	{"op":"control","session":N,"revoked":true|false} → {"ok":true[,"warning":"…"]} | {"error":"…"}
+//	{"op":"end","session":N,"reason":"…"}             → {"ok":true[,"warning":"…"]} | {"error":"…"}
 //	{"op":"watch"}                                    → SessionInfo lines: first one per current
 //	                                                    session, then one per change, until the
 //	                                                    client hangs up; or one {"error":"…"} line
@@ -106,6 +106,10 @@ type Request struct {
 type Response struct {
 	OK    bool   `json:"ok,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Warning qualifies an OK: a revoke or end took effect here, but the
+	// appliance could not be told yet (the agent tells it again when it
+	// reconnects).
+	Warning string `json:"warning,omitempty"`
 	// Sessions answers list.
 	Sessions []agentproto.SessionInfo `json:"sessions,omitempty"`
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jumpgate/jumpgate/agent/internal/host"
+	"github.com/jumpgate/jumpgate/agent/internal/session"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 )
 
@@ -315,10 +316,28 @@ func (s *Server) do(req Request, peer Peer) any {
 	default:
 		return Response{Error: fmt.Sprintf("unknown op %q (want list, answer, control, end or watch)", req.Op)}
 	}
-	if err != nil {
-		return Response{Error: err.Error()}
+	switch {
+	case err == nil:
+		return Response{OK: true}
+	case errors.Is(err, session.ErrNoSession):
+		return Response{Error: noSession(req)}
+	case errors.Is(err, session.ErrNotSent) && req.Op != OpAnswer:
+		// A revoke or an end holds here at once; the manager repeats it
+		// to the appliance when the agent is back.
+		return Response{OK: true, Warning: err.Error() + "; it will be told when the agent reconnects"}
 	}
-	return Response{OK: true}
+	return Response{Error: err.Error()}
+}
+
+// noSession says which session a request found none of.
+func noSession(req Request) string {
+	switch req.Op {
+	case OpAnswer:
+		return fmt.Sprintf("no session %d is waiting for consent", req.Session)
+	case OpControl:
+		return fmt.Sprintf("no session %d is active", req.Session)
+	}
+	return fmt.Sprintf("no session %d", req.Session)
 }
 
 // watch streams the current sessions, then every change, until the client

@@ -97,7 +97,7 @@ func TestServer_Requests(t *testing.T) {
 		},
 		{
 			name: "revoke",
-			do:   func(ctx context.Context, c *localctl.Client) error { return c.SetControl(ctx, 9, true) },
+			do:   func(ctx context.Context, c *localctl.Client) error { _, err := c.SetControl(ctx, 9, true); return err },
 			call: &localctltest.Call{Op: "control", Session: 9, Revoked: true},
 			check: func(t *testing.T, m *localctltest.Manager) {
 				assert.True(t, m.Sessions()[1].ControlRevoked)
@@ -105,12 +105,27 @@ func TestServer_Requests(t *testing.T) {
 		},
 		{
 			name: "end with a reason",
-			do:   func(ctx context.Context, c *localctl.Client) error { return c.End(ctx, 9, "done for today") },
+			do: func(ctx context.Context, c *localctl.Client) error {
+				_, err := c.End(ctx, 9, "done for today")
+				return err
+			},
 			call: &localctltest.Call{Op: "end", Session: 9, Reason: "done for today"},
 		},
 		{
+			name:    "revoke of a session not active",
+			do:      func(ctx context.Context, c *localctl.Client) error { _, err := c.SetControl(ctx, 7, true); return err },
+			wantErr: "no session 7 is active",
+			call:    &localctltest.Call{Op: "control", Session: 7, Revoked: true},
+		},
+		{
+			name:    "end of an unknown session",
+			do:      func(ctx context.Context, c *localctl.Client) error { _, err := c.End(ctx, 12, ""); return err },
+			wantErr: "no session 12",
+			call:    &localctltest.Call{Op: "end", Session: 12},
+		},
+		{
 			name:    "session id missing",
-			do:      func(ctx context.Context, c *localctl.Client) error { return c.End(ctx, 0, "") },
+			do:      func(ctx context.Context, c *localctl.Client) error { _, err := c.End(ctx, 0, ""); return err },
 			wantErr: "end needs a session id",
 		},
 	}
@@ -139,6 +154,24 @@ func TestServer_Requests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServer_Offline: a revoke or end the appliance cannot be told of
+// holds here, so it answers ok with a warning; an answer it cannot deliver
+// fails.
+func TestServer_Offline(t *testing.T) {
+	m := localctltest.New(sessions()...)
+	m.SetOffline(errors.New("not connected to the appliance"))
+	_, dir := serve(t, m, allowAll)
+	c := localctl.NewClient(dir)
+	const want = "the appliance could not be told: not connected to the appliance; it will be told when the agent reconnects"
+
+	warning, err := c.SetControl(context.Background(), 9, true)
+	assert.NoError(t, err)
+	assert.Equal(t, want, warning)
+	warning, err = c.End(context.Background(), 9, "")
+	assert.NoError(t, err)
+	assert.Equal(t, want, warning)
 }
 
 func TestServer_List(t *testing.T) {

@@ -1,7 +1,9 @@
 // Package localctltest is a small in-memory session manager for tests of
 // the control socket and its commands: it keeps sessions, applies answers,
-// control changes and ends as the agent's manager does, records every call
-// and publishes every change to its subscribers.
+// control changes and ends as the agent's manager does (with its errors,
+// session.ErrNoSession and session.ErrNotSent), records every call and
+// publishes every change to its subscribers. Unlike the agent's manager,
+// an answer takes effect at once (the appliance is not asked).
 package localctltest
 
 import (
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/jumpgate/jumpgate/agent/internal/session"
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 )
@@ -30,6 +33,25 @@ type Manager struct {
 	sessions map[int64]agentproto.SessionInfo
 	calls    []Call
 	subs     map[chan agentproto.SessionInfo]struct{}
+	offline  error
+}
+
+// SetOffline makes SetControl and End fail to tell the appliance (with
+// session.ErrNotSent) after they took effect, as when the agent is
+// offline; nil connects again.
+func (m *Manager) SetOffline(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.offline = err
+}
+
+// notSent is the error of an action the appliance could not be told of.
+// Called with m.mu held.
+func (m *Manager) notSent() error {
+	if m.offline == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", session.ErrNotSent, m.offline)
 }
 
 // New returns a manager holding sessions.
@@ -73,7 +95,7 @@ func (m *Manager) Answer(id int64, accept bool, by string) error {
 	m.calls = append(m.calls, Call{Op: "answer", Session: id, Accept: accept, By: by})
 	s, ok := m.sessions[id]
 	if !ok || s.Status != api.SessionPrompting {
-		return fmt.Errorf("no session %d is waiting for consent", id)
+		return fmt.Errorf("%w waiting for consent: %d", session.ErrNoSession, id)
 	}
 	s.Prompt = nil
 	if accept {
@@ -94,12 +116,12 @@ func (m *Manager) SetControl(id int64, revoked bool, by string) error {
 	m.calls = append(m.calls, Call{Op: "control", Session: id, Revoked: revoked, By: by})
 	s, ok := m.sessions[id]
 	if !ok || s.Status != api.SessionActive {
-		return fmt.Errorf("no session %d is active", id)
+		return fmt.Errorf("%w active: %d", session.ErrNoSession, id)
 	}
 	s.ControlRevoked = revoked
 	m.sessions[id] = s
 	m.publish(s)
-	return nil
+	return m.notSent()
 }
 
 // End ends a session.
@@ -109,12 +131,12 @@ func (m *Manager) End(id int64, by, reason string) error {
 	m.calls = append(m.calls, Call{Op: "end", Session: id, By: by, Reason: reason})
 	s, ok := m.sessions[id]
 	if !ok {
-		return fmt.Errorf("no session %d", id)
+		return fmt.Errorf("%w: %d", session.ErrNoSession, id)
 	}
 	delete(m.sessions, id)
 	s.Status, s.EndReason, s.Message, s.Prompt = api.SessionEnded, api.EndEndUser, reason, nil
 	m.publish(s)
-	return nil
+	return m.notSent()
 }
 
 // Subscribe returns a channel of every change until cancel.
