@@ -27,6 +27,7 @@ import (
 	"github.com/jumpgate/jumpgate/agent/internal/agent"
 	"github.com/jumpgate/jumpgate/agent/internal/enroll"
 	"github.com/jumpgate/jumpgate/agent/internal/install"
+	"github.com/jumpgate/jumpgate/agent/internal/session"
 	"github.com/jumpgate/jumpgate/agent/internal/state"
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
@@ -316,7 +317,15 @@ func (e env) runCmd() *cobra.Command {
 			}
 			defer release()
 			log.Info("agent starting", "version", api.Version, "dir", dir, "pid", os.Getpid())
-			err = agent.Run(cmd.Context(), e.agentConfig(dir, e.exe, log))
+			cfg := e.agentConfig(dir, e.exe, log)
+			var user endUser
+			if st, err := state.Load(dir); err == nil && st.Kind != agentproto.KindJumpoint {
+				// A Jump Client has someone at the endpoint; a Jumpoint
+				// node only relays tunnels.
+				cfg.OnManager = func(m *session.Manager) { user.start(cmd.Context(), dir, st, e.exe, m, log) }
+			}
+			err = agent.Run(cmd.Context(), cfg)
+			user.stop()
 			switch {
 			case errors.Is(err, agent.ErrUninstalled):
 				log.Info("agent uninstalled itself", "reason", err)
