@@ -70,6 +70,7 @@ func usage(err error) error { return &exitError{code: exitUsage, err: err} }
 
 // env is what the commands read from their surroundings.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	exe            string
 	getenv         func(string) string
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		exe, _ = filepath.EvalSymlinks(exe)
 	}
-	e := env{stdout: stdout, stderr: stderr, exe: exe, getenv: os.Getenv}
+	e := env{stdin: os.Stdin, stdout: stdout, stderr: stderr, exe: exe, getenv: os.Getenv}
 	root := e.rootCmd()
 	if installerMode(root, args, exe) {
 		args = append([]string{"install"}, args...)
@@ -133,7 +134,7 @@ func (e env) rootCmd() *cobra.Command {
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(e.installCmd(), e.runCmd(), e.uninstallCmd(), e.versionCmd(), e.serviceCmd(),
-		e.consentCmd(), e.sessionsCmd())
+		e.consentCmd(), e.sessionsCmd(), e.joinCmd())
 	return root
 }
 
