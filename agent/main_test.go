@@ -218,7 +218,7 @@ func TestInstaller_Installs(t *testing.T) {
 	assertMode(t, filepath.Join(dir, state.File), 0o600)
 	assertMode(t, filepath.Join(dir, state.InitScript), 0o700)
 	assertMode(t, filepath.Join(dir, state.Uninstall), 0o700)
-	assertMode(t, filepath.Join(dir, state.AgentBinary), 0o700)
+	assertMode(t, filepath.Join(dir, state.AgentBinary), 0o755)
 
 	// The installed agent is the build, byte for byte: no trailer.
 	want, err := os.ReadFile(agentBuild)

@@ -165,7 +165,9 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 			return nil, fmt.Errorf("restrict access to %s: %w", dir, err)
 		}
 	}
-	if err := copyBuild(cfg.Exe, buildSize, filepath.Join(dir, BinaryName(goos)), 0o700); err != nil {
+	// The binary holds no secret (the key is in agent.json, 0600) and the
+	// end user runs it for `consent` and `sessions`: everyone may execute it.
+	if err := copyBuild(cfg.Exe, buildSize, filepath.Join(dir, BinaryName(goos)), 0o755); err != nil {
 		return nil, err
 	}
 	if err := st.Save(dir); err != nil {
