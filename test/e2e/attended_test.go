@@ -85,13 +85,13 @@ func TestSession_Consent(t *testing.T) {
 		got, _ := w.s.Admin.GetSession(context.Background(), s.ID)
 		return got.ControlRevoked, ""
 	})
-	_, errOut, code := w.admin.jg("", "run", "--session", strconv.FormatInt(s.ID, 10), w.clientRef(), "--", "true")
+	_, errOut, code := w.admin.jg("", "run", "--session", strconv.FormatInt(s.ID, 10), "--", "true")
 	assert.NotEqual(t, 0, code)
 	assert.Contains(t, errOut, "control_revoked")
 	res, code = w.agentCmd("sessions", "restore", strconv.FormatInt(s.ID, 10))
 	require.Equal(t, 0, code, res)
 	eventually(t, 10*time.Second, "control back", func() (bool, string) {
-		o, e, c := w.admin.jg("", "run", "--session", strconv.FormatInt(s.ID, 10), w.clientRef(), "--", "echo", "back-in-control")
+		o, e, c := w.admin.jg("", "run", "--session", strconv.FormatInt(s.ID, 10), "--", "echo", "back-in-control")
 		return c == 0 && strings.Contains(o, "back-in-control"), o + e
 	})
 

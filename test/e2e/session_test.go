@@ -163,7 +163,7 @@ func TestSession_Refusals(t *testing.T) {
 	stranger := newRep(t, s, tokenFor(t, s, u.ID))
 	_, errOut, code := stranger.jg("", "run", w.clientRef(), "--", "true")
 	assert.NotEqual(t, 0, code)
-	assert.Contains(t, errOut, "not visible")
+	assert.Contains(t, errOut, "may not see it")
 
 	// A user with view only is refused with no_access.
 	gp, err := s.Admin.CreateGroupPolicy(ctx, &api.GroupPolicy{Name: "viewers", Members: []int64{u.ID},
@@ -188,7 +188,7 @@ func TestSession_Refusals(t *testing.T) {
 	}
 	refused := func(reason string, args ...string) string {
 		t.Helper()
-		_, errOut, code := w.admin.jg("", append([]string{"run", w.clientRef()}, append(args, "--", "true")...)...)
+		_, errOut, code := w.admin.jg("", append(append([]string{"run"}, args...), w.clientRef(), "--", "true")...)
 		assert.NotEqual(t, 0, code, "refused with %s", reason)
 		assert.Contains(t, errOut, reason)
 		assert.Equal(t, 1, strings.Count(strings.TrimSpace(errOut), "\n")+1, "one line: %q", errOut)
@@ -213,7 +213,7 @@ func TestSession_Refusals(t *testing.T) {
 	policy(&api.JumpPolicy{CodeName: "ticket", TicketIDRequired: true, TicketIDWebhookURL: hook.url})
 	refused(api.RefusedTicketRequired)
 	refused(api.RefusedTicketRejected, "--ticket", "BAD-1")
-	out, errOut, code = w.admin.jg("", "run", w.clientRef(), "--ticket", "OK-1", "--", "echo", "ticket-ok")
+	out, errOut, code = w.admin.jg("", "run", "--ticket", "OK-1", w.clientRef(), "--", "echo", "ticket-ok")
 	require.Equal(t, 0, code, "%s %s", out, errOut)
 	assert.Equal(t, "OK-1", hook.last().TicketID)
 
@@ -248,6 +248,14 @@ func TestSession_Refusals(t *testing.T) {
 		return false, "no active session"
 	})
 	refused(api.RefusedSimultaneous)
+	// With joining allowed (the default), a second representative joins
+	// that session instead; end it for the checks below.
+	for _, ss := range sessionsOf(t, s, api.ItemJumpClient, w.client.ID) {
+		if ss.Status == api.SessionActive {
+			out, errOut, code := w.admin.jg("", "sessions", "end", strconv.FormatInt(ss.ID, 10))
+			require.Equal(t, 0, code, "%s %s", out, errOut)
+		}
+	}
 
 	// Per-stream permission: a policy without file_write refuses an upload
 	// at the stream, after the session started.

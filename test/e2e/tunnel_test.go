@@ -33,7 +33,9 @@ type jumpointWorld struct {
 	item  *api.ProtocolTunnelJump
 	e     *endpoint
 	nodes []string // install dirs
-	admin *rep
+	// endpoints are the nodes' machines, in the order of nodes.
+	endpoints []*endpoint
+	admin     *rep
 }
 
 func newJumpointWorld(t *testing.T, nodes int, host string, defs []api.TunnelDefinition) *jumpointWorld {
@@ -47,11 +49,14 @@ func newJumpointWorld(t *testing.T, nodes int, host string, defs []api.TunnelDef
 		TunnelDefinitions: defs, JumpGroupID: g})
 	require.NoError(t, err)
 	file := download(t, s, fmt.Sprintf("%s/%d/download/%s", api.PathJumpoints, jp.ID, agenttest.HostPlatform()))
-	w := &jumpointWorld{s: s, jp: jp, item: item, e: newEndpoint(t), admin: newRep(t, s, s.AdminToken)}
+	w := &jumpointWorld{s: s, jp: jp, item: item, admin: newRep(t, s, s.AdminToken)}
 	for i := range nodes {
+		// Each node is a machine of its own, as a cluster's nodes are.
+		w.e = newEndpoint(t, fmt.Sprintf("JUMPGATE_AGENT_HOST_ID=e2e-node-%d", i))
 		dir := filepath.Join(w.e.home, fmt.Sprintf("jp%d", i))
 		w.e.started(file, dir)
 		w.nodes = append(w.nodes, dir)
+		w.endpoints = append(w.endpoints, w.e)
 	}
 	eventually(t, 20*time.Second, "jumpoint nodes connected", func() (bool, string) {
 		got, err := s.Admin.GetJumpoint(ctx, jp.ID)
@@ -96,8 +101,10 @@ func TestTunnel_ThroughJumpoint(t *testing.T) {
 	addrs, _ := openTunnel(t, w.admin, fmt.Sprintf("tunnel:%d", w.item.ID))
 	local := addrs[port]
 	require.NotEmpty(t, local)
+	// A connection per request, so that each one's close is counted.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for i := range 3 {
-		resp, err := http.Get(fmt.Sprintf("http://%s/page%d", local, i))
+		resp, err := hc.Get(fmt.Sprintf("http://%s/page%d", local, i))
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -316,7 +323,7 @@ func TestTunnel_ClusteredJumpoint(t *testing.T) {
 		return len(nodes) == 2, fmt.Sprint(nodes)
 	})
 
-	out, code := w.e.run(filepath.Join(w.nodes[0], "init-script"), "stop")
+	out, code := w.endpoints[0].run(filepath.Join(w.nodes[0], "init-script"), "stop")
 	require.Equal(t, 0, code, out)
 	eventually(t, 20*time.Second, "one node left", func() (bool, string) {
 		return len(w.s.App.Server.Hub.JumpointNodes(w.jp.ID)) == 1, ""

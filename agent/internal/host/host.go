@@ -33,6 +33,12 @@ const lookupTimeout = time.Second
 // cmdTimeout bounds every helper command run to learn a fact.
 const cmdTimeout = 3 * time.Second
 
+// EnvHostID overrides the host id (the machine id) that tells a reinstall
+// on the same machine from a new machine. Set it where machines share one
+// /etc/machine-id, as containers of one image and clones of one VM do:
+// each Jumpoint node of a cluster, for one, must have its own.
+const EnvHostID = "JUMPGATE_AGENT_HOST_ID"
+
 // Facts gathers the host's facts. installMode and platform are passed
 // through; applianceHost ("host" or "host:port", may be empty) picks the
 // network interface: the one whose address routes to the appliance gives
@@ -53,7 +59,10 @@ func Facts(installMode, platform, applianceHost string) agentproto.Facts {
 		f.MACAddress = macOf(ip)
 	}
 	f.FQDN = fqdn(f.Hostname, ip)
-	f.HostID = hostID()
+	f.HostID = os.Getenv(EnvHostID)
+	if f.HostID == "" {
+		f.HostID = hostID()
+	}
 	if f.HostID == "" {
 		f.HostID = fallbackHostID(f.Hostname, f.MACAddress)
 	}

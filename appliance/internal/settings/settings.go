@@ -87,7 +87,7 @@ func toAPI(r *Record) *api.JumpClientSettings {
 		DefaultConnectionType: r.DefaultConnectionType, StandbyCheckInMinutes: r.StandbyCheckInMinutes,
 		WakeOnLANAllowed: r.WakeOnLANAllowed, PresenceUsesScreenState: r.PresenceUsesScreenState,
 		AdhocSessionsFromJumpClients: r.AdhocSessionsFromJumpClients, SimultaneousJumps: r.SimultaneousJumps,
-		UnattendedSessionsAllowed: &r.UnattendedSessionsAllowed,
+		UnattendedSessionsAllowed: api.Bool(r.UnattendedSessionsAllowed),
 	}
 }
 
