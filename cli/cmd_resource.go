@@ -50,14 +50,7 @@ names work too, as do portals, installers, tokens and audit.`,
 
 func newItemsCmd(e env, f *connFlags) *cobra.Command {
 	items := &cobra.Command{Use: "items", Short: "Jump Items visible to you"}
-	pt, _ := lookupCollection(api.PathProtocolTunnelJumps)
-	items.AddCommand(listCommand(e, f, pt, &cobra.Command{
-		Use:   "list",
-		Short: "List the Jump Items you can see",
-		Long: `items list prints the Jump Items visible to you. For now these are the
-Protocol Tunnel Jumps; Jump Clients join the list in a later release (see
-'jumpgate clients list').`,
-	}))
+	items.AddCommand(newItemsListCmd(e, f))
 	return items
 }
 

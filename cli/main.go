@@ -39,7 +39,7 @@ type env struct {
 
 // run executes the CLI with args (without the program name) and returns the
 // process exit code: 0 on success, 1 on any error, which is printed as one
-// line on stderr.
+// line on stderr, or the exit status of a remote command ('run', 'shell').
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}.run(ctx, args)
 }
@@ -48,6 +48,14 @@ func (e env) run(ctx context.Context, args []string) int {
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
+		// A remote command's exit status becomes ours, silently.
+		var exit *exitError
+		if errors.As(err, &exit) {
+			if exit.err != nil {
+				fmt.Fprintln(e.stderr, "jumpgate: "+describe(exit.err))
+			}
+			return exit.code
+		}
 		fmt.Fprintln(e.stderr, "jumpgate: "+describe(err))
 		return 1
 	}

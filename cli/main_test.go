@@ -293,10 +293,10 @@ func TestList(t *testing.T) {
 			wantQueries: []url.Values{{"limit": {"1"}, "code_name": {"ops"}}},
 		},
 		{
-			name: "items are protocol tunnel jumps",
+			name: "items without a jump-clients collection are the tunnel jumps",
 			args: []string{"items", "list"},
-			want: "ID  NAME  JUMPOINT  HOSTNAME     TUNNELS           JUMP GROUP\n" +
-				"5   db    2         db.internal  0->22,5432->5432  9 (personal)\n",
+			want: "TYPE    ID  NAME  JUMP GROUP    STATUS  TARGET\n" +
+				"tunnel  5   db    9 (personal)          db.internal:22,5432\n",
 		},
 		{
 			name: "audit shortcuts",
