@@ -48,7 +48,7 @@ func (e env) joinCmd() *cobra.Command {
 			log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			cfg.Log = log
 			cfg.NewManager = func(send func(agentproto.Control) error) join.Manager {
-				return session.New(session.Config{Kind: agentproto.KindCustomer, Log: log, Send: send})
+				return session.New(session.Config{Kind: agentproto.KindCustomer, Log: log, Send: send, Shell: e.getenv(EnvShell)})
 			}
 			if err := cfg.Validate(); err != nil {
 				return usage(err)

@@ -33,6 +33,10 @@ import (
 	"github.com/jumpgate/jumpgate/api/agentproto"
 )
 
+// EnvShell names the program of session shells, started as a login shell,
+// instead of the session user's login shell.
+const EnvShell = "JUMPGATE_AGENT_SHELL"
+
 // EnvWOLAddrs lists (comma-separated) the broadcast addresses Wake-on-LAN
 // packets are sent to; empty uses the agent's defaults.
 const EnvWOLAddrs = "JUMPGATE_AGENT_WOL_ADDRS"
@@ -287,7 +291,7 @@ func (e env) agentConfig(dir, exe string, log *slog.Logger) agent.Config {
 			wol = append(wol, a)
 		}
 	}
-	return agent.Config{Dir: dir, Log: log, Exe: exe, WOLAddrs: wol, Now: time.Now}
+	return agent.Config{Dir: dir, Log: log, Exe: exe, WOLAddrs: wol, Shell: e.getenv(EnvShell), Now: time.Now}
 }
 
 func (e env) runCmd() *cobra.Command {

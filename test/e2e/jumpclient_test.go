@@ -36,7 +36,10 @@ type endpoint struct {
 func newEndpoint(t *testing.T, extraEnv ...string) *endpoint {
 	home := t.TempDir()
 	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "HTTPS_PROXY=", "https_proxy=", "NO_PROXY=*")
+		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"), "HTTPS_PROXY=", "https_proxy=", "NO_PROXY=*",
+		// Session shells: not this machine's root profile (which may run
+		// slow tools such as pyenv), the same on every machine.
+		"JUMPGATE_AGENT_SHELL=/bin/sh")
 	return &endpoint{t: t, home: home, env: append(env, extraEnv...)}
 }
 

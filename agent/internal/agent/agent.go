@@ -97,6 +97,9 @@ type Config struct {
 	// Exe is the path of the running agent binary, which an upgrade
 	// replaces; "" means os.Executable().
 	Exe string
+	// Shell is the program of session shells ("" is the session user's
+	// login shell).
+	Shell string
 	// WOLAddrs are where Wake-on-LAN packets are broadcast ("host:port");
 	// nil means wol.DefaultAddrs (255.255.255.255:9).
 	WOLAddrs []string
@@ -211,6 +214,7 @@ func newRunner(cfg Config) (*runner, error) {
 		Log:         cfg.Log,
 		Send:        r.send,
 		Tunnels:     r.currentTunnels,
+		Shell:       cfg.Shell,
 	})
 	return r, nil
 }

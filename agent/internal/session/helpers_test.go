@@ -68,6 +68,11 @@ func newManager(t *testing.T, cfg Config, perms *api.SessionPermissions) (*Manag
 		cfg.Send = rec.send
 	}
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if cfg.Shell == "" {
+		// Not the test user's own login shell: its profile is the
+		// machine's business (a slow or locked pyenv, say), not the test's.
+		cfg.Shell = "/bin/sh"
+	}
 	m := New(cfg)
 	t.Cleanup(m.Close)
 	if perms != nil {

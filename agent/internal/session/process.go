@@ -51,8 +51,11 @@ func (m *Manager) serveProcess(s *stream, open *sessionproto.Open) {
 	}
 	if open.Type == sessionproto.StreamShell {
 		spec.path = acct.shell
+		if m.cfg.Shell != "" {
+			spec.path = m.cfg.Shell
+		}
 		// A leading dash makes it a login shell.
-		spec.args = []string{"-" + baseName(acct.shell)}
+		spec.args = []string{"-" + baseName(spec.path)}
 		spec.login = true
 	} else {
 		if len(open.Command) == 0 || open.Command[0] == "" {

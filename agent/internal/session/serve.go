@@ -84,6 +84,9 @@ func (m *Manager) Serve(ctx context.Context, st net.Conn, open *sessionproto.Ope
 	}
 }
 
+// admitWait bounds how long a stream waits for its session's message.
+const admitWait = 3 * time.Second
+
 // admit checks open against the table and, when it may go ahead, adds s to
 // its session so that an end or a control change reaches it. The check and
 // the registration are one step: a session that ends meanwhile cannot miss
@@ -101,6 +104,31 @@ func (m *Manager) admit(s *stream, open *sessionproto.Open) *sessionproto.Opened
 		return &r
 	}
 	e := m.sessions[open.Session]
+	// The appliance tells the agent of a session (or its start after a
+	// prompt) on the control stream and may open the session's first
+	// stream right after: wait a moment for that message, never for
+	// longer, and never let a stream in on anything but an active session.
+	deadline := time.Now().Add(admitWait)
+	for (e == nil || e.info.Status == api.SessionPrompting) && !m.closed {
+		left := time.Until(deadline)
+		if left <= 0 {
+			break
+		}
+		ch := m.changed
+		m.mu.Unlock()
+		t := time.NewTimer(left)
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+		m.mu.Lock()
+		e = m.sessions[open.Session]
+	}
+	if m.closed {
+		r := sessionproto.Refuse(sessionproto.CodeNoSession, "the agent is shutting down")
+		return &r
+	}
 	if e == nil || e.info.Status != api.SessionActive {
 		r := sessionproto.Refuse(sessionproto.CodeNoSession, "session %d is not active on this endpoint", open.Session)
 		return &r

@@ -92,6 +92,9 @@ type Config struct {
 	// Dial dials tunnel targets; nil uses a net.Dialer with a 10 s
 	// timeout.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Shell is the program of shell streams, started as a login shell;
+	// "" is the session user's login shell.
+	Shell string
 }
 
 // Manager keeps the sessions of one agent and serves their streams. It is
@@ -112,6 +115,9 @@ type Manager struct {
 	// has not reported ended yet; it survives Reset.
 	ended map[int64]agentproto.SessionControl
 	subs  map[*subscriber]struct{}
+	// changed is closed and replaced on every change of the table, for
+	// streams waiting for their session to be known.
+	changed chan struct{}
 
 	// dropped counts input frames dropped while control was revoked.
 	dropped atomic.Int64
@@ -142,6 +148,7 @@ func New(cfg Config) *Manager {
 		revoked:  map[int64]agentproto.SessionControl{},
 		ended:    map[int64]agentproto.SessionControl{},
 		subs:     map[*subscriber]struct{}{},
+		changed:  make(chan struct{}),
 		geteuid:  os.Geteuid,
 	}
 }
@@ -434,6 +441,8 @@ func (s *subscriber) close() {
 
 // publish tells every subscriber about info. Called with m.mu held.
 func (m *Manager) publish(info agentproto.SessionInfo) {
+	close(m.changed)
+	m.changed = make(chan struct{})
 	for s := range m.subs {
 		s.offer(info)
 	}
