@@ -104,15 +104,19 @@ func (r *rep) jg(stdin string, args ...string) (string, string, int) {
 	return "", "", -1
 }
 
-// start starts the CLI in the background; the test's end kills it.
+// start starts the CLI in the background with a stdin that stays open (a
+// shell would end at its end); the test's end interrupts it.
 func (r *rep) start(args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	r.t.Helper()
 	cmd := exec.Command(r.bin, args...)
 	cmd.Env = r.env
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errb
+	stdin, err := cmd.StdinPipe()
+	require.NoError(r.t, err)
 	require.NoError(r.t, cmd.Start())
 	r.t.Cleanup(func() {
+		_ = stdin.Close()
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
