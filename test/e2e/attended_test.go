@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -250,4 +254,104 @@ func TestSession_AccessCode(t *testing.T) {
 	}
 	assert.Contains(t, reasons, "the access code was already used")
 	assert.Contains(t, reasons, "the access code expired")
+}
+
+// TestSession_ClientTunnelNotificationsFeedback: a Jump Client as the far
+// end of a tunnel to its own localhost; the Jump Policy's start and end
+// notifications reach its webhook; recordings_disabled turns recording off;
+// the end-of-session rating is stored and audited.
+func TestSession_ClientTunnelNotificationsFeedback(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var events []string
+	var mu sync.Mutex
+	hook := newHTTPServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var n struct {
+			Event   string      `json:"event"`
+			Session api.Session `json:"session"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&n)
+		mu.Lock()
+		events = append(events, fmt.Sprintf("%s %d", n.Event, n.Session.ID))
+		mu.Unlock()
+	}))
+	jp, err := w.s.Admin.CreateJumpPolicy(ctx, &api.JumpPolicy{CodeName: "notify", DisplayName: "Notify", SessionStartNotification: true,
+		SessionEndNotification: true, NotificationWebhookURL: hook, RecordingsDisabled: true})
+	require.NoError(t, err)
+	_, err = w.s.Admin.PatchJumpClient(ctx, w.client.ID, map[string]any{"jump_policy_id": jp.ID})
+	require.NoError(t, err)
+
+	web := newHTTPServer(t, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, "on the endpoint") }))
+	_, webPort, _ := net.SplitHostPort(strings.TrimPrefix(web, "http://"))
+	addrs, _ := openTunnel(t, w.admin, "-L", "0:"+webPort, w.clientRef())
+	port, _ := strconv.Atoi(webPort)
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Get("http://" + addrs[port] + "/")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "on the endpoint", string(body))
+
+	ss := sessionsOf(t, w.s, api.ItemJumpClient, w.client.ID)
+	require.Len(t, ss, 1)
+	sid := ss[0].ID
+	assert.False(t, ss[0].Recording, "recordings_disabled")
+	out, errOut, code := w.admin.jg("", "sessions", "end", strconv.FormatInt(sid, 10))
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	out, errOut, code = w.admin.jg("", "sessions", "feedback", strconv.FormatInt(sid, 10), "--rating", "4", "--comment", "quick fix")
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	got, err := w.s.Admin.GetSession(ctx, sid)
+	require.NoError(t, err)
+	require.NotNil(t, got.Rating)
+	assert.Equal(t, 4, *got.Rating)
+	assert.Equal(t, "quick fix", got.Feedback)
+	assert.Empty(t, got.Recordings, "nothing is recorded under recordings_disabled")
+	acts, _ := auditOf(t, w.s, sid)
+	assert.Contains(t, acts, "session.tunnel_opened")
+	assert.Contains(t, acts, "session.feedback")
+	eventually(t, 20*time.Second, "start and end notifications", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		want := []string{fmt.Sprintf("session.started %d", sid), fmt.Sprintf("session.ended %d", sid)}
+		return fmt.Sprint(events) == fmt.Sprint(want), fmt.Sprint(events)
+	})
+}
+
+// TestSession_HeadlessAutomaticBehavior: a client installed with
+// --headless cannot be asked, so a session that needs consent gets the
+// public portal's automatic behaviour: reject by default, accept when the
+// portal says so.
+func TestSession_HeadlessAutomaticBehavior(t *testing.T) {
+	s := newAppliance(t, agenttest.AgentDir(t, "e2e-1"))
+	ctx := context.Background()
+	in := installerFor(t, s, &api.JumpClientInstaller{})
+	file := download(t, s, binPath(in))
+	e := newEndpoint(t)
+	e.started(file, filepath.Join(e.home, "jc"), "--headless")
+	c := onlineClient(t, s, in.InstallerID, false)
+	eventually(t, 10*time.Second, "the client reports headless", func() (bool, string) {
+		got, err := s.Admin.GetJumpClient(ctx, c.ID)
+		require.NoError(t, err)
+		return got.Headless, fmt.Sprint(got.Headless)
+	})
+	r := newRep(t, s, s.AdminToken)
+	ref := fmt.Sprintf("client:%d", c.ID)
+	_, errOut, code := r.jg("", "run", "--mode", "consent", ref, "--", "true")
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, errOut, api.RefusedConsentRejected)
+
+	_, err := s.Admin.CreatePublicPortal(ctx, &api.PublicPortal{Hostname: "support.example.com", DisplayName: "Support", Default: true,
+		AutomaticBehavior: api.AutomaticAccept})
+	require.NoError(t, err)
+	out, errOut, code := r.jg("", "run", "--mode", "consent", ref, "--", "echo", "auto-accepted")
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	assert.Contains(t, out, "auto-accepted")
+	ss := sessionsOf(t, s, api.ItemJumpClient, c.ID)
+	acts, evs := auditOf(t, s, ss[0].ID)
+	assert.Contains(t, acts, "session.accepted")
+	for _, ev := range evs {
+		if ev.Action == "session.accepted" {
+			assert.Contains(t, fmt.Sprint(ev.Details["by"]), "automatic")
+		}
+	}
 }
