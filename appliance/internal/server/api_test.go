@@ -56,6 +56,7 @@ func runSuite(t *testing.T, newServer func(t *testing.T) *appliancetest.Server) 
 	t.Run("jumpoint nodes", func(t *testing.T) { testJumpointNodes(t, s) })
 	t.Run("authorisation", func(t *testing.T) { testAuthorisation(t, s, fx) })
 	t.Run("audit", func(t *testing.T) { testAudit(t, newServer(t)) })
+	t.Run("sessions", func(t *testing.T) { testSessions(t, s, fx) })
 }
 
 // lifecycleTest is one collection's create/read/update/patch/list/delete test.
