@@ -133,6 +133,9 @@ type Session struct {
 	// EndsAt is the hard end: max_session_minutes or a strict schedule's
 	// window end, whichever is first.
 	EndsAt *time.Time `json:"ends_at,omitempty"`
+	// PromptExpiresAt is when an unanswered consent prompt times out, for
+	// prompting sessions.
+	PromptExpiresAt *time.Time `json:"prompt_expires_at,omitempty"`
 	// RemainingSeconds is the time left until EndsAt, for active sessions.
 	RemainingSeconds *int64     `json:"remaining_seconds,omitempty"`
 	EndedAt          *time.Time `json:"ended_at,omitempty"`

@@ -291,9 +291,15 @@ type Event struct {
 	EndsAt           *time.Time `json:"ends_at,omitempty"`
 	RemainingSeconds int64      `json:"remaining_seconds,omitempty"`
 	ControlRevoked   bool       `json:"control_revoked,omitempty"`
-	Message          string     `json:"message,omitempty"`
-	EndReason        string     `json:"end_reason,omitempty"`
-	EndedBy          string     `json:"ended_by,omitempty"`
+	// PromptExpiresAt is when the consent prompt times out, while the
+	// status is prompting.
+	PromptExpiresAt *time.Time `json:"prompt_expires_at,omitempty"`
+	// RefusedReason is set when a prompting session was refused (the
+	// status is then refused).
+	RefusedReason string `json:"refused_reason,omitempty"`
+	Message       string `json:"message,omitempty"`
+	EndReason     string `json:"end_reason,omitempty"`
+	EndedBy       string `json:"ended_by,omitempty"`
 	// Permissions are the session's, in the first state event.
 	Permissions *api.SessionPermissions `json:"permissions,omitempty"`
 }

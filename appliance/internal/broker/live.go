@@ -301,7 +301,11 @@ func (b *Broker) End(ctx context.Context, id int64, by, reason, detail string) b
 		b.log.Error("could not record the end of a session", "session", id, "err", err)
 	}
 	b.mu.Lock()
-	l.rec.Status, l.rec.EndedAt, l.rec.EndedBy, l.rec.EndReason = api.SessionEnded, &now, by, reason
+	status := api.SessionEnded
+	if rec.Status == api.SessionPrompting && reason != api.EndUser && reason != api.EndEndUser {
+		status = api.SessionRefused
+	}
+	l.rec.Status, l.rec.EndedAt, l.rec.EndedBy, l.rec.EndReason = status, &now, by, reason
 	chans := make([]*channel, 0, len(l.channels))
 	for c := range l.channels {
 		chans = append(chans, c)
@@ -389,6 +393,11 @@ func (b *Broker) eventLocked(l *live, typ, msg string) sessionproto.Event {
 		perm := l.rec.Permissions
 		ev.Permissions = &perm
 	}
+	if l.rec.Status == api.SessionPrompting && !l.promptExp.IsZero() {
+		exp := l.promptExp
+		ev.PromptExpiresAt = &exp
+	}
+	ev.RefusedReason = l.rec.RefusedReason
 	return ev
 }
 

@@ -87,6 +87,10 @@ func (b *Broker) hydrate(ctx context.Context, ss []*api.Session) error {
 			continue
 		}
 		s.Status, s.ControlRevoked, s.EndsAt, s.StartedAt = l.rec.Status, l.rec.ControlRevoked, l.rec.EndsAt, l.rec.StartedAt
+		if l.rec.Status == api.SessionPrompting && !l.promptExp.IsZero() {
+			exp := l.promptExp
+			s.PromptExpiresAt = &exp
+		}
 		s.Tunnels = statsOf(l)
 		if l.rec.EndsAt != nil && l.rec.Status == api.SessionActive {
 			left := int64(max(l.rec.EndsAt.Sub(now), 0) / time.Second)

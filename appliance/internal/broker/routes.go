@@ -200,7 +200,8 @@ func (b *Broker) handleRecording(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := b.GetFor(ctx, id); err != nil {
+	sess, err := b.GetFor(ctx, id)
+	if err != nil {
 		_ = c.Error(err)
 		return
 	}
@@ -219,6 +220,11 @@ func (b *Broker) handleRecording(c *gin.Context) {
 		return
 	}
 	defer f.Close()
+	ev := map[string]any{"recording_id": r.ID, "kind": r.Kind, "file_name": r.FileName, "sha256": r.SHA256}
+	if err := b.event(ctx, Record{ID: id, ItemName: sess.ItemName}, ActRecordingDownloaded, ev); err != nil {
+		_ = c.Error(err)
+		return
+	}
 	ct := "application/x-asciicast"
 	if r.Kind == api.RecordingTunnelLog {
 		ct = "application/x-ndjson"
