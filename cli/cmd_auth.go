@@ -17,7 +17,10 @@ func newRootCmd(e env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "jumpgate",
 		Short: "Use a Jumpgate appliance from the command line",
-		Long: `jumpgate logs in to a Jumpgate appliance and reads its configuration.
+		Long: `jumpgate logs in to a Jumpgate appliance, reads its configuration, and
+reaches Jump Items through it: shells, commands, files and system information
+on Jump Clients, TCP tunnels through Jumpoints, and the sessions, approvals,
+access codes and recordings around them.
 
 The appliance and credentials come from --url, --token and --ca-cert, else from
 JUMPGATE_URL, JUMPGATE_TOKEN and JUMPGATE_CA_CERT, else from 'jumpgate login'.`,

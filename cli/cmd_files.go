@@ -22,8 +22,9 @@ func newFilesCmd(e env, f *connFlags) *cobra.Command {
 	files := &cobra.Command{
 		Use:   "files",
 		Short: "List, download and upload files on a Jump Client",
-		Long: `files lists, downloads and uploads files on a Jump Client as the session
-user. Remote paths are absolute, or relative to the session user's home
+		Long: `files lists, downloads and uploads files on a Jump Client as the account the
+agent runs as (shells and commands switch to --session-user; file transfers
+do not). Remote paths are absolute, or relative to the session user's home
 directory. Transfers are checked end to end with SHA-256 and resume where an
 interrupted one stopped: run the same command again.
 
@@ -40,7 +41,7 @@ func newFilesLsCmd(e env, f *connFlags) *cobra.Command {
 		Use:   "ls <client> [PATH]",
 		Short: "List a remote directory",
 		Long: `files ls lists a directory on a Jump Client (default: the session user's
-home directory), or describes one file. -o json prints the agent's listing.`,
+home directory). -o json prints the agent's listing.`,
 		Example: `  jumpgate files ls web-01 /var/log
   jumpgate files ls --session 57 Documents -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -313,7 +313,7 @@ func newSessionsEndCmd(e env, f *connFlags) *cobra.Command {
 		Use:   "end ID [--reason TEXT]",
 		Short: "End a session",
 		Long: `sessions end ends a session for everyone in it: their commands stop and say
-so. Ending an ended session changes nothing.`,
+so. Ending a session that is no longer open is an error (409).`,
 		Example: `  jumpgate sessions end 57 --reason "maintenance window over"`,
 		Args:    exactArgs(1, "sessions end needs a session id"),
 		RunE: func(cmd *cobra.Command, args []string) error {

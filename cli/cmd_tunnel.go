@@ -267,13 +267,13 @@ func planTunnels(t tunnelTarget, forwards []forwardSpec) ([]channel.Spec, error)
 		if addr == "" {
 			addr = t.listen
 		}
-		if t.defs != nil {
-			if !hasRemotePort(t.defs, fw.remotePort) {
-				return nil, fmt.Errorf("-L: port %d is not one of the tunnel jump's remote ports (%s)", fw.remotePort, remotePorts(t.defs))
-			}
-			if ip, err := netip.ParseAddr(addr); err != nil || !ip.IsLoopback() {
-				return nil, fmt.Errorf("-L: %s is not a loopback address; a protocol tunnel jump listens on loopback only", addr)
-			}
+		if t.defs != nil && !hasRemotePort(t.defs, fw.remotePort) {
+			return nil, fmt.Errorf("-L: port %d is not one of the tunnel jump's remote ports (%s)", fw.remotePort, remotePorts(t.defs))
+		}
+		// A tunnel is the representative's own: other machines must not
+		// reach the endpoint through it.
+		if ip, err := netip.ParseAddr(addr); err != nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("-L: %s is not a loopback address; tunnels listen on loopback only", addr)
 		}
 		out = append(out, channel.Spec{LocalAddr: addr, LocalPort: fw.localPort, RemotePort: fw.remotePort})
 	}

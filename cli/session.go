@@ -157,7 +157,11 @@ func (e env) inSession(ctx context.Context, f *connFlags, sf *sessionFlags, job 
 		if err != nil {
 			return sessionError(err)
 		}
-		ls.owned = true
+		// A session handed back by simultaneous jumps "join" is another
+		// representative's: leaving it must not end it.
+		if me, err := c.WhoAmI(ctx); err == nil && me.UserID == ls.s.UserID {
+			ls.owned = true
+		}
 	}
 	defer ls.finish(ctx)
 

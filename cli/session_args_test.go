@@ -195,8 +195,10 @@ func TestPlanTunnels(t *testing.T) {
 			wantErr: "-L: port 80 is not one of the tunnel jump's remote ports (22, 5432)"},
 		{name: "-L off loopback for a tunnel jump", target: ptj, forwards: []forwardSpec{{addr: "0.0.0.0", remotePort: 22}},
 			wantErr: "-L: 0.0.0.0 is not a loopback address"},
-		{name: "jump client", target: client, forwards: []forwardSpec{{localPort: 8080, remotePort: 80}, {addr: "0.0.0.0", remotePort: 22}},
-			want: []channel.Spec{{LocalAddr: "127.0.0.1", LocalPort: 8080, RemotePort: 80}, {LocalAddr: "0.0.0.0", RemotePort: 22}}},
+		{name: "jump client", target: client, forwards: []forwardSpec{{localPort: 8080, remotePort: 80}, {addr: "127.0.0.2", remotePort: 22}},
+			want: []channel.Spec{{LocalAddr: "127.0.0.1", LocalPort: 8080, RemotePort: 80}, {LocalAddr: "127.0.0.2", RemotePort: 22}}},
+		{name: "-L off loopback for a jump client", target: client, forwards: []forwardSpec{{addr: "0.0.0.0", remotePort: 22}},
+			wantErr: "not a loopback address"},
 		{name: "jump client needs -L", target: client, wantErr: "a tunnel to a jump client needs at least one -L"},
 		{name: "tunnel jump without definitions", target: tunnelTarget{host: "x", defs: []api.TunnelDefinition{}}, wantErr: "has no tunnel definitions"},
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -107,6 +108,11 @@ func (f *sessionFake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case call == "GET whoami":
+		f.mu.Lock()
+		uid := f.session.UserID
+		f.mu.Unlock()
+		answer(w, fmt.Sprintf(`{"user_id":%d,"username":"admin","admin":true,"token_id":7,"version":"test"}`, uid))
 	case call == "GET jump-clients?limit=100&name=web-01" || call == "GET jump-clients?name=web-01":
 		answer(w, `{"items":[{"id":12,"name":"web-01","hostname":"web-01.example","jump_group_id":1,"status":"online"}]}`)
 	case strings.HasPrefix(call, "GET jump-clients?"):

@@ -54,6 +54,9 @@ func (b *Broker) AgentMessage(kind string, id int64, m *agentproto.Control) {
 		}
 		if c.End {
 			detail := "the end user ended the session"
+			if c.By != "" {
+				detail = "the end user (" + c.By + ") ended the session"
+			}
 			if c.Reason != "" {
 				detail += ": " + c.Reason
 			}

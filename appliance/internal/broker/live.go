@@ -36,11 +36,14 @@ type live struct {
 	stats        map[int]*tunnelStat
 	rr           int
 
-	idle       time.Duration
-	idleTimer  *time.Timer
-	timers     []*time.Timer
-	promptExp  time.Time
-	onTimeout  string
+	idle      time.Duration
+	idleTimer *time.Timer
+	timers    []*time.Timer
+	promptExp time.Time
+	onTimeout string
+	// windowEnd is a strict schedule's end: a session that starts after a
+	// prompt ends there too.
+	windowEnd  time.Time
 	notifyURL  string
 	notifyEnd  bool
 	tunnelLog  *tunnelLog
@@ -129,6 +132,7 @@ func (b *Broker) start(ctx context.Context, p auth.Principal, it *item, rec *Rec
 	l := b.newLive(rec)
 	l.idle = b.minutes(d.sp.IdleTimeoutMinutes)
 	l.onTimeout = d.sp.OnTimeout
+	l.windowEnd = d.windowEnd
 	if d.jp != nil {
 		l.notifyURL = d.jp.NotificationWebhookURL
 		l.notifyEnd = d.jp.SessionEndNotification
@@ -190,7 +194,7 @@ func (b *Broker) armLocked(l *live) {
 	id := l.rec.ID
 	left := l.rec.EndsAt.Sub(b.now())
 	reason := api.EndMaxDuration
-	if l.rec.JumpPolicyID != nil && l.rec.EndsAt.Before(l.rec.StartedAt.Add(b.minutesOf(l))) {
+	if !l.windowEnd.IsZero() && l.rec.EndsAt.Equal(l.windowEnd) {
 		reason = api.EndScheduleEnd
 	}
 	l.timers = append(l.timers, time.AfterFunc(left, func() {
@@ -208,16 +212,6 @@ func (b *Broker) armLocked(l *live) {
 		}
 	}
 	b.idleLocked(l)
-}
-
-// minutesOf is the session policy's maximum of l, recovered from its
-// start and end when the end is not a schedule's.
-func (b *Broker) minutesOf(l *live) time.Duration {
-	sp, err := b.sessionPolicy(context.Background(), l.rec.SessionPolicyID)
-	if err != nil {
-		return 0
-	}
-	return b.minutes(sp.MaxSessionMinutes)
 }
 
 // idleLocked (re)arms the idle timer when l has no stream open.
@@ -430,6 +424,9 @@ func (b *Broker) answer(id int64, accept bool, action, by string) {
 		}
 		l.rec.Status, l.rec.StartedAt = api.SessionActive, &now
 		ends := now.Add(b.minutes(sp.MaxSessionMinutes))
+		if !l.windowEnd.IsZero() && l.windowEnd.Before(ends) {
+			ends = l.windowEnd
+		}
 		l.rec.EndsAt = &ends
 	}
 	for _, t := range l.timers {
@@ -467,7 +464,12 @@ func (b *Broker) answer(id int64, accept bool, action, by string) {
 		}
 		b.mu.Unlock()
 		_ = b.db.W.WithContext(ctx).Model(&Record{}).Where("id = ?", id).Updates(map[string]any{"refused_reason": reason}).Error
-		b.End(ctx, id, api.EndedByEndUser, reason, detail)
+		_ = b.event(ctx, rec, ActRefused, map[string]any{"reason": reason, "detail": detail})
+		by := api.EndedByEndUser
+		if action == ActPromptTimedOut {
+			by = api.EndedBySystem
+		}
+		b.End(ctx, id, by, reason, detail)
 		return
 	}
 	b.mu.Lock()

@@ -178,7 +178,7 @@ func (b *Broker) accessTo(ctx context.Context, p auth.Principal, it *item) (*acc
 			best = &access{role: r.Role, via: fmt.Sprintf("group policy %d", r.GroupPolicyID)}
 		}
 	}
-	if best.role == "" && p.Admin {
+	if roleRank[best.role] < roleRank[api.RoleStart] && p.Admin {
 		return &access{role: api.RoleEdit, via: "administrator"}, nil
 	}
 	return best, nil
@@ -186,12 +186,14 @@ func (b *Broker) accessTo(ctx context.Context, p auth.Principal, it *item) (*acc
 
 // decision is what the checks decided for a session about to start.
 type decision struct {
-	jp        *jumppolicy.Record
-	sp        *api.SessionPolicy
-	spID      *int64
-	present   *bool
-	mode      string
-	endsAt    time.Time
+	jp      *jumppolicy.Record
+	sp      *api.SessionPolicy
+	spID    *int64
+	present *bool
+	mode    string
+	endsAt  time.Time
+	// windowEnd is a strict schedule's end, zero if none.
+	windowEnd time.Time
 	recording bool
 	recTunnel bool
 	// automatic is the portal's answer on a headless endpoint ("" = ask).
@@ -282,7 +284,7 @@ func (b *Broker) refuse(ctx context.Context, rec *Record, r *refusal) error {
 	}
 	detail := r.detail
 	if approvalID != 0 {
-		detail += fmt.Sprintf(" — approval request %d is pending; an approver runs 'jumpgate approvals grant %d'", approvalID, approvalID)
+		detail += fmt.Sprintf(" (approval request %d is pending)", approvalID)
 	}
 	return &problem.Refused{Reason: r.reason, Detail: detail, SessionID: rec.ID, ApprovalID: approvalID}
 }
@@ -476,6 +478,7 @@ func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *ap
 		d.mode = api.ModeUnattended
 	}
 	d.endsAt = now.Add(b.minutes(sp.MaxSessionMinutes))
+	d.windowEnd = windowEnd
 	if !windowEnd.IsZero() && windowEnd.Before(d.endsAt) {
 		d.endsAt = windowEnd
 	}

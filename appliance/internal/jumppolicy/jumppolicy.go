@@ -124,6 +124,7 @@ var users = []resource.Usage{
 	{Table: "protocol_tunnel_jumps", Column: "jump_policy_id", Title: "protocol tunnel jumps"},
 	{Table: "jump_client_installers", Column: "jump_policy_id", Title: "jump client installers"},
 	{Table: "jump_group_memberships", Column: "jump_policy_id", Title: "jump group memberships"},
+	{Table: "jump_clients", Column: "jump_policy_id", Title: "jump clients"},
 }
 
 // Service is the jump-policies collection.

@@ -95,6 +95,9 @@ var users = []resource.Usage{
 	{Table: "public_portals", Column: "session_policy_id", Title: "public portals"},
 	{Table: "jump_client_installers", Column: "attended_session_policy_id", Title: "jump client installers (attended)"},
 	{Table: "jump_client_installers", Column: "unattended_session_policy_id", Title: "jump client installers (unattended)"},
+	{Table: "jump_clients", Column: "attended_session_policy_id", Title: "jump clients (attended)"},
+	{Table: "jump_clients", Column: "unattended_session_policy_id", Title: "jump clients (unattended)"},
+	{Table: "access_codes", Column: "session_policy_id", Title: "access codes"},
 }
 
 // Service is the session-policies collection.
