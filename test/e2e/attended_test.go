@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +80,11 @@ func TestSession_Consent(t *testing.T) {
 		got, err := w.s.Admin.GetSession(context.Background(), s.ID)
 		require.NoError(t, err)
 		return got.Status == api.SessionActive, got.Status
+	})
+
+	eventually(t, 20*time.Second, "the shell is open", func() (bool, string) {
+		acts, _ := auditOf(t, w.s, s.ID)
+		return slices.Contains(acts, "session.stream_opened"), fmt.Sprint(acts)
 	})
 
 	// The end user revokes control: new commands are refused; then gives
