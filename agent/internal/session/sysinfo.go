@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jumpgate/jumpgate/agent/internal/host"
+	"github.com/jumpgate/jumpgate/agent/internal/install"
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/sessionproto"
 )
@@ -46,23 +47,7 @@ func (m *Manager) sysInfo() sessionproto.SysInfo {
 }
 
 // platform names GOOS/GOARCH as api.Platforms does.
-func platform(goos, goarch string) string {
-	switch goos + "/" + goarch {
-	case "linux/amd64":
-		return api.PlatformLinuxAMD64
-	case "linux/arm64":
-		return api.PlatformLinuxARM64
-	case "linux/arm":
-		return api.PlatformRaspberryPi
-	case "darwin/amd64":
-		return api.PlatformMacOSAMD64
-	case "darwin/arm64":
-		return api.PlatformMacOSARM64
-	case "windows/amd64":
-		return api.PlatformWindowsAMD64
-	}
-	return goos + "-" + goarch
-}
+func platform(goos, goarch string) string { return install.Platform(goos, goarch) }
 
 func interfaces() []sessionproto.InterfaceInfo {
 	ifs, err := net.Interfaces()

@@ -72,14 +72,8 @@ func (b *Broker) Approvals(ctx context.Context, q map[string][]string) (*api.Lis
 	if err != nil {
 		return nil, err
 	}
-	bad := &problem.BadRequest{Detail: "unknown query parameters"}
-	for k := range q {
-		if _, ok := approvalQuery[k]; !ok {
-			bad.Fields = append(bad.Fields, api.FieldError{Field: k, Detail: "unknown query parameter"})
-		}
-	}
-	if len(bad.Fields) > 0 {
-		return nil, bad
+	if err := knownQuery(q, approvalQuery); err != nil {
+		return nil, err
 	}
 	status := ""
 	if v := q["status"]; len(v) > 0 {

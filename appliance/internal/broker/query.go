@@ -17,6 +17,20 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
 )
 
+// knownQuery refuses query parameters a route does not document.
+func knownQuery(q map[string][]string, known map[string]string) error {
+	bad := &problem.BadRequest{Detail: "unknown query parameters"}
+	for k := range q {
+		if _, ok := known[k]; !ok {
+			bad.Fields = append(bad.Fields, api.FieldError{Field: k, Detail: "unknown query parameter"})
+		}
+	}
+	if len(bad.Fields) > 0 {
+		return bad
+	}
+	return nil
+}
+
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -117,14 +131,8 @@ func (b *Broker) List(ctx context.Context, q map[string][]string) (*api.List[api
 	if err != nil {
 		return nil, err
 	}
-	bad := &problem.BadRequest{Detail: "unknown query parameters"}
-	for k := range q {
-		if _, ok := sessionQuery[k]; !ok {
-			bad.Fields = append(bad.Fields, api.FieldError{Field: k, Detail: "unknown query parameter"})
-		}
-	}
-	if len(bad.Fields) > 0 {
-		return nil, bad
+	if err := knownQuery(q, sessionQuery); err != nil {
+		return nil, err
 	}
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {

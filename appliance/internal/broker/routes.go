@@ -143,6 +143,10 @@ func (b *Broker) Routes() []route.Route {
 			}},
 		{Method: http.MethodGet, Path: "/api/v1/access-codes", Tag: "access-codes", Summary: "List access codes (yours, or all for administrators)",
 			Response: api.List[api.AccessCode]{}, Handler: func(c *gin.Context) {
+				if err := knownQuery(c.Request.URL.Query(), nil); err != nil {
+					_ = c.Error(err)
+					return
+				}
 				out, err := b.Codes(c.Request.Context())
 				if err != nil {
 					_ = c.Error(err)
