@@ -104,6 +104,31 @@ ensure_terraform_config() {
 	report "terraform config" "installed ($file)"
 }
 
+# ensure_openssh: the tunnel benchmark (make bench) measures `ssh -L` and
+# `ssh host cmd` through a private sshd it starts on a loopback port. The
+# package's own service is never started: Debian's policy-rc.d convention
+# (exit 101) holds it back while apt runs, and under systemd the units it
+# enables are disabled again.
+ensure_openssh() {
+	local sshd=/usr/sbin/sshd status=ok policy=/usr/sbin/policy-rc.d made_policy=
+	if [[ ! -x $sshd ]] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
+		if [[ ! -e $policy ]]; then
+			printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+			as_root chmod 0755 "$policy"
+			made_policy=1
+		fi
+		apt_install openssh-server openssh-client || { [[ -n $made_policy ]] && as_root rm -f "$policy"; exit 1; }
+		[[ -n $made_policy ]] && as_root rm -f "$policy"
+		if [[ -d /run/systemd/system ]]; then
+			as_root systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+		fi
+		[[ -x $sshd ]] || die "openssh-server installed but $sshd was not found"
+		status="installed, its system service left stopped"
+	fi
+	env_lines+=("export JUMPGATE_SSHD=$(printf '%q' "$sshd")")
+	report openssh "$status ($("$sshd" -V 2>&1 | cut -d, -f1), $sshd)"
+}
+
 # write_env_file rewrites $ENV_FILE only when its content changes, so that a
 # warm run touches nothing.
 write_env_file() {
@@ -121,6 +146,7 @@ main() {
 	ensure_postgres
 	ensure_postgres_user
 	ensure_terraform_config
+	ensure_openssh
 	write_env_file
 }
 

@@ -10,6 +10,11 @@
 //
 // The test runs only with JUMPGATE_BENCH=1 (make bench); see benchConfig for
 // the other variables.
+//
+// TestBenchTunnel (tunnel_bench_test.go, Linux) measures a Protocol Tunnel
+// Jump's data path end to end — the jumpgate CLI, the appliance and an
+// installed Jumpoint node — against a bare TLS relay and ssh -L of the same
+// run.
 package bench
 
 import (
