@@ -6,8 +6,8 @@
 # every time. Each prerequisite has one ensure_* function that prints one line:
 # "ok" when it was already there, "installed" when this run added it.
 #
-# Later additions: envtest assets (etcd and kube-apiserver, issue 6) and chromium
-# for the web console tests (issue 4), each as its own ensure_* function.
+# Later additions: envtest assets (etcd and kube-apiserver, issue 6), as an
+# ensure_* function of its own.
 set -euo pipefail
 
 CACHE_DIR="${JUMPGATE_CACHE_DIR:-$HOME/.cache/jumpgate}"
@@ -104,6 +104,18 @@ ensure_terraform_config() {
 	report "terraform config" "installed ($file)"
 }
 
+# ensure_asciinema: the session tests play shell recordings with the real
+# `asciinema play`, the player users are told to use.
+ensure_asciinema() {
+	local status=ok
+	if ! command -v asciinema >/dev/null; then
+		apt_install asciinema
+		command -v asciinema >/dev/null || die "asciinema installed but not found on PATH"
+		status=installed
+	fi
+	report asciinema "$status ($(asciinema --version 2>/dev/null | head -1))"
+}
+
 # ensure_openssh: the tunnel benchmark (make bench) measures `ssh -L` and
 # `ssh host cmd` through a private sshd it starts on a loopback port. The
 # package's own service is never started: Debian's policy-rc.d convention
@@ -147,6 +159,7 @@ main() {
 	ensure_postgres_user
 	ensure_terraform_config
 	ensure_openssh
+	ensure_asciinema
 	write_env_file
 }
 
