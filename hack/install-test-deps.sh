@@ -116,6 +116,17 @@ ensure_asciinema() {
 	report asciinema "$status ($(asciinema --version 2>/dev/null | head -1))"
 }
 
+# ensure_tmux: a session test runs `jumpgate shell` in a real terminal.
+ensure_tmux() {
+	local status=ok
+	if ! command -v tmux >/dev/null; then
+		apt_install tmux
+		command -v tmux >/dev/null || die "tmux installed but not found on PATH"
+		status=installed
+	fi
+	report tmux "$status ($(tmux -V))"
+}
+
 # ensure_openssh: the tunnel benchmark (make bench) measures `ssh -L` and
 # `ssh host cmd` through a private sshd it starts on a loopback port. The
 # package's own service is never started: Debian's policy-rc.d convention
@@ -160,6 +171,7 @@ main() {
 	ensure_terraform_config
 	ensure_openssh
 	ensure_asciinema
+	ensure_tmux
 	write_env_file
 }
 
