@@ -23,7 +23,9 @@ func (p *tmuxPane) tmux(args ...string) string {
 	return string(out)
 }
 
-func (p *tmuxPane) keys(keys ...string) { p.tmux(append([]string{"send-keys", "-t", p.name}, keys...)...) }
+func (p *tmuxPane) keys(keys ...string) {
+	p.tmux(append([]string{"send-keys", "-t", p.name}, keys...)...)
+}
 
 func (p *tmuxPane) screen() string {
 	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", p.name).CombinedOutput()
