@@ -13,6 +13,7 @@ import (
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
+	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
@@ -81,12 +82,12 @@ type item struct {
 
 func (b *Broker) loadItem(ctx context.Context, p auth.Principal, typ string, id int64) (*item, error) {
 	tx := b.db.R.WithContext(ctx)
+	// The same visibility rule as the item collections' own reads.
 	scope := func(q *gorm.DB) *gorm.DB {
 		if p.Admin {
 			return q
 		}
-		return q.Where("(jump_group_type = ? AND jump_group_id IN (?)) OR (jump_group_type = ? AND jump_group_id = ?)",
-			api.JumpGroupShared, visibleGroups(tx, p.UserID), api.JumpGroupPersonal, p.UserID)
+		return grouppolicy.ItemScope(p.UserID)(q)
 	}
 	notFound := problem.NotFound("%s %d does not exist or is not visible to you", itemTitle(typ), id)
 	switch typ {
@@ -135,11 +136,6 @@ func itemTitle(typ string) string {
 		return "protocol tunnel jump"
 	}
 	return "item"
-}
-
-func visibleGroups(tx *gorm.DB, userID int64) *gorm.DB {
-	return tx.Session(&gorm.Session{NewDB: true}).Table("jump_group_memberships AS m").Select("m.jump_group_id").
-		Joins("JOIN group_policy_members AS gm ON gm.group_policy_id = m.group_policy_id").Where("gm.user_id = ?", userID)
 }
 
 // access is the user's standing on an item: the best role, and the Jump

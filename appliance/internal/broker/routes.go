@@ -29,6 +29,8 @@ func decode(c *gin.Context, v any) bool {
 	return true
 }
 
+// idParam reads an id path parameter (resource.ParseID reads only :id;
+// recordings have two).
 func idParam(c *gin.Context, name string) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id < 1 {
