@@ -311,6 +311,18 @@ func (c *Client) GetInstallerKeyInfo(ctx context.Context, id int64) (*InstallerK
 	return out, nil
 }
 
+// RotateInstallerKey re-issues the key of a Jump Client installer: it gets a
+// new installer_id and a new validity window of valid_duration from now, and
+// the answer carries the new key info. Key info and downloads made before
+// stop working; installed clients are not affected.
+func (c *Client) RotateInstallerKey(ctx context.Context, id int64, opts ...WriteOption) (*JumpClientInstaller, error) {
+	out := &JumpClientInstaller{}
+	if _, err := c.Do(ctx, "POST", itemPath(PathJumpClientInstallers, id)+"/rotate-key", nil, nil, out, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ListAuditEvents returns one page of audit events, newest last. Filters:
 // object_type, object_id, actor, action, since and until (RFC 3339).
 func (c *Client) ListAuditEvents(ctx context.Context, opts *ListOptions) (*List[AuditEvent], error) {

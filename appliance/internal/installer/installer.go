@@ -19,6 +19,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
@@ -100,14 +101,23 @@ func toAPI(r *Record) *api.JumpClientInstaller {
 	return a
 }
 
+// newInstallerID returns a fresh random installer id.
+func newInstallerID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate installer id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
 func fromAPI(a *api.JumpClientInstaller, r *Record) error {
 	now := time.Now().UTC().Truncate(time.Second)
 	if r.InstallerID == "" {
-		b := make([]byte, 8)
-		if _, err := rand.Read(b); err != nil {
-			return fmt.Errorf("generate installer id: %w", err)
+		id, err := newInstallerID()
+		if err != nil {
+			return err
 		}
-		r.InstallerID = hex.EncodeToString(b)
+		r.InstallerID = id
 	}
 	// A new validity window starts whenever the duration is (re)set.
 	if r.ExpiresAt.IsZero() || r.ValidDuration != a.ValidDuration {
@@ -267,8 +277,88 @@ func New(d *db.DB, keys *KeyConfig) *Service {
 	}}
 }
 
-// KeyInfoRoutes returns GET /api/v1/jump-client-installers/:id/key-info.
+// RotateKey re-issues the key of installer id: a new installer_id and a new
+// validity window of valid_duration from now. Key info and downloads made
+// before stop working (enrollment no longer finds their installer id);
+// clients already installed are not affected. ifMatch is the expected
+// version or resource.NoVersion. The answer carries the new key info.
+func RotateKey(ctx context.Context, s *Service, keys *KeyConfig, id, ifMatch int64) (*api.JumpClientInstaller, error) {
+	if _, err := s.GetRecord(ctx, id); err != nil { // authorises and 404s
+		return nil, err
+	}
+	var out *api.JumpClientInstaller
+	err := s.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r Record
+		if err := tx.Where("id = ?", id).Take(&r).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return problem.NotFound("jump_client_installer %d does not exist", id)
+			}
+			return err
+		}
+		if ifMatch != resource.NoVersion && ifMatch != r.Version {
+			return fmt.Errorf("jump_client_installer %d is at version %d, not %d: %w", id, r.Version, ifMatch, problem.ErrPrecondition)
+		}
+		newID, err := newInstallerID()
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		oldID, oldExp, prev := r.InstallerID, r.ExpiresAt, r.Version
+		r.InstallerID = newID
+		r.ExpiresAt = now.Truncate(time.Second).Add(time.Duration(r.ValidDuration) * time.Minute)
+		r.Version = prev + 1
+		r.UpdatedAt = now.Truncate(time.Microsecond)
+		res := tx.Model(&r).Where("version = ?", prev).Select("installer_id", "expires_at", "version", "updated_at").Updates(&r)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("jump_client_installer %d changed concurrently: %w", id, problem.ErrPrecondition)
+		}
+		diff := map[string]api.FieldChange{
+			"installer_id": {Old: oldID, New: newID},
+			"expires_at":   {Old: oldExp, New: r.ExpiresAt},
+		}
+		if err := audit.Write(ctx, tx, "rotate_key", "jump_client_installer", id, newID, diff); err != nil {
+			return err
+		}
+		out = toAPI(&r)
+		out.Downloads = keys.Downloads(out.ID, out.InstallerID)
+		ki, err := keys.KeyInfo(&r)
+		if err != nil {
+			return err
+		}
+		out.KeyInfo = ki
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// KeyInfoRoutes returns GET /api/v1/jump-client-installers/:id/key-info and
+// POST /api/v1/jump-client-installers/:id/rotate-key.
 func KeyInfoRoutes(s *Service, keys *KeyConfig) []route.Route {
+	rotate := func(c *gin.Context) {
+		id, err := resource.ParseID(c)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		ifMatch, err := resource.IfMatch(c)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		out, err := RotateKey(c.Request.Context(), s, keys, id, ifMatch)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		c.Header("ETag", api.ETag(out.Version))
+		c.JSON(http.StatusOK, out)
+	}
 	h := func(c *gin.Context) {
 		id, err := resource.ParseID(c)
 		if err != nil {
@@ -291,5 +381,9 @@ func KeyInfoRoutes(s *Service, keys *KeyConfig) []route.Route {
 		Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/key-info", Handler: h,
 		Tag: api.PathJumpClientInstallers, Summary: "Read the signed key info of a Jump Client installer, for generic installers",
 		Response: api.InstallerKeyInfo{}, AdminOnly: true,
+	}, {
+		Method: http.MethodPost, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/rotate-key", Handler: rotate,
+		Tag: api.PathJumpClientInstallers, Summary: "Re-issue the key of a Jump Client installer: a new installer_id and validity window; earlier key info and downloads stop working",
+		Response: api.JumpClientInstaller{}, AdminOnly: true,
 	}}
 }
