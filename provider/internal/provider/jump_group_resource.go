@@ -21,7 +21,9 @@ import (
 )
 
 // NewJumpGroupResource is jumpgate_jump_group.
-func NewJumpGroupResource() resource.Resource { return &collectionResource[api.JumpGroup, jumpGroupModel]{spec: jumpGroupSpec} }
+func NewJumpGroupResource() resource.Resource {
+	return &collectionResource[api.JumpGroup, jumpGroupModel]{spec: jumpGroupSpec}
+}
 
 // NewJumpGroupDataSource is the data source jumpgate_jump_group.
 func NewJumpGroupDataSource() datasource.DataSource {

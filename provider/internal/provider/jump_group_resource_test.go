@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-
 )
 
 func TestAccJumpGroup(t *testing.T) {
@@ -176,4 +175,3 @@ func make129() []byte {
 	}
 	return b
 }
-
