@@ -1,0 +1,7 @@
+data "jumpgate_jump_group" "ops" {
+  code_name = "ops"
+}
+
+output "ops_group_id" {
+  value = data.jumpgate_jump_group.ops.id
+}
