@@ -151,6 +151,7 @@ func (p *jumpgateProvider) Resources(context.Context) []func() resource.Resource
 	return []func() resource.Resource{
 		NewJumpGroupResource,
 		// policies: jump_policy, session_policy
+		NewJumpPolicyResource, NewSessionPolicyResource,
 		// network: jumpoint, protocol_tunnel_jump, public_portal
 		// installers: jump_client_installer
 		// identity: user, group_policy, api_token, jump_client_settings
@@ -161,6 +162,7 @@ func (p *jumpgateProvider) DataSources(context.Context) []func() datasource.Data
 	return []func() datasource.DataSource{
 		NewJumpGroupDataSource, NewJumpGroupsDataSource,
 		// policies: jump_policy, session_policy
+		NewJumpPolicyDataSource, NewJumpPoliciesDataSource, NewSessionPolicyDataSource, NewSessionPoliciesDataSource,
 		// network: jumpoint, protocol_tunnel_jump, public_portal
 		// installers: jump_client_installer, jump_client_installer_download, jump_clients
 		// identity: user, group_policy, api_token, jump_client_settings

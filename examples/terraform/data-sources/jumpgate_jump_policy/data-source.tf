@@ -1,0 +1,7 @@
+data "jumpgate_jump_policy" "business_hours" {
+  code_name = "business-hours"
+}
+
+output "business_hours_windows" {
+  value = data.jumpgate_jump_policy.business_hours.schedule
+}

@@ -1,0 +1,256 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/jumpgate/jumpgate/api"
+)
+
+// NewSessionPolicyResource is jumpgate_session_policy.
+func NewSessionPolicyResource() resource.Resource {
+	return &collectionResource[api.SessionPolicy, sessionPolicyModel]{spec: sessionPolicySpec}
+}
+
+// NewSessionPolicyDataSource is the data source jumpgate_session_policy.
+func NewSessionPolicyDataSource() datasource.DataSource {
+	return &objectDataSource[api.SessionPolicy, sessionPolicyModel]{spec: sessionPolicySpec}
+}
+
+// NewSessionPoliciesDataSource is the data source jumpgate_session_policies.
+func NewSessionPoliciesDataSource() datasource.DataSource {
+	return &listDataSource[api.SessionPolicy, sessionPolicyModel]{spec: sessionPolicySpec}
+}
+
+var sessionPolicySpec = &spec[api.SessionPolicy, sessionPolicyModel]{
+	name: "session_policy", plural: "session_policies", title: "Session Policy",
+	lookup: []string{"code_name"},
+	filters: []filter{
+		{name: "code_name", description: "The unique code name."},
+		{name: "display_name", description: "The display name."},
+	},
+	create:   (*api.Client).CreateSessionPolicy,
+	get:      (*api.Client).GetSessionPolicy,
+	update:   (*api.Client).UpdateSessionPolicy,
+	remove:   (*api.Client).DeleteSessionPolicy,
+	list:     (*api.Client).ListSessionPolicies,
+	schema:   sessionPolicySchema,
+	toAPI:    sessionPolicyToAPI,
+	fromAPI:  sessionPolicyFromAPI,
+	validate: validateSessionPolicy,
+}
+
+type sessionPolicyModel struct {
+	ID                   types.String `tfsdk:"id"`
+	CodeName             types.String `tfsdk:"code_name"`
+	DisplayName          types.String `tfsdk:"display_name"`
+	Description          types.String `tfsdk:"description"`
+	Permissions          types.Object `tfsdk:"permissions"`
+	PromptCustomer       types.String `tfsdk:"prompt_customer"`
+	PromptTimeoutSeconds types.Int64  `tfsdk:"prompt_timeout_seconds"`
+	OnTimeout            types.String `tfsdk:"on_timeout"`
+	MaxSessionMinutes    types.Int64  `tfsdk:"max_session_minutes"`
+	IdleTimeoutMinutes   types.Int64  `tfsdk:"idle_timeout_minutes"`
+	RecordShell          types.Bool   `tfsdk:"record_shell"`
+	RecordScreen         types.Bool   `tfsdk:"record_screen"`
+	RecordTunnel         types.Bool   `tfsdk:"record_tunnel"`
+}
+
+type permissionsModel struct {
+	Shell             types.Bool   `tfsdk:"shell"`
+	FileRead          types.Bool   `tfsdk:"file_read"`
+	FileWrite         types.Bool   `tfsdk:"file_write"`
+	Tunnel            types.Bool   `tfsdk:"tunnel"`
+	SystemInfo        types.Bool   `tfsdk:"system_info"`
+	ScreenView        types.Bool   `tfsdk:"screen_view"`
+	ScreenControl     types.Bool   `tfsdk:"screen_control"`
+	Clipboard         types.String `tfsdk:"clipboard"`
+	ClipboardMaxBytes types.Int64  `tfsdk:"clipboard_max_bytes"`
+}
+
+var permissionsAttrTypes = map[string]attr.Type{
+	"shell": types.BoolType, "file_read": types.BoolType, "file_write": types.BoolType, "tunnel": types.BoolType,
+	"system_info": types.BoolType, "screen_view": types.BoolType, "screen_control": types.BoolType,
+	"clipboard": types.StringType, "clipboard_max_bytes": types.Int64Type,
+}
+
+// permissionsValue converts API permissions into the permissions object.
+func permissionsValue(p api.SessionPermissions) types.Object {
+	return types.ObjectValueMust(permissionsAttrTypes, map[string]attr.Value{
+		"shell": types.BoolValue(p.Shell), "file_read": types.BoolValue(p.FileRead), "file_write": types.BoolValue(p.FileWrite),
+		"tunnel": types.BoolValue(p.Tunnel), "system_info": types.BoolValue(p.SystemInfo),
+		"screen_view": types.BoolValue(p.ScreenView), "screen_control": types.BoolValue(p.ScreenControl),
+		"clipboard": types.StringValue(p.Clipboard), "clipboard_max_bytes": types.Int64Value(int64(p.ClipboardMaxBytes)),
+	})
+}
+
+func sessionPolicySchema() schema.Schema {
+	permission := func(what, needs string) schema.BoolAttribute {
+		desc := "Allow " + what + "."
+		if needs != "" {
+			desc += " Needs `" + needs + "`."
+		}
+		return schema.BoolAttribute{
+			MarkdownDescription: desc + " Default `false`.",
+			Optional:            true,
+			Computed:            true,
+			Default:             booldefault.StaticBool(false),
+		}
+	}
+	record := func(what string) schema.BoolAttribute {
+		return schema.BoolAttribute{
+			MarkdownDescription: "Record " + what + ". Default `true`.",
+			Optional:            true,
+			Computed:            true,
+			Default:             booldefault.StaticBool(true),
+		}
+	}
+	return schema.Schema{
+		MarkdownDescription: "A Session Policy: what a session may do (permissions, clipboard), whether the customer is asked to consent, " +
+			"time limits and recording. Protocol Tunnel Jumps, public portals and Jump Client installers refer to it by id. " +
+			"A policy still in use cannot be deleted: the appliance answers 409 naming what uses it.",
+		Attributes: map[string]schema.Attribute{
+			"id": idAttribute("Session Policy"),
+			"code_name": schema.StringAttribute{
+				MarkdownDescription: "Unique machine name: 1–64 letters, digits, `_`, `-` and `.`, starting with a letter or digit.",
+				Required:            true,
+				Validators:          codeNameValidators(),
+			},
+			"display_name": schema.StringAttribute{
+				MarkdownDescription: "Name shown to users, 1–128 characters.",
+				Required:            true,
+				Validators:          nameValidators(),
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "Free text, at most 1024 characters. Default `\"\"`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(""),
+				Validators:          maxLen(maxComments),
+			},
+			"permissions": schema.SingleNestedAttribute{
+				MarkdownDescription: "What the representative may do in a session. Every permission defaults to `false`; " +
+					"left out entirely, all are off, the clipboard is `off` and its limit 8 MiB.",
+				Optional: true,
+				Computed: true,
+				Default: objectdefault.StaticValue(permissionsValue(api.SessionPermissions{
+					Clipboard: api.ClipboardOff, ClipboardMaxBytes: api.DefaultClipboardMaxBytes,
+				})),
+				Attributes: map[string]schema.Attribute{
+					"shell":          permission("a shell on the endpoint", ""),
+					"file_read":      permission("listing and downloading files", ""),
+					"file_write":     permission("uploading, changing and deleting files", "file_read"),
+					"tunnel":         permission("TCP tunnels to the endpoint's network", ""),
+					"system_info":    permission("reading the endpoint's system information", ""),
+					"screen_view":    permission("viewing the screen", ""),
+					"screen_control": permission("controlling the screen (mouse and keyboard)", "screen_view"),
+					"clipboard": schema.StringAttribute{
+						MarkdownDescription: "Clipboard sharing: `off`, `to_endpoint`, `from_endpoint` or `both`. Default `off`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.ClipboardOff),
+						Validators: []validator.String{stringvalidator.OneOf(
+							api.ClipboardOff, api.ClipboardToEndpoint, api.ClipboardFromEndpoint, api.ClipboardBoth)},
+					},
+					"clipboard_max_bytes": schema.Int64Attribute{
+						MarkdownDescription: "Largest clipboard transfer in bytes: 1–8388608 (8 MiB). Default `8388608`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(api.DefaultClipboardMaxBytes),
+						Validators:          []validator.Int64{int64validator.Between(1, api.DefaultClipboardMaxBytes)},
+					},
+				},
+			},
+			"prompt_customer": schema.StringAttribute{
+				MarkdownDescription: "Ask the customer to consent to a session: `never`, `always`, or `not_present` " +
+					"(despite its name, prompt only when a customer is present at the endpoint). Default `never`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(api.PromptNever),
+				Validators: []validator.String{stringvalidator.OneOf(api.PromptNever, api.PromptAlways, api.PromptNotPresent)},
+			},
+			"prompt_timeout_seconds": schema.Int64Attribute{
+				MarkdownDescription: "How long the consent prompt waits, in seconds: 10–3600. Default `180`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(180),
+				Validators:          []validator.Int64{int64validator.Between(10, 3600)},
+			},
+			"on_timeout": schema.StringAttribute{
+				MarkdownDescription: "What an unanswered prompt means when it times out: `accept` or `deny`. Default `deny`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString("deny"),
+				Validators:          []validator.String{stringvalidator.OneOf("accept", "deny")},
+			},
+			"max_session_minutes": schema.Int64Attribute{
+				MarkdownDescription: "Sessions end after this long, in minutes: 1–10080 (a week). Default `120`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(120),
+				Validators:          []validator.Int64{int64validator.Between(1, 10080)},
+			},
+			"idle_timeout_minutes": schema.Int64Attribute{
+				MarkdownDescription: "Sessions end after this many minutes without an open stream: 0 (never)–1440. Default `0`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(0),
+				Validators:          []validator.Int64{int64validator.Between(0, 1440)},
+			},
+			"record_shell":  record("shell sessions (as asciicast)"),
+			"record_screen": record("screen sessions"),
+			"record_tunnel": record("tunnel connections (a log of them)"),
+		},
+	}
+}
+
+func sessionPolicyToAPI(ctx context.Context, m, _ *sessionPolicyModel, diags *diag.Diagnostics) *api.SessionPolicy {
+	a := &api.SessionPolicy{
+		CodeName: m.CodeName.ValueString(), DisplayName: m.DisplayName.ValueString(), Description: m.Description.ValueString(),
+		PromptCustomer: m.PromptCustomer.ValueString(), PromptTimeoutSeconds: int(m.PromptTimeoutSeconds.ValueInt64()),
+		OnTimeout: m.OnTimeout.ValueString(), MaxSessionMinutes: int(m.MaxSessionMinutes.ValueInt64()),
+		IdleTimeoutMinutes: int(m.IdleTimeoutMinutes.ValueInt64()),
+		RecordShell:        boolPtr(m.RecordShell), RecordScreen: boolPtr(m.RecordScreen), RecordTunnel: boolPtr(m.RecordTunnel),
+	}
+	if cfgKnown(m.Permissions) {
+		var p permissionsModel
+		diags.Append(m.Permissions.As(ctx, &p, basetypes.ObjectAsOptions{})...)
+		a.Permissions = api.SessionPermissions{
+			Shell: p.Shell.ValueBool(), FileRead: p.FileRead.ValueBool(), FileWrite: p.FileWrite.ValueBool(),
+			Tunnel: p.Tunnel.ValueBool(), SystemInfo: p.SystemInfo.ValueBool(),
+			ScreenView: p.ScreenView.ValueBool(), ScreenControl: p.ScreenControl.ValueBool(),
+			Clipboard: p.Clipboard.ValueString(), ClipboardMaxBytes: int(p.ClipboardMaxBytes.ValueInt64()),
+		}
+	}
+	return a
+}
+
+func sessionPolicyFromAPI(_ context.Context, a *api.SessionPolicy, m *sessionPolicyModel, _ *diag.Diagnostics) {
+	m.ID = idString(a.ID)
+	m.CodeName = types.StringValue(a.CodeName)
+	m.DisplayName = types.StringValue(a.DisplayName)
+	m.Description = types.StringValue(a.Description)
+	m.Permissions = permissionsValue(a.Permissions)
+	m.PromptCustomer = types.StringValue(a.PromptCustomer)
+	m.PromptTimeoutSeconds = types.Int64Value(int64(a.PromptTimeoutSeconds))
+	m.OnTimeout = types.StringValue(a.OnTimeout)
+	m.MaxSessionMinutes = types.Int64Value(int64(a.MaxSessionMinutes))
+	m.IdleTimeoutMinutes = types.Int64Value(int64(a.IdleTimeoutMinutes))
+	m.RecordShell = boolValueOr(a.RecordShell, true)
+	m.RecordScreen = boolValueOr(a.RecordScreen, true)
+	m.RecordTunnel = boolValueOr(a.RecordTunnel, true)
+}
