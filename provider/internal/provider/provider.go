@@ -153,6 +153,7 @@ func (p *jumpgateProvider) Resources(context.Context) []func() resource.Resource
 		// policies: jump_policy, session_policy
 		NewJumpPolicyResource, NewSessionPolicyResource,
 		// network: jumpoint, protocol_tunnel_jump, public_portal
+		NewJumpointResource, NewProtocolTunnelJumpResource, NewPublicPortalResource,
 		// installers: jump_client_installer
 		// identity: user, group_policy, api_token, jump_client_settings
 	}
@@ -164,6 +165,8 @@ func (p *jumpgateProvider) DataSources(context.Context) []func() datasource.Data
 		// policies: jump_policy, session_policy
 		NewJumpPolicyDataSource, NewJumpPoliciesDataSource, NewSessionPolicyDataSource, NewSessionPoliciesDataSource,
 		// network: jumpoint, protocol_tunnel_jump, public_portal
+		NewJumpointDataSource, NewJumpointsDataSource, NewProtocolTunnelJumpDataSource, NewProtocolTunnelJumpsDataSource,
+		NewPublicPortalDataSource, NewPublicPortalsDataSource,
 		// installers: jump_client_installer, jump_client_installer_download, jump_clients
 		// identity: user, group_policy, api_token, jump_client_settings
 	}
