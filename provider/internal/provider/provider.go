@@ -156,6 +156,7 @@ func (p *jumpgateProvider) Resources(context.Context) []func() resource.Resource
 		NewJumpointResource, NewProtocolTunnelJumpResource, NewPublicPortalResource,
 		// installers: jump_client_installer
 		// identity: user, group_policy, api_token, jump_client_settings
+		NewUserResource, NewGroupPolicyResource, NewAPITokenResource, NewJumpClientSettingsResource,
 	}
 }
 
@@ -169,6 +170,8 @@ func (p *jumpgateProvider) DataSources(context.Context) []func() datasource.Data
 		NewPublicPortalDataSource, NewPublicPortalsDataSource,
 		// installers: jump_client_installer, jump_client_installer_download, jump_clients
 		// identity: user, group_policy, api_token, jump_client_settings
+		NewUserDataSource, NewUsersDataSource, NewGroupPolicyDataSource, NewGroupPoliciesDataSource,
+		NewAPITokenDataSource, NewAPITokensDataSource, NewJumpClientSettingsDataSource,
 	}
 }
 
