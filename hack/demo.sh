@@ -472,7 +472,17 @@ jumpoint_connected() {
 fail_logs=("$work/jumpoint/agent.log" "$app_log")
 wait_for "the Jumpoint's node to connect" 30 jumpoint_connected
 jg items list 2>&1 | indent || true
-done_ "the Jump Client (client:$client_id) is online and the Jumpoint's node is connected ($(elapsed) since the start)"
+# The node's connection shows in the jumpoint's read-only attributes; it
+# must not make a plan.
+fail_logs=("$work/logs/plan-connected.log")
+plan_status=0
+tmo 120 terraform -chdir="$tf_dir" plan -detailed-exitcode -no-color >"$work/logs/plan-connected.log" 2>&1 || plan_status=$?
+case $plan_status in
+0) info "terraform plan: still no changes" ;;
+2) die "terraform plan wants changes once the agents are connected (a provider bug)" ;;
+*) die "terraform plan failed (exit status $plan_status)" ;;
+esac
+done_ "the Jump Client (client:$client_id) is online and the Jumpoint's node is connected ($(elapsed) since the start); terraform plan still shows no changes"
 
 # ------------------------------------------------------ 7. jumpgate run
 

@@ -70,6 +70,7 @@ func TestDemo(t *testing.T) {
 		"ok: terraform plan -detailed-exitcode found no changes after the apply",
 		"ok: downloaded the Jump Client and Jumpoint installers the configuration made and installed both in user mode",
 		"is online and the Jumpoint's node is connected",
+		"terraform plan still shows no changes",
 		"ok: jumpgate run client:demo-endpoint -- uname -a printed: Linux",
 		"Hello through the Jumpoint!",
 		"ok: fetched the page from 127.0.0.1:",
