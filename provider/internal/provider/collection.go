@@ -178,6 +178,9 @@ func (r *collectionResource[A, M]) Update(ctx context.Context, req resource.Upda
 		return
 	}
 	out, err := r.spec.update(r.client, ctx, id, in, ifMatch(ctx, req.Private)...)
+	if errors.Is(err, api.ErrPreconditionFailed) {
+		out, err = r.retryUpdate(ctx, req, id, &cfg, in, err)
+	}
 	if err != nil {
 		addAPIError(&resp.Diagnostics, "Cannot update the "+r.spec.title, err)
 		return
@@ -185,6 +188,36 @@ func (r *collectionResource[A, M]) Update(ctx context.Context, req resource.Upda
 	r.spec.fromAPI(ctx, out, &m, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	resp.Diagnostics.Append(setVersion(ctx, resp.Private, metaOf(out).Version)...)
+}
+
+// retryUpdate handles a 412 of an update: the object's version moved after
+// the refresh. When everything this resource would write is still as last
+// read, the change came through a relation it does not manage (a Jump
+// Group's memberships moving a group policy's version, or the other side
+// being deleted in the same apply), and the update is retried once against
+// the current version. Otherwise the 412 stands: someone changed a managed
+// attribute, and a new plan must show it.
+func (r *collectionResource[A, M]) retryUpdate(ctx context.Context, req resource.UpdateRequest, id int64, cfg *M, in *A, first error) (*A, error) {
+	var prior M
+	var diags diag.Diagnostics
+	diags.Append(req.State.Get(ctx, &prior)...)
+	cur, err := r.spec.get(r.client, ctx, id)
+	if err != nil || diags.HasError() {
+		return nil, first
+	}
+	now := prior
+	r.spec.fromAPI(ctx, cur, &now, &diags)
+	was := r.spec.toAPI(ctx, &prior, cfg, &diags)
+	is := r.spec.toAPI(ctx, &now, cfg, &diags)
+	if diags.HasError() {
+		return nil, first
+	}
+	wb, err1 := json.Marshal(was)
+	ib, err2 := json.Marshal(is)
+	if err1 != nil || err2 != nil || string(wb) != string(ib) {
+		return nil, first
+	}
+	return r.spec.update(r.client, ctx, id, in, api.IfMatch(metaOf(cur).Version))
 }
 
 func (r *collectionResource[A, M]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

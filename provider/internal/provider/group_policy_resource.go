@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -23,14 +22,17 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure      = (*groupPolicyResource)(nil)
-	_ resource.ResourceWithImportState    = (*groupPolicyResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*groupPolicyResource)(nil)
+	_ resource.ResourceWithConfigure      = (*collectionResource[api.GroupPolicy, groupPolicyModel])(nil)
+	_ resource.ResourceWithImportState    = (*collectionResource[api.GroupPolicy, groupPolicyModel])(nil)
+	_ resource.ResourceWithValidateConfig = (*collectionResource[api.GroupPolicy, groupPolicyModel])(nil)
 )
 
 // NewGroupPolicyResource is jumpgate_group_policy.
 func NewGroupPolicyResource() resource.Resource {
-	return &groupPolicyResource{collectionResource[api.GroupPolicy, groupPolicyModel]{spec: groupPolicySpec}}
+	// An update whose If-Match fails only because a Jump Group's write moved
+	// this policy's version (memberships are visible from both sides) is
+	// retried by collectionResource.retryUpdate.
+	return &collectionResource[api.GroupPolicy, groupPolicyModel]{spec: groupPolicySpec}
 }
 
 // NewGroupPolicyDataSource is the data source jumpgate_group_policy.
@@ -41,64 +43,6 @@ func NewGroupPolicyDataSource() datasource.DataSource {
 // NewGroupPoliciesDataSource is the data source jumpgate_group_policies.
 func NewGroupPoliciesDataSource() datasource.DataSource {
 	return &listDataSource[api.GroupPolicy, groupPolicyModel]{spec: groupPolicySpec}
-}
-
-// groupPolicyResource is the generic resource, except that an update
-// whose If-Match fails only because of a write on the other side of an
-// unmanaged relation is retried. A Jump Group's write to its memberships
-// (including its deletion) moves the version of every group policy it
-// touches, so otherwise destroying a Jump Group and updating a group policy
-// in one apply fails with 412.
-type groupPolicyResource struct {
-	collectionResource[api.GroupPolicy, groupPolicyModel]
-}
-
-func (r *groupPolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m, cfg, state groupPolicyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id, ok := stateID(ctx, req.State, &resp.Diagnostics)
-	if !ok {
-		return
-	}
-	in := groupPolicyToAPI(ctx, &m, &cfg, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	out, err := r.client.UpdateGroupPolicy(ctx, id, in, ifMatch(ctx, req.Private)...)
-	if errors.Is(err, api.ErrPreconditionFailed) {
-		// Retry only if what this resource manages is as last read.
-		cur, gerr := r.client.GetGroupPolicy(ctx, id)
-		if gerr == nil && groupPolicyManagedUnchanged(ctx, cur, &state, &cfg) {
-			out, err = r.client.UpdateGroupPolicy(ctx, id, in, api.IfMatch(cur.Version))
-		}
-	}
-	if err != nil {
-		addAPIError(&resp.Diagnostics, "Cannot update the Group Policy", err)
-		return
-	}
-	groupPolicyFromAPI(ctx, out, &m, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	resp.Diagnostics.Append(setVersion(ctx, resp.Private, out.Version)...)
-}
-
-// groupPolicyManagedUnchanged tells whether cur still has the prior state's
-// values for every attribute the configuration manages.
-func groupPolicyManagedUnchanged(ctx context.Context, cur *api.GroupPolicy, state, cfg *groupPolicyModel) bool {
-	var diags diag.Diagnostics
-	now := *state
-	groupPolicyFromAPI(ctx, cur, &now, &diags)
-	if diags.HasError() || !now.Name.Equal(state.Name) || !now.Description.Equal(state.Description) {
-		return false
-	}
-	if !cfg.Members.IsNull() && !now.Members.Equal(state.Members) {
-		return false
-	}
-	return cfg.JumpGroups.IsNull() || now.JumpGroups.Equal(state.JumpGroups)
 }
 
 var groupPolicySpec = &spec[api.GroupPolicy, groupPolicyModel]{
