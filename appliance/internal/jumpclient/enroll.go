@@ -48,7 +48,7 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 		var inst installer.Record
 		err := tx.Where("installer_id = ?", p.InstallerID).Take(&inst).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return problem.Forbidden("installer %s was deleted; create a new installer", p.InstallerID)
+			return problem.Forbidden("installer %s was deleted or its key was re-issued; use a current installer or key info", p.InstallerID)
 		}
 		if err != nil {
 			return fmt.Errorf("read installer: %w", err)

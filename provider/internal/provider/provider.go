@@ -155,6 +155,7 @@ func (p *jumpgateProvider) Resources(context.Context) []func() resource.Resource
 		// network: jumpoint, protocol_tunnel_jump, public_portal
 		NewJumpointResource, NewProtocolTunnelJumpResource, NewPublicPortalResource,
 		// installers: jump_client_installer
+		NewJumpClientInstallerResource,
 		// identity: user, group_policy, api_token, jump_client_settings
 		NewUserResource, NewGroupPolicyResource, NewAPITokenResource, NewJumpClientSettingsResource,
 	}
@@ -169,6 +170,7 @@ func (p *jumpgateProvider) DataSources(context.Context) []func() datasource.Data
 		NewJumpointDataSource, NewJumpointsDataSource, NewProtocolTunnelJumpDataSource, NewProtocolTunnelJumpsDataSource,
 		NewPublicPortalDataSource, NewPublicPortalsDataSource,
 		// installers: jump_client_installer, jump_client_installer_download, jump_clients
+		NewJumpClientInstallerDataSource, NewJumpClientInstallersDataSource, NewJumpClientInstallerDownloadDataSource, NewJumpClientsDataSource,
 		// identity: user, group_policy, api_token, jump_client_settings
 		NewUserDataSource, NewUsersDataSource, NewGroupPolicyDataSource, NewGroupPoliciesDataSource,
 		NewAPITokenDataSource, NewAPITokensDataSource, NewJumpClientSettingsDataSource,
@@ -178,5 +180,6 @@ func (p *jumpgateProvider) DataSources(context.Context) []func() datasource.Data
 func (p *jumpgateProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
 	return []func() ephemeral.EphemeralResource{
 		// installers: jump_client_installer_key_info
+		NewJumpClientInstallerKeyInfoEphemeralResource,
 	}
 }
