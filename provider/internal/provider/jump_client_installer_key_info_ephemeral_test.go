@@ -52,7 +52,7 @@ resource "echo" "k" {}
 	actualKey := func() (*api.InstallerKeyInfo, error) {
 		return a.Admin.GetInstallerKeyInfo(ctx, mustID(t, id))
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
 		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
 			"jumpgate": factories["jumpgate"],

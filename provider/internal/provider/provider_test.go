@@ -59,8 +59,15 @@ provider "jumpgate" {
 `, a.srv.URL, a.srv.AdminToken, strings.TrimSpace(string(a.srv.CAPEM)))
 }
 
-// test runs steps against the in-process provider.
+// test runs steps against the in-process provider, in parallel with the
+// other tests (each has its own appliance).
 func (a *acc) test(t *testing.T, steps ...resource.TestStep) {
+	t.Helper()
+	resource.ParallelTest(t, resource.TestCase{ProtoV6ProviderFactories: factories, Steps: steps})
+}
+
+// serial is test for tests that change the process environment.
+func (a *acc) serial(t *testing.T, steps ...resource.TestStep) {
 	t.Helper()
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: factories, Steps: steps})
 }
