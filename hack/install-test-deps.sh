@@ -14,6 +14,20 @@ CACHE_DIR="${JUMPGATE_CACHE_DIR:-$HOME/.cache/jumpgate}"
 ENV_FILE="$CACHE_DIR/env.sh"
 PG_MAJOR=15
 
+# Terraform for the provider's acceptance tests, its benchmark and tfplugindocs.
+# Without one on PATH it is built from the Go module proxy: the release's own
+# go.mod replaces its nested modules with directories that the module zip
+# leaves out, so `go install github.com/hashicorp/terraform@v1.11.4` is refused;
+# a throwaway wrapper module requires the release and takes the nested modules
+# from the proxy at the release commit's pseudo-version instead.
+TERRAFORM_VERSION=1.11.4
+TERRAFORM_NESTED_VERSION=v0.0.0-20250409131005-35645b8fca68 # commit 35645b8fca68, tag v1.11.4
+TERRAFORM_NESTED_MODULES=(
+	internal/backend/remote-state/azure internal/backend/remote-state/consul internal/backend/remote-state/cos
+	internal/backend/remote-state/gcs internal/backend/remote-state/kubernetes internal/backend/remote-state/oss
+	internal/backend/remote-state/pg internal/backend/remote-state/s3 internal/legacy
+)
+
 # env_lines collects the `export` lines that end up in $ENV_FILE.
 env_lines=()
 
@@ -104,6 +118,66 @@ ensure_terraform_config() {
 	report "terraform config" "installed ($file)"
 }
 
+# terraform_version prints the version of the terraform binary $1.
+terraform_version() {
+	TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$1" version -json 2>/dev/null |
+		sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'
+}
+
+# build_terraform builds terraform $TERRAFORM_VERSION from the Go module proxy
+# into $1, with throwaway module and build caches (about 4 GB while it runs,
+# 10–12 minutes on 2 busy cores).
+build_terraform() {
+	local out=$1 tmp m
+	command -v go >/dev/null || die "terraform is not on PATH and go is missing to build it"
+	tmp=$(mktemp -d)
+	# shellcheck disable=SC2064 # expand $tmp now
+	trap "chmod -R u+w '$tmp' 2>/dev/null; rm -rf '$tmp'" EXIT
+	echo "terraform: not on PATH; building v$TERRAFORM_VERSION from the Go module proxy (several minutes, once)" >&2
+	(
+		# set -e does not apply on the left of ||: every step checks itself.
+		export GOMODCACHE=$tmp/mod GOCACHE=$tmp/cache GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
+		mkdir "$tmp/wrapper" && cd "$tmp/wrapper" || exit 1
+		go mod init local/terraform-build >"$tmp/log" 2>&1 || exit 1
+		go mod edit -require="github.com/hashicorp/terraform@v$TERRAFORM_VERSION" || exit 1
+		for m in "${TERRAFORM_NESTED_MODULES[@]}"; do
+			go mod edit -replace="github.com/hashicorp/terraform/$m=github.com/hashicorp/terraform/$m@$TERRAFORM_NESTED_VERSION" || exit 1
+		done
+		nice go get -tool "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" >>"$tmp/log" 2>&1 || exit 1
+		nice go build -trimpath -ldflags '-s -w -X github.com/hashicorp/terraform/version.dev=no' \
+			-o "$tmp/terraform" github.com/hashicorp/terraform >>"$tmp/log" 2>&1
+	) || { tail -20 "$tmp/log" >&2 2>/dev/null; die "building terraform v$TERRAFORM_VERSION from the Go module proxy failed (above); install terraform $TERRAFORM_VERSION on PATH instead"; }
+	[[ $(terraform_version "$tmp/terraform") == "$TERRAFORM_VERSION" ]] ||
+		die "the terraform built from the Go module proxy does not report version $TERRAFORM_VERSION"
+	mkdir -p "$(dirname "$out")"
+	mv "$tmp/terraform" "$out"
+	chmod -R u+w "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+	trap - EXIT
+}
+
+# ensure_terraform: the provider's acceptance tests (TF_ACC=1, in make test
+# and make testacc) and its benchmark run the real terraform: the one on PATH
+# (preinstalled), else one built once into $CACHE_DIR/bin. Never
+# TF_ACC_TERRAFORM_VERSION, which makes the tests download one.
+ensure_terraform() {
+	local tf status=ok cached="$CACHE_DIR/bin/terraform"
+	if tf=$(command -v terraform); then
+		tf=$(realpath -s "$tf")
+	elif [[ -x $cached && $(terraform_version "$cached") == "$TERRAFORM_VERSION" ]]; then
+		tf=$cached status="ok, built earlier from the Go module proxy"
+	else
+		build_terraform "$cached"
+		tf=$cached status="installed, built from the Go module proxy"
+	fi
+	env_lines+=("export TF_ACC=1" "export TF_ACC_TERRAFORM_PATH=$(printf '%q' "$tf")")
+	if [[ $tf == "$cached" ]]; then
+		# tfplugindocs (make generate) and hand runs look for terraform on PATH.
+		env_lines+=("export PATH=$(printf '%q' "$CACHE_DIR/bin"):\$PATH")
+	fi
+	report terraform "$status (v$(terraform_version "$tf"), $tf)"
+}
+
 # ensure_asciinema: the session tests play shell recordings with the real
 # `asciinema play`, the player users are told to use.
 ensure_asciinema() {
@@ -169,6 +243,7 @@ main() {
 	ensure_postgres
 	ensure_postgres_user
 	ensure_terraform_config
+	ensure_terraform
 	ensure_openssh
 	ensure_asciinema
 	ensure_tmux

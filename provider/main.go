@@ -4,6 +4,8 @@
 // TF_REATTACH_PROVIDERS value to export).
 package main
 
+//go:generate bash ../hack/tfplugindocs.sh
+
 import (
 	"context"
 	"flag"
