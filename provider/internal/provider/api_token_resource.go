@@ -91,12 +91,12 @@ func apiTokenSchema() schema.Schema {
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"expires_at": schema.StringAttribute{
-				MarkdownDescription: "When the token stops working, as an RFC 3339 time in UTC and whole seconds, as the appliance stores it (e.g. `2030-01-31T18:00:00Z`); " +
+				MarkdownDescription: "When the token stops working, as an RFC 3339 time in whole seconds (e.g. `2030-01-31T18:00:00Z` or `2030-01-31T19:00:00+01:00`; the appliance stores the instant, and another spelling of the same instant is no change); " +
 					"null (the default) for never. It must be in the future when the token is created; " +
 					"it can be changed in place, even to a past time, which expires the token at once.",
 				CustomType: timetypes.RFC3339Type{},
 				Optional:   true,
-				Validators: []validator.String{utcSecondsValidator()},
+				Validators: []validator.String{expiresAtValidator()},
 			},
 			"token": schema.StringAttribute{
 				MarkdownDescription: "The secret, `jgt_…`, returned by the appliance only when the token is created. " +
@@ -160,7 +160,7 @@ func apiTokenFromAPI(_ context.Context, a *api.APIToken, m *apiTokenModel, _ *di
 	m.ID = idString(a.ID)
 	m.Name = types.StringValue(a.Name)
 	m.UserID = types.Int64Value(a.UserID)
-	m.ExpiresAt = timeValue(a.ExpiresAt)
+	m.ExpiresAt = sameInstantOr(m.ExpiresAt, a.ExpiresAt)
 	m.Prefix = types.StringValue(a.Prefix)
 	m.LastUsedAt = timeValue(a.LastUsedAt)
 	// The secret is in the create answer only; reads keep the prior value.

@@ -3,7 +3,6 @@ package provider
 import (
 	"fmt"
 	"sync"
-	"time"
 
 	playground "github.com/go-playground/validator/v10"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -37,23 +36,6 @@ func userEmailValidator() validator.String {
 		}
 		if playgroundValidate().Var(s, "email") != nil {
 			return "is not an e-mail address such as jane@example.com"
-		}
-		return ""
-	}}
-}
-
-// utcSecondsValidator accepts an RFC 3339 time in UTC (`Z`) and whole
-// seconds, the form the appliance answers with: it stores token expiries
-// to the second in UTC, so any other spelling of the same instant would
-// differ from the stored value after every apply.
-func utcSecondsValidator() validator.String {
-	return funcValidator{"must be an RFC 3339 time in UTC and whole seconds, such as 2030-01-31T18:00:00Z", func(s string) string {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return "is not an RFC 3339 time such as 2030-01-31T18:00:00Z"
-		}
-		if c := t.UTC().Truncate(time.Second).Format(time.RFC3339); c != s {
-			return fmt.Sprintf("is not in the appliance's form (UTC with Z, whole seconds); write %q", c)
 		}
 		return ""
 	}}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -304,20 +303,6 @@ func jumpPolicyFromAPI(ctx context.Context, a *api.JumpPolicy, m *jumpPolicyMode
 	m.NotificationEmailAddresses = setOf(ctx, types.StringType, withoutRepeats(a.NotificationEmailAddresses), diags)
 	m.NotificationWebhookURL = types.StringValue(a.NotificationWebhookURL)
 	m.RecordingsDisabled = types.BoolValue(a.RecordingsDisabled)
-}
-
-// sameInstantOr is the time p as a value: the known value prior (the plan,
-// the prior state) when it is the same instant, else p in UTC. The
-// appliance answers in UTC, and timetypes.RFC3339's semantic equality only
-// treats Z and +00:00 as equal, not the same instant written with another
-// offset such as +02:00.
-func sameInstantOr(prior timetypes.RFC3339, p *time.Time) timetypes.RFC3339 {
-	if p != nil && cfgKnown(prior) {
-		if t, err := time.Parse(time.RFC3339, prior.ValueString()); err == nil && t.Equal(*p) {
-			return prior
-		}
-	}
-	return timeValue(p)
 }
 
 // withoutRepeats drops repeated elements, keeping the first of each: a set cannot

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -41,22 +40,6 @@ func optionalWebURLValidator() validator.String {
 			return ""
 		}
 		return web.check(s)
-	}}
-}
-
-// expiresAtValidator accepts an RFC 3339 time without fractional
-// seconds: the appliance truncates times to the second, so a fraction
-// would differ from the stored value after every apply.
-func expiresAtValidator() validator.String {
-	return funcValidator{"must be an RFC 3339 time in whole seconds", func(s string) string {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return "is not an RFC 3339 time such as 2030-01-31T18:00:00Z"
-		}
-		if t.Nanosecond() != 0 {
-			return fmt.Sprintf("has fractional seconds, which the appliance does not keep; use %q", t.Truncate(time.Second).Format(time.RFC3339))
-		}
-		return ""
 	}}
 }
 

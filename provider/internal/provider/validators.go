@@ -190,3 +190,19 @@ func cidrValidator() validator.String {
 func usernameValidator() validator.String {
 	return stringvalidator.RegexMatches(usernameRE, "must be 1–64 characters of letters, digits, '_', '-', '.' and '@', starting with a letter or digit")
 }
+
+// expiresAtValidator accepts an RFC 3339 time without fractional
+// seconds: the appliance truncates times to the second, so a fraction
+// would differ from the stored value after every apply.
+func expiresAtValidator() validator.String {
+	return funcValidator{"must be an RFC 3339 time in whole seconds", func(s string) string {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return "is not an RFC 3339 time such as 2030-01-31T18:00:00Z"
+		}
+		if t.Nanosecond() != 0 {
+			return fmt.Sprintf("has fractional seconds, which the appliance does not keep; use %q", t.Truncate(time.Second).Format(time.RFC3339))
+		}
+		return ""
+	}}
+}

@@ -113,3 +113,17 @@ func int64sOf(ctx context.Context, v interface {
 	diags.Append(v.ElementsAs(ctx, &out, false)...)
 	return out
 }
+
+// sameInstantOr is the time p as a value: the known value prior (the plan,
+// the prior state) when it is the same instant, else p in UTC. The
+// appliance answers in UTC, and timetypes.RFC3339's semantic equality only
+// treats Z and +00:00 as equal, not the same instant written with another
+// offset such as +02:00.
+func sameInstantOr(prior timetypes.RFC3339, p *time.Time) timetypes.RFC3339 {
+	if p != nil && cfgKnown(prior) {
+		if t, err := time.Parse(time.RFC3339, prior.ValueString()); err == nil && t.Equal(*p) {
+			return prior
+		}
+	}
+	return timeValue(p)
+}
