@@ -177,7 +177,7 @@ type JumpPolicyStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Appliance ID",type=integer,JSONPath=`.status.applianceID`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="has(self.spec.codeName) || size(self.metadata.name) <= 64",message="metadata.name is longer than 64 characters, so it cannot be the code name: set spec.codeName"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.codeName) || size(self.metadata.name) <= 64",message="metadata.name is longer than 64 characters, so it cannot be the code name: set spec.codeName",fieldPath=".spec.codeName"
 type JumpPolicy struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
