@@ -5,9 +5,6 @@
 # It is idempotent and cheap once everything is in place, so `make test` runs it
 # every time. Each prerequisite has one ensure_* function that prints one line:
 # "ok" when it was already there, "installed" when this run added it.
-#
-# Later additions: envtest assets (etcd and kube-apiserver, issue 6), as an
-# ensure_* function of its own.
 set -euo pipefail
 
 CACHE_DIR="${JUMPGATE_CACHE_DIR:-$HOME/.cache/jumpgate}"
@@ -27,6 +24,18 @@ TERRAFORM_NESTED_MODULES=(
 	internal/backend/remote-state/gcs internal/backend/remote-state/kubernetes internal/backend/remote-state/oss
 	internal/backend/remote-state/pg internal/backend/remote-state/s3 internal/legacy
 )
+
+# envtest assets for the Kubernetes operator's tests (controller-runtime's
+# envtest starts a real etcd and kube-apiserver): no download site for them is
+# reachable, so both are built once from the Go module proxy into
+# $ENVTEST_DIR. etcd's go.mod and kubernetes' go.mod replace modules with
+# directories, so `go install` is refused; throwaway wrapper modules build them.
+# kubernetes' staging modules (k8s.io/api, ...) come from the proxy at
+# v0.<minor>.<patch>; v1.37.2's module zip is refused by the proxy.
+ENVTEST_K8S_VERSION=1.37.1
+ENVTEST_K8S_STAGING_VERSION=0.${ENVTEST_K8S_VERSION#1.} # 0.37.1
+ENVTEST_ETCD_VERSION=3.6.16
+ENVTEST_DIR="$CACHE_DIR/envtest/$ENVTEST_K8S_VERSION"
 
 # env_lines collects the `export` lines that end up in $ENV_FILE.
 env_lines=()
@@ -226,6 +235,163 @@ ensure_openssh() {
 	report openssh "$status ($("$sshd" -V 2>&1 | cut -d, -f1), $sshd)"
 }
 
+# etcd_version prints the version the etcd binary $1 reports ("3.6.16").
+etcd_version() {
+	"$1" --version 2>/dev/null | sed -n 's/^etcd Version: *//p' || true
+}
+
+# kube_apiserver_version prints the version the kube-apiserver binary $1
+# reports, without its "v" ("1.37.1").
+kube_apiserver_version() {
+	"$1" --version 2>/dev/null | sed -n 's/^Kubernetes v//p' || true
+}
+
+# envtest_etcd_ok and envtest_kube_apiserver_ok tell whether $ENVTEST_DIR holds
+# a working binary of the pinned version, and leave the version it reports in
+# envtest_etcd_have and envtest_kube_apiserver_have. Debian's etcd-server
+# (3.4), which a run falls back to when the build fails, is marked by the file
+# etcd.debian and then also accepted: remove $ENVTEST_DIR to try the build again.
+envtest_etcd_have=
+envtest_kube_apiserver_have=
+envtest_etcd_ok() {
+	envtest_etcd_have=$(etcd_version "$ENVTEST_DIR/etcd")
+	[[ $envtest_etcd_have == "$ENVTEST_ETCD_VERSION" ]] ||
+		[[ -n $envtest_etcd_have && -f $ENVTEST_DIR/etcd.debian ]]
+}
+envtest_kube_apiserver_ok() {
+	envtest_kube_apiserver_have=$(kube_apiserver_version "$ENVTEST_DIR/kube-apiserver")
+	[[ $envtest_kube_apiserver_have == "$ENVTEST_K8S_VERSION" ]]
+}
+
+# build_envtest_etcd builds etcd $ENVTEST_ETCD_VERSION from the Go module proxy
+# into $1/etcd, with module and build caches under $1 (about 1 minute).
+build_envtest_etcd() {
+	local tmp=$1
+	(
+		# set -e does not apply on the left of ||: every step checks itself.
+		export GOMODCACHE=$tmp/mod GOCACHE=$tmp/cache GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
+		mkdir "$tmp/etcd-wrapper" && cd "$tmp/etcd-wrapper" || exit 1
+		go mod init local/etcd-build || exit 1
+		nice go get -tool "go.etcd.io/etcd/server/v3@v$ENVTEST_ETCD_VERSION" || exit 1
+		nice go build -trimpath -ldflags '-s -w' -o "$tmp/etcd" go.etcd.io/etcd/server/v3
+	) >"$tmp/etcd.log" 2>&1 || return 1
+	[[ $(etcd_version "$tmp/etcd") == "$ENVTEST_ETCD_VERSION" ]] ||
+		{ echo "the etcd built reports version '$(etcd_version "$tmp/etcd")', not $ENVTEST_ETCD_VERSION" >>"$tmp/etcd.log"; return 1; }
+}
+
+# fetch_debian_etcd puts the etcd of Debian's etcd-server package into $1/etcd,
+# without installing the package (no service, no root unless the package
+# lists must be fetched first).
+fetch_debian_etcd() {
+	local tmp=$1 debs
+	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+		{ echo "apt-get or dpkg-deb not found" >>"$tmp/etcd.log"; return 1; }
+	(
+		mkdir -p "$tmp/deb" && cd "$tmp/deb" || exit 1
+		apt-get download etcd-server || { as_root apt-get update -qq && apt-get download etcd-server; }
+	) >>"$tmp/etcd.log" 2>&1 || return 1
+	debs=("$tmp"/deb/etcd-server_*.deb)
+	[[ -f ${debs[0]} ]] && dpkg-deb -x "${debs[0]}" "$tmp/deb/root" >>"$tmp/etcd.log" 2>&1 &&
+		cp "$tmp/deb/root/usr/bin/etcd" "$tmp/etcd" && [[ -n $(etcd_version "$tmp/etcd") ]]
+}
+
+# build_envtest_kube_apiserver builds kube-apiserver $ENVTEST_K8S_VERSION from
+# the Go module proxy into $1/kube-apiserver, with module and build caches
+# under $1 (about 3.5 GB; 5 minutes on 2 idle cores, 13 on 2 busy ones).
+# k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them
+# with ./staging directories that its module zip leaves out; the wrapper module
+# takes each from the proxy at $ENVTEST_K8S_STAGING_VERSION instead.
+build_envtest_kube_apiserver() {
+	local tmp=$1 major=${ENVTEST_K8S_VERSION%%.*} minor=${ENVTEST_K8S_VERSION#*.}
+	minor=${minor%%.*}
+	(
+		export GOMODCACHE=$tmp/mod GOCACHE=$tmp/cache GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
+		mkdir "$tmp/k8s-wrapper" && cd "$tmp/k8s-wrapper" || exit 1
+		go mod init local/kube-apiserver-build || exit 1
+		gomod=$(go list -m -f '{{.GoMod}}' "k8s.io/kubernetes@v$ENVTEST_K8S_VERSION") && [[ -f $gomod ]] || exit 1
+		staging=$(awk '$1 == "replace" { $1 = ""; $0 = $0 } $2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$gomod")
+		[[ -n $staging ]] || { echo "no ./staging replaces found in $gomod"; exit 1; }
+		go mod edit -require="k8s.io/kubernetes@v$ENVTEST_K8S_VERSION" || exit 1
+		for m in $staging; do
+			go mod edit -replace="$m=$m@v$ENVTEST_K8S_STAGING_VERSION" || exit 1
+		done
+		nice go get -tool k8s.io/kubernetes/cmd/kube-apiserver || exit 1
+		nice go build -trimpath -ldflags "-s -w \
+-X k8s.io/component-base/version.gitVersion=v$ENVTEST_K8S_VERSION \
+-X k8s.io/component-base/version.gitMajor=$major -X k8s.io/component-base/version.gitMinor=$minor" \
+			-o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+	) >"$tmp/kube-apiserver.log" 2>&1 || return 1
+	[[ $(kube_apiserver_version "$tmp/kube-apiserver") == "$ENVTEST_K8S_VERSION" ]] ||
+		{ echo "the kube-apiserver built reports version '$(kube_apiserver_version "$tmp/kube-apiserver")', not $ENVTEST_K8S_VERSION" >>"$tmp/kube-apiserver.log"; return 1; }
+}
+
+# build_envtest_assets builds what $ENVTEST_DIR lacks. It builds in a temporary
+# directory next to it (so each binary is moved into place in one rename) that
+# is removed afterwards, also on failure or interrupt; only the binaries stay.
+build_envtest_assets() {
+	local tmp parent=${ENVTEST_DIR%/*}
+	command -v go >/dev/null || die "go is missing to build the envtest assets (etcd, kube-apiserver) into $ENVTEST_DIR"
+	rm -rf "$parent"/.build.* 2>/dev/null || { chmod -R u+w "$parent"/.build.* && rm -rf "$parent"/.build.*; } # left by a killed run
+	tmp=$(mktemp -d "$parent/.build.XXXXXX")
+	# shellcheck disable=SC2064 # expand $tmp now
+	trap "chmod -R u+w '$tmp' 2>/dev/null; rm -rf '$tmp'" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	mkdir -p "$ENVTEST_DIR"
+	if ! envtest_etcd_ok; then
+		echo "envtest: building etcd v$ENVTEST_ETCD_VERSION from the Go module proxy (about a minute, once)" >&2
+		if build_envtest_etcd "$tmp"; then
+			rm -f "$ENVTEST_DIR/etcd.debian"
+			mv -f "$tmp/etcd" "$ENVTEST_DIR/etcd"
+		else
+			tail -20 "$tmp/etcd.log" >&2
+			echo "envtest: building etcd v$ENVTEST_ETCD_VERSION failed (above); falling back to Debian's etcd-server package" >&2
+			fetch_debian_etcd "$tmp" ||
+				{ tail -20 "$tmp/etcd.log" >&2; die "no etcd for envtest: building etcd v$ENVTEST_ETCD_VERSION from the Go module proxy and fetching Debian's etcd-server both failed (above); put an etcd binary into $ENVTEST_DIR by hand"; }
+			mv -f "$tmp/etcd" "$ENVTEST_DIR/etcd"
+			echo "Debian etcd-server, used because building etcd v$ENVTEST_ETCD_VERSION failed" >"$ENVTEST_DIR/etcd.debian"
+		fi
+		envtest_etcd_ok || die "the etcd installed into $ENVTEST_DIR does not run"
+	fi
+	if ! envtest_kube_apiserver_ok; then
+		echo "envtest: building kube-apiserver v$ENVTEST_K8S_VERSION from the Go module proxy (5 to 15 minutes and 3.5 GB of temporary caches, once)" >&2
+		build_envtest_kube_apiserver "$tmp" ||
+			{ tail -20 "$tmp/kube-apiserver.log" >&2; die "building kube-apiserver v$ENVTEST_K8S_VERSION from the Go module proxy failed (above); put a kube-apiserver v$ENVTEST_K8S_VERSION binary into $ENVTEST_DIR by hand"; }
+		mv -f "$tmp/kube-apiserver" "$ENVTEST_DIR/kube-apiserver"
+		envtest_kube_apiserver_ok || die "the kube-apiserver installed into $ENVTEST_DIR does not run"
+	fi
+	chmod -R u+w "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+	trap - EXIT INT TERM
+}
+
+# ensure_envtest: the Kubernetes operator's tests run controller-runtime's
+# envtest, which starts the etcd and kube-apiserver in $KUBEBUILDER_ASSETS.
+# They are built once into $ENVTEST_DIR; a warm run only asks both for their
+# version.
+ensure_envtest() {
+	local status=ok
+	if ! envtest_etcd_ok || ! envtest_kube_apiserver_ok; then
+		mkdir -p "${ENVTEST_DIR%/*}"
+		# A concurrent run (another make test) may be building them: wait for
+		# it, then look again before building.
+		exec 9>"${ENVTEST_DIR%/*}/.lock"
+		if command -v flock >/dev/null; then
+			flock 9
+		fi
+		if ! envtest_etcd_ok || ! envtest_kube_apiserver_ok; then
+			build_envtest_assets
+			status="installed"
+		fi
+		exec 9>&-
+	fi
+	if [[ -f $ENVTEST_DIR/etcd.debian ]]; then
+		status+=", etcd is Debian's etcd-server as its build failed; remove $ENVTEST_DIR to build it again"
+	fi
+	env_lines+=("export KUBEBUILDER_ASSETS=$(printf '%q' "$ENVTEST_DIR")")
+	report envtest "$status (kube-apiserver v$envtest_kube_apiserver_have, etcd $envtest_etcd_have, $ENVTEST_DIR)"
+}
+
 # write_env_file rewrites $ENV_FILE only when its content changes, so that a
 # warm run touches nothing.
 write_env_file() {
@@ -247,6 +413,7 @@ main() {
 	ensure_openssh
 	ensure_asciinema
 	ensure_tmux
+	ensure_envtest
 	write_env_file
 }
 
