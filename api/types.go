@@ -61,6 +61,16 @@ type JumpGroup struct {
 	// leaves the memberships unchanged and [] removes them all. The same
 	// relation is visible from the group policy side as jump_groups.
 	Memberships []JumpGroupMembership `json:"memberships" validate:"max=1000,dive"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // JumpGroupMembership gives a group policy's members a role on a Jump Group's items.
@@ -126,6 +136,16 @@ type JumpPolicy struct {
 	NotificationWebhookURL string `json:"notification_webhook_url" validate:"omitempty,weburl,max=2048"`
 	// RecordingsDisabled turns session recording off for items under this policy.
 	RecordingsDisabled bool `json:"recordings_disabled"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // ScheduleEntry is one weekly window: on Day from StartTime to EndTime.
@@ -184,6 +204,16 @@ type SessionPolicy struct {
 	RecordScreen *bool `json:"record_screen,omitempty"`
 	// RecordTunnel logs tunnel connections; default true.
 	RecordTunnel *bool `json:"record_tunnel,omitempty"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // SessionPermissions are the capabilities a session policy grants.
@@ -243,6 +273,16 @@ type Jumpoint struct {
 	Connected bool `json:"connected" jg:"readonly"`
 	// ConnectedNodes are the nodes connected now.
 	ConnectedNodes []JumpointNode `json:"connected_nodes" jg:"readonly"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // JumpZoneProxy configures a Jumpoint as a Jump Zone Proxy.
@@ -357,6 +397,16 @@ type JumpClientInstaller struct {
 	// Downloads are the installer's download URLs, one per platform, each
 	// with a copyable command that fetches it.
 	Downloads []InstallerDownload `json:"downloads" jg:"readonly"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // InstallerDownload is where one platform's installer is downloaded from.
@@ -413,6 +463,16 @@ type ProtocolTunnelJump struct {
 	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
 	// SessionPolicyID is the item's Session Policy.
 	SessionPolicyID *int64 `json:"session_policy_id,omitempty" validate:"omitempty,gte=1"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // TunnelDefinition is one local/remote port pair.
@@ -439,6 +499,16 @@ type PublicPortal struct {
 	// 001's "automatic behavior" for unattended endpoints): accept or
 	// reject; default "reject".
 	AutomaticBehavior string `json:"automatic_behavior" validate:"omitempty,oneof=accept reject"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // Automatic behaviours of a public portal.
@@ -668,6 +738,16 @@ type User struct {
 	Password string `json:"password,omitempty" validate:"omitempty,min=12,max=256" jg:"writeonly"`
 	// HasPassword tells whether a password is set.
 	HasPassword bool `json:"has_password" jg:"readonly"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // GroupPolicy grants its member users roles on Jump Groups.
@@ -684,6 +764,16 @@ type GroupPolicy struct {
 	// leaves them unchanged in a write, [] removes all. The same relation is
 	// visible from the Jump Group side as memberships.
 	JumpGroups []GroupPolicyJumpGroup `json:"jump_groups" validate:"max=1000,dive"`
+	// Labels are key/value pairs that mark and select the object, with the
+	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+	// '-', '_' and '.', starting and ending with a letter or digit; a value
+	// is empty or follows the name rule. In a write, null (or omitting the
+	// field) leaves the labels unchanged and {} removes them all. Reads
+	// always answer an object. The prefix jumpgate.dev/ is reserved for
+	// Jumpgate's tools. Lists select by label with ?label=key=value or
+	// ?label=key.
+	Labels map[string]string `json:"labels" validate:"max=64"`
 }
 
 // GroupPolicyJumpGroup gives a group policy's members a role on a Jump Group.

@@ -11,6 +11,7 @@ import (
 // Record is a group policy row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	Name        string `gorm:"size:128;not null;uniqueIndex"`
 	Description string `gorm:"size:1024;not null"`
 }

@@ -30,6 +30,7 @@ import (
 // Record is a Jump Client installer row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	InstallerID               string    `gorm:"size:32;not null;uniqueIndex"`
 	ExpiresAt                 time.Time `gorm:"not null;index"`
 	ValidDuration             int       `gorm:"not null"`

@@ -20,6 +20,7 @@ import (
 // Record is a Jump Group row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	Name     string `gorm:"size:128;not null;index"`
 	CodeName string `gorm:"size:64;not null;uniqueIndex"`
 	Comments string `gorm:"size:1024;not null"`

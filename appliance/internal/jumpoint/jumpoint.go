@@ -25,6 +25,7 @@ import (
 // Record is a Jumpoint row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	Name                  string   `gorm:"size:128;not null"`
 	CodeName              string   `gorm:"size:64;not null;uniqueIndex"`
 	Platform              string   `gorm:"size:32;not null"`

@@ -19,6 +19,7 @@ import (
 // Record is a Jump Policy row; lists are stored as JSON.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	DisplayName                string              `gorm:"size:128;not null"`
 	CodeName                   string              `gorm:"size:64;not null;uniqueIndex"`
 	Description                string              `gorm:"size:1024;not null"`

@@ -18,6 +18,7 @@ import (
 // Record is a public portal row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	Hostname        string `gorm:"size:253;not null;uniqueIndex"`
 	DisplayName     string `gorm:"size:128;not null"`
 	Default         bool   `gorm:"column:is_default;not null"`

@@ -34,6 +34,10 @@ func Routes[A any, R any](s *Service[A, R]) []route.Route {
 	for k, f := range sp.Filters {
 		query[k] = f.Doc
 	}
+	if s.hasLabels() {
+		apiLabels(zero) // fails at startup when the api type lacks Labels
+		query[LabelQuery] = LabelQueryDoc
+	}
 	adminWrite := !sp.NonAdminWrite
 	adminRead := !sp.NonAdminRead
 	return []route.Route{

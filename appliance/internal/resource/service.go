@@ -74,7 +74,7 @@ func (s *Service[A, R]) load(ctx context.Context, tx *gorm.DB, sc Scope, id int6
 		}
 		return nil, nil, fmt.Errorf("load %s %d: %w", s.Spec.Kind, id, err)
 	}
-	a := s.Spec.ToAPI(r)
+	a := s.toAPI(r)
 	if s.Spec.Hydrate != nil {
 		if err := s.Spec.Hydrate(ctx, tx, []*A{a}); err != nil {
 			return nil, nil, err
@@ -89,7 +89,17 @@ func (s *Service[A, R]) prepare(ctx context.Context, tx *gorm.DB, in *A, id int6
 		s.Spec.Defaults(in)
 	}
 	if err := Validate(in); err != nil {
+		if inv, ok := err.(*problem.Invalid); ok && s.hasLabels() {
+			checkLabels(*apiLabels(in), inv)
+		}
 		return err
+	}
+	if s.hasLabels() {
+		inv := &problem.Invalid{}
+		checkLabels(*apiLabels(in), inv)
+		if err := inv.Err(); err != nil {
+			return err
+		}
 	}
 	if s.Spec.Check != nil {
 		return s.Spec.Check(ctx, tx, in, id)
@@ -116,7 +126,7 @@ func (s *Service[A, R]) Create(ctx context.Context, in *A) (*A, error) {
 			return err
 		}
 		r := new(R)
-		if err := s.Spec.FromAPI(in, r); err != nil {
+		if err := s.fromAPI(in, r); err != nil {
 			return err
 		}
 		b := baseOf(r)
@@ -130,7 +140,7 @@ func (s *Service[A, R]) Create(ctx context.Context, in *A) (*A, error) {
 			}
 		}
 		// The record holds exactly what was stored; only associations need reading.
-		a := s.Spec.ToAPI(r)
+		a := s.toAPI(r)
 		if s.Spec.Hydrate != nil {
 			if err := s.Spec.Hydrate(ctx, tx, []*A{a}); err != nil {
 				return err
@@ -213,7 +223,7 @@ func (s *Service[A, R]) Update(ctx context.Context, id int64, in *A, ifMatch int
 		if err := s.prepare(ctx, tx, in, id); err != nil {
 			return err
 		}
-		if err := s.Spec.FromAPI(in, r); err != nil {
+		if err := s.fromAPI(in, r); err != nil {
 			return err
 		}
 		// FromAPI writes onto the stored record; restore what requests never set.
@@ -224,7 +234,7 @@ func (s *Service[A, R]) Update(ctx context.Context, id int64, in *A, ifMatch int
 				return err
 			}
 		}
-		next := s.Spec.ToAPI(r)
+		next := s.toAPI(r)
 		if s.Spec.Hydrate != nil {
 			if err := s.Spec.Hydrate(ctx, tx, []*A{next}); err != nil {
 				return err
@@ -383,6 +393,9 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 	}
 	bad := &problem.BadRequest{}
 	for k := range q {
+		if k == LabelQuery && s.hasLabels() {
+			continue
+		}
 		if _, ok := s.Spec.Filters[k]; !ok && k != "limit" && k != "cursor" {
 			bad.Fields = append(bad.Fields, api.FieldError{Field: k, Detail: "unknown query parameter; filters are " + s.filterNames()})
 		}
@@ -423,6 +436,11 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 			tx = tx.Where(f.Column+" = ?", val)
 		}
 	}
+	if s.hasLabels() {
+		for _, sel := range parseLabelSelectors(q, inv) {
+			tx = sel.where(tx, s.DB.Dialect)
+		}
+	}
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
@@ -437,7 +455,7 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 	}
 	ptrs := make([]*A, len(recs))
 	for i := range recs {
-		ptrs[i] = s.Spec.ToAPI(&recs[i])
+		ptrs[i] = s.toAPI(&recs[i])
 	}
 	if s.Spec.Hydrate != nil && len(ptrs) > 0 {
 		if err := s.Spec.Hydrate(ctx, s.DB.R, ptrs); err != nil {
@@ -455,6 +473,9 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 
 func (s *Service[A, R]) filterNames() string {
 	names := []string{"limit", "cursor"}
+	if s.hasLabels() {
+		names = append(names, LabelQuery)
+	}
 	for k := range s.Spec.Filters {
 		names = append(names, k)
 	}

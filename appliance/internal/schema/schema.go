@@ -76,7 +76,29 @@ func Migrations() []*gormigrate.Migration {
 					&broker.RecordingRecord{}, &audit.Record{}, &settings.Record{}, &portal.Record{}, &jumpclient.State{})
 			},
 		},
+		{
+			// Labels on the configuration objects: a JSON text column that
+			// existing rows fill with {} (the column default).
+			ID: "0004_labels",
+			Migrate: func(tx *gorm.DB) error {
+				for _, rec := range Labeled() {
+					if tx.Migrator().HasColumn(rec, "labels") {
+						continue
+					}
+					if err := tx.Migrator().AddColumn(rec, "Labels"); err != nil {
+						return fmt.Errorf("add labels to %T: %w", rec, err)
+					}
+				}
+				return nil
+			},
+		},
 	}
+}
+
+// Labeled returns a record of each collection whose objects carry labels.
+func Labeled() []any {
+	return []any{&jumpgroup.Record{}, &jumppolicy.Record{}, &sessionpolicy.Record{}, &jumpoint.Record{},
+		&installer.Record{}, &tunneljump.Record{}, &portal.Record{}, &user.Record{}, &grouppolicy.Record{}}
 }
 
 // Migrate brings the database up to date.

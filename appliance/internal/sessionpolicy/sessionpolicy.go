@@ -17,6 +17,7 @@ import (
 // Record is a Session Policy row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	CodeName             string                 `gorm:"size:64;not null;uniqueIndex"`
 	DisplayName          string                 `gorm:"size:128;not null"`
 	Description          string                 `gorm:"size:1024;not null"`

@@ -20,6 +20,7 @@ import (
 // Record is a Protocol Tunnel Jump row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	Name                string                 `gorm:"size:128;not null;index"`
 	JumpointID          int64                  `gorm:"not null;index"`
 	Hostname            string                 `gorm:"size:253;not null"`

@@ -27,6 +27,7 @@ import (
 // Record is a user row.
 type Record struct {
 	resource.Base
+	resource.Labeled
 	Username     string `gorm:"size:64;not null;uniqueIndex"`
 	DisplayName  string `gorm:"size:128;not null"`
 	Email        string `gorm:"size:254;not null"`

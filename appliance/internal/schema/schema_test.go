@@ -1,0 +1,75 @@
+package schema_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
+	"github.com/jumpgate/jumpgate/appliance/internal/schema"
+	"github.com/jumpgate/jumpgate/internal/pgtest"
+)
+
+// TestMain stops the PostgreSQL server that the Postgres tests start.
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
+func TestMigrate_LabelsOnExistingDatabase(t *testing.T) {
+	tests := []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{name: "sqlite", dsn: func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "jumpgate.db") }},
+		{name: "postgres", dsn: func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := db.Open(ctx, tt.dsn(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = d.Close() })
+
+			// A database of the release before labels: the migrations up to
+			// 0003, then without the labels column the first migration's
+			// current record types created, holding a row.
+			all := schema.Migrations()
+			var before []*gormigrate.Migration
+			for _, m := range all {
+				if m.ID == "0004_labels" {
+					break
+				}
+				before = append(before, m)
+			}
+			require.Len(t, before, 3)
+			opts := &gormigrate.Options{TableName: "migrations", IDColumnName: "id", IDColumnSize: 255, UseTransaction: true}
+			require.NoError(t, gormigrate.New(d.W, opts, before).Migrate())
+			require.NoError(t, d.W.Create(&jumpgroup.Record{Name: "Ops", CodeName: "ops"}).Error)
+			for _, rec := range schema.Labeled() {
+				require.NoError(t, d.W.Migrator().DropColumn(rec, "labels"), "%T", rec)
+				require.False(t, d.W.Migrator().HasColumn(rec, "labels"))
+			}
+
+			require.NoError(t, schema.Migrate(ctx, d))
+			for _, rec := range schema.Labeled() {
+				assert.True(t, d.W.Migrator().HasColumn(rec, "labels"), "%T", rec)
+			}
+			var raw string
+			require.NoError(t, d.R.Table("jump_groups").Where("code_name = ?", "ops").Select("labels").Scan(&raw).Error)
+			assert.Equal(t, "{}", raw)
+			var got jumpgroup.Record
+			require.NoError(t, d.R.Where("code_name = ?", "ops").Take(&got).Error)
+			assert.NotNil(t, got.Labels)
+			assert.Empty(t, got.Labels)
+
+			// Running again changes nothing.
+			require.NoError(t, schema.Migrate(ctx, d))
+		})
+	}
+}
