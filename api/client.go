@@ -185,6 +185,11 @@ type ListOptions struct {
 	// Filters are exact-match filters such as {"code_name": "ops"}; each
 	// collection documents its own.
 	Filters map[string]string
+	// LabelSelector selects by label on the collections that have labels;
+	// every term must match. A term is "key=value" (the label with exactly
+	// this value; "key=" is the empty value) or "key" (the label with any
+	// value). Each is sent as one ?label= parameter.
+	LabelSelector []string
 }
 
 // Query encodes the options as URL query parameters.
@@ -201,6 +206,9 @@ func (o *ListOptions) Query() url.Values {
 	}
 	for k, v := range o.Filters {
 		q.Set(k, v)
+	}
+	for _, term := range o.LabelSelector {
+		q.Add("label", term)
 	}
 	return q
 }

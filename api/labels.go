@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,7 @@ var (
 func CheckLabelKey(key string) error {
 	name := key
 	if prefix, rest, ok := strings.Cut(key, "/"); ok {
-		if prefix == "" || len(prefix) > MaxLabelPrefixLength || !labelPrefixRE.MatchString(prefix) {
+		if prefix == "" || len(prefix) > MaxLabelPrefixLength || !labelPrefixRE.MatchString(prefix) || slices.ContainsFunc(strings.Split(prefix, "."), func(l string) bool { return len(l) > 63 }) {
 			return fmt.Errorf("the key's prefix must be a lower-case DNS subdomain of at most %d characters, such as example.com", MaxLabelPrefixLength)
 		}
 		name = rest
