@@ -341,8 +341,13 @@ func (m *Manager) End(id int64, by, reason string) error {
 	m.mu.Unlock()
 
 	m.log.Info("session ended at the endpoint", "session", id, "by", by, "reason", reason)
+	// Tell the appliance before the streams close: a representative whose
+	// command ends with its stream would otherwise end the session first,
+	// and the session would be recorded as ended by the user rather than by
+	// the end user.
+	err := m.send(agentproto.Control{Type: agentproto.MsgSessionControl, SessionControl: &c})
 	terminateAll(streams)
-	return m.send(agentproto.Control{Type: agentproto.MsgSessionControl, SessionControl: &c})
+	return err
 }
 
 // send delivers c, wrapping a failure in ErrNotSent.
