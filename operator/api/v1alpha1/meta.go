@@ -1,6 +1,10 @@
 package v1alpha1
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -16,22 +20,35 @@ const Finalizer = "jumpgate.dev/finalizer"
 // left alone and the resource reports Ready=False with reason NotOwned.
 const AdoptAnnotation = "jumpgate.dev/adopt"
 
-// OwnerMarker is how the operator marks what it owns. On Kubernetes objects
-// it creates (the installer Secret, the Jumpoint Deployment) it is a label
-// key whose value is OwnerMarkerValue. On appliance objects it is recorded
-// as "jumpgate.dev/owner=<namespace>/<name>" (see OwnerMarkerFor), so a
-// controller can tell objects it created from objects made by hand or by
-// another tool.
-const OwnerMarker = "jumpgate.dev/owner"
+// Labels the operator puts on what it creates. On appliance objects
+// (labels of the API) ManagedByLabel=ManagedByValue and
+// OwnerLabel=OwnerValue(namespace, name) mark the object as created by the
+// custom resource namespace/name, and ClusterLabel names the cluster when the
+// operator runs with --cluster-name. An appliance object with the same unique
+// key but without these labels (or with another owner) is never taken over
+// unless the resource carries AdoptAnnotation. Kubernetes objects the
+// operator creates (the installer Secret, the Jumpoint Deployment and its
+// enrollment Secret) carry ManagedByLabel and an owner reference to their
+// custom resource, so they are garbage-collected with it.
+const (
+	ManagedByLabel = "jumpgate.dev/managed-by"
+	ManagedByValue = "jumpgate-operator"
+	OwnerLabel     = "jumpgate.dev/owner"
+	ClusterLabel   = "jumpgate.dev/cluster"
+)
 
-// OwnerMarkerValue is the value of the OwnerMarker label on Kubernetes
-// objects the operator creates.
-const OwnerMarkerValue = "jumpgate-operator"
-
-// OwnerMarkerFor is the marker that the operator records on the appliance
-// object of the custom resource namespace/name.
-func OwnerMarkerFor(namespace, name string) string {
-	return OwnerMarker + "=" + namespace + "/" + name
+// OwnerValue is the OwnerLabel value for the custom resource namespace/name:
+// "<namespace>.<name>" (namespaces have no dots, so it reads back
+// unambiguously), or, when that is not a valid label value of at most 63
+// characters, its first 52 characters, "-" and 10 hex digits of its SHA-256.
+func OwnerValue(namespace, name string) string {
+	v := namespace + "." + name
+	if len(v) <= 63 {
+		return v
+	}
+	sum := sha256.Sum256([]byte(v))
+	head := strings.TrimRight(v[:52], "-_.")
+	return head + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
 // Condition types of every kind.

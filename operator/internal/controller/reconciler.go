@@ -1,0 +1,472 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
+)
+
+// Reconciler reconciles one Kind.
+type Reconciler[O Object, A any] struct {
+	Kind     *Kind[O, A]
+	Client   client.Client
+	Config   *Config
+	Recorder events.EventRecorder
+
+	mu       sync.Mutex
+	failures map[types.NamespacedName]int
+}
+
+// outcome is what one sync found, before it becomes conditions.
+type outcome struct {
+	err      error  // an appliance (or Kubernetes) error: back off
+	wait     string // a reference is not ready
+	notOwned string // the appliance object belongs to someone else
+	// On success:
+	action    string   // "Created", "Updated", "DriftCorrected", "Adopted" or ""
+	drift     []string // fields written back when action is DriftCorrected
+	readiness Readiness
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler[O, A]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if r.Config.OnReconcile != nil {
+		r.Config.OnReconcile(r.Kind.Name, req.NamespacedName)
+	}
+	o := r.Kind.New()
+	if err := r.Client.Get(ctx, req.NamespacedName, o); err != nil {
+		r.forget(req.NamespacedName)
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if o.GetDeletionTimestamp() != nil {
+		return r.finalize(ctx, o)
+	}
+	if !controllerutil.ContainsFinalizer(o, v1alpha1.Finalizer) {
+		controllerutil.AddFinalizer(o, v1alpha1.Finalizer)
+		if err := r.Client.Update(ctx, o); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	before := o.DeepCopyObject().(O)
+	out := r.sync(ctx, o)
+	res := r.apply(o, out)
+	if err := r.writeStatus(ctx, before, o); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// sync makes the appliance object match the spec.
+func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
+	k, cfg := r.Kind, r.Config
+	h := r.hooks(o)
+	if k.Claim != nil {
+		msg, err := k.Claim(ctx, h, o)
+		if err != nil {
+			return outcome{err: err}
+		}
+		if msg != "" {
+			return outcome{notOwned: msg}
+		}
+	}
+	desired, err := k.Desired(ctx, NewResolver(r.Client, cfg.API, o.GetNamespace()), o)
+	if w, ok := isWait(err); ok {
+		return outcome{wait: w.Msg}
+	}
+	if err != nil {
+		return outcome{err: err}
+	}
+	actual, gone, notOwned, adopt, err := r.find(ctx, o)
+	switch {
+	case err != nil:
+		return outcome{err: err}
+	case notOwned != "":
+		return outcome{notOwned: notOwned}
+	}
+	st := o.CommonStatus()
+	var out outcome
+	if actual == nil {
+		setLabels(desired, cfg.OwnerLabels(o))
+		created, err := k.Create(cfg.API, ctx, desired)
+		if err != nil {
+			return outcome{err: err}
+		}
+		actual, out.action = created, "Created"
+		if gone {
+			out.action, out.drift = "DriftCorrected", []string{"(deleted in the appliance; created again)"}
+		}
+	} else {
+		if k.Canon != nil {
+			k.Canon(desired)
+			k.Canon(actual)
+		}
+		changed := diff(desired, actual)
+		relabel := !k.Singleton && cfg.ownedBy(o, labelsOf(actual)) != ""
+		if len(changed) > 0 || relabel {
+			if !k.Singleton {
+				labels := map[string]string{}
+				for key, v := range labelsOf(actual) {
+					labels[key] = v
+				}
+				for key, v := range cfg.OwnerLabels(o) {
+					labels[key] = v
+				}
+				setLabels(desired, labels)
+			}
+			updated, err := k.Update(cfg.API, ctx, metaOf(actual).ID, desired, api.IfMatch(metaOf(actual).Version))
+			if err != nil {
+				return outcome{err: err}
+			}
+			actual = updated
+			switch {
+			case adopt:
+				out.action = "Adopted"
+			case st.ObservedGeneration == o.GetGeneration() && st.ApplianceID == metaOf(actual).ID && len(changed) > 0:
+				out.action, out.drift = "DriftCorrected", changed
+			case len(changed) > 0 || relabel:
+				out.action = "Updated"
+			}
+		} else if adopt {
+			out.action = "Adopted"
+		}
+	}
+	st.ApplianceID = metaOf(actual).ID
+	if k.After != nil {
+		rd, err := k.After(ctx, h, o, actual)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.readiness = rd
+	}
+	return out
+}
+
+// find looks up the appliance object of o: by the id in its status, else by
+// the owner labels, else by its unique key. gone is set when the status named
+// an object that no longer exists. notOwned explains why an object with the
+// same key cannot be taken over; adopt is set when it is being taken over.
+func (r *Reconciler[O, A]) find(ctx context.Context, o O) (actual *A, gone bool, notOwned string, adopt bool, err error) {
+	k, cfg := r.Kind, r.Config
+	ac := cfg.API
+	if k.Singleton {
+		a, err := k.Get(ac, ctx, 0)
+		return a, false, "", false, err
+	}
+	if id := o.CommonStatus().ApplianceID; id != 0 {
+		a, err := k.Get(ac, ctx, id)
+		switch {
+		case errors.Is(err, api.ErrNotFound):
+			gone = true
+		case err != nil:
+			return nil, false, "", false, err
+		default:
+			if owner := labelsOf(a)[v1alpha1.OwnerLabel]; owner == "" || owner == v1alpha1.OwnerValue(o.GetNamespace(), o.GetName()) {
+				// Ours, or our labels were removed in the appliance
+				// (drift: they are written back).
+				return a, false, "", false, nil
+			}
+			// The id now names someone else's object: look again.
+		}
+	}
+	l, err := k.List(ac, ctx, &api.ListOptions{LabelSelector: cfg.ownerSelector(o), Limit: 2})
+	if err != nil {
+		return nil, false, "", false, err
+	}
+	if len(l.Items) > 0 {
+		return &l.Items[0], gone, "", false, nil
+	}
+	if k.Key == nil {
+		return nil, gone, "", false, nil
+	}
+	filter, value := k.Key(o)
+	if filter == "" {
+		return nil, gone, "", false, nil
+	}
+	l, err = k.List(ac, ctx, &api.ListOptions{Filters: map[string]string{filter: value}, Limit: 2})
+	if err != nil {
+		return nil, false, "", false, err
+	}
+	if len(l.Items) == 0 {
+		return nil, gone, "", false, nil
+	}
+	a := &l.Items[0]
+	who := cfg.ownedBy(o, labelsOf(a))
+	if who == "" {
+		return a, gone, "", false, nil
+	}
+	if o.GetAnnotations()[v1alpha1.AdoptAnnotation] == "true" {
+		return a, gone, "", true, nil
+	}
+	return nil, false, fmt.Sprintf("the appliance already has a %s with %s %q (id %d), owned by %s; set the annotation %s: \"true\" to take it over",
+		k.Noun, filter, value, metaOf(a).ID, who, v1alpha1.AdoptAnnotation), false, nil
+}
+
+// apply turns an outcome into conditions, Events and the next reconcile.
+func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
+	st := o.CommonStatus()
+	gen := o.GetGeneration()
+	key := client.ObjectKeyFromObject(o)
+	prevReady := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
+		})
+	}
+	transition := func(reason string) bool { return prevReady == nil || prevReady.Reason != reason }
+	st.ObservedGeneration = gen
+	switch {
+	case out.notOwned != "":
+		set(v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonNotOwned, out.notOwned)
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonNotOwned, out.notOwned)
+		if transition(v1alpha1.ReasonNotOwned) {
+			r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonNotOwned, "Refuse", out.notOwned)
+		}
+		r.forget(key)
+		return ctrl.Result{RequeueAfter: r.resync()}
+	case out.wait != "":
+		set(v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonWaitingForReference, out.wait)
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonWaitingForReference, out.wait)
+		if transition(v1alpha1.ReasonWaitingForReference) {
+			r.event(o, corev1.EventTypeNormal, v1alpha1.ReasonWaitingForReference, "Wait", out.wait)
+		}
+		// Watches bring referenced resources' changes; appliance-side
+		// references (group policies, users) are polled with back-off.
+		return ctrl.Result{RequeueAfter: min(r.backoff(key), 30*time.Second)}
+	case out.err != nil:
+		msg := describe(out.err)
+		set(v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonApplianceError, msg)
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonApplianceError, msg)
+		r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonApplianceError, "Sync", msg)
+		if errors.Is(out.err, api.ErrPreconditionFailed) {
+			// Someone wrote the object between our read and write: read
+			// it again now.
+			return ctrl.Result{RequeueAfter: 100 * time.Millisecond}
+		}
+		return ctrl.Result{RequeueAfter: r.backoff(key)}
+	}
+	r.forget(key)
+	noun := r.Kind.Noun
+	id := st.ApplianceID
+	syncReason, syncMsg := v1alpha1.ReasonReconciled, fmt.Sprintf("the appliance's %s %s matches the spec", noun, idText(id))
+	switch out.action {
+	case "Created":
+		r.event(o, corev1.EventTypeNormal, "Created", "Create", fmt.Sprintf("created %s %s in the appliance", noun, idText(id)))
+	case "Updated":
+		r.event(o, corev1.EventTypeNormal, "Updated", "Update", fmt.Sprintf("wrote the spec to %s %s", noun, idText(id)))
+	case "Adopted":
+		r.event(o, corev1.EventTypeNormal, "Adopted", "Adopt", fmt.Sprintf("took over %s %s, as the %s annotation asks", noun, idText(id), v1alpha1.AdoptAnnotation))
+	case "DriftCorrected":
+		syncReason = v1alpha1.ReasonDriftCorrected
+		syncMsg = fmt.Sprintf("%s %s had been changed in the appliance (%s); the spec was written back", noun, idText(id), strings.Join(out.drift, ", "))
+		r.event(o, corev1.EventTypeNormal, v1alpha1.ReasonDriftCorrected, "Correct", syncMsg)
+	}
+	set(v1alpha1.ConditionSynced, metav1.ConditionTrue, syncReason, syncMsg)
+	res := ctrl.Result{RequeueAfter: r.resync()}
+	if rd := out.readiness; rd.NotReady {
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, rd.Reason, rd.Message)
+		if transition(rd.Reason) {
+			r.event(o, corev1.EventTypeNormal, rd.Reason, "Wait", rd.Message)
+		}
+	} else {
+		msg := rd.Message
+		if msg == "" {
+			msg = syncMsg
+			if syncReason == v1alpha1.ReasonDriftCorrected {
+				msg = fmt.Sprintf("the appliance's %s %s matches the spec", noun, idText(id))
+			}
+		}
+		set(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReconciled, msg)
+	}
+	if d := out.readiness.RequeueAfter; d > 0 && d < res.RequeueAfter {
+		res.RequeueAfter = d
+	}
+	return res
+}
+
+// finalize deletes the appliance object of a resource being deleted, then
+// drops the finalizer.
+func (r *Reconciler[O, A]) finalize(ctx context.Context, o O) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(o, v1alpha1.Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	before := o.DeepCopyObject().(O)
+	err := r.deleteAppliance(ctx, o)
+	if err != nil {
+		msg := "deleting the appliance object: " + describe(err)
+		st := o.CommonStatus()
+		st.ObservedGeneration = o.GetGeneration()
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: v1alpha1.ReasonDeleting, Message: msg, ObservedGeneration: o.GetGeneration()})
+		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
+			Reason: v1alpha1.ReasonApplianceError, Message: msg, ObservedGeneration: o.GetGeneration()})
+		r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonApplianceError, "Delete", msg)
+		if werr := r.writeStatus(ctx, before, o); werr != nil {
+			return ctrl.Result{}, werr
+		}
+		return ctrl.Result{RequeueAfter: r.backoff(client.ObjectKeyFromObject(o))}, nil
+	}
+	r.forget(client.ObjectKeyFromObject(o))
+	controllerutil.RemoveFinalizer(o, v1alpha1.Finalizer)
+	if err := r.Client.Update(ctx, o); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *Reconciler[O, A]) deleteAppliance(ctx context.Context, o O) error {
+	k, cfg := r.Kind, r.Config
+	h := r.hooks(o)
+	if k.Finalize != nil {
+		if err := k.Finalize(ctx, h, o); err != nil {
+			return err
+		}
+	}
+	if k.Singleton {
+		if k.Claim != nil {
+			if msg, err := k.Claim(ctx, h, o); err != nil || msg != "" {
+				return err // not ours to reset
+			}
+		}
+		if k.Reset == nil {
+			return nil
+		}
+		if err := k.Reset(cfg.API, ctx); err != nil {
+			return err
+		}
+		r.event(o, corev1.EventTypeNormal, "Deleted", "Delete", "restored the appliance's defaults")
+		return nil
+	}
+	var ids []int64
+	if id := o.CommonStatus().ApplianceID; id != 0 {
+		a, err := k.Get(cfg.API, ctx, id)
+		switch {
+		case errors.Is(err, api.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			if owner := labelsOf(a)[v1alpha1.OwnerLabel]; owner == "" || owner == v1alpha1.OwnerValue(o.GetNamespace(), o.GetName()) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	// Also what carries our owner labels, e.g. created just before a
+	// status write that failed.
+	l, err := k.List(cfg.API, ctx, &api.ListOptions{LabelSelector: cfg.ownerSelector(o), Limit: 100})
+	if err != nil {
+		return err
+	}
+	for i := range l.Items {
+		if id := metaOf(&l.Items[i]).ID; len(ids) == 0 || ids[0] != id {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		if err := k.Delete(cfg.API, ctx, id); err != nil && !errors.Is(err, api.ErrNotFound) {
+			return err
+		}
+		r.event(o, corev1.EventTypeNormal, "Deleted", "Delete", fmt.Sprintf("deleted %s %d from the appliance", k.Noun, id))
+	}
+	return nil
+}
+
+// writeStatus writes o's status when it differs from before's.
+func (r *Reconciler[O, A]) writeStatus(ctx context.Context, before, o O) error {
+	if equality.Semantic.DeepEqual(before, o) {
+		return nil
+	}
+	err := r.Client.Status().Update(ctx, o)
+	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+		// A newer object is on its way to us (or it is gone).
+		return nil
+	}
+	return err
+}
+
+func (r *Reconciler[O, A]) hooks(o O) *Hooks {
+	return &Hooks{
+		Client: r.Client, API: r.Config.API, Config: r.Config,
+		Event: func(eventType, reason, action, note string) { r.event(o, eventType, reason, action, note) },
+	}
+}
+
+func (r *Reconciler[O, A]) event(o O, eventType, reason, action, note string) {
+	if r.Recorder == nil {
+		return
+	}
+	if len(note) > 1000 {
+		note = note[:1000]
+	}
+	r.Recorder.Eventf(o, nil, eventType, reason, action, "%s", note)
+}
+
+// backoff counts a failure of key and returns the delay before the next try.
+func (r *Reconciler[O, A]) backoff(key types.NamespacedName) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failures == nil {
+		r.failures = map[types.NamespacedName]int{}
+	}
+	n := r.failures[key]
+	r.failures[key] = n + 1
+	d := r.Config.BackoffBase
+	for i := 0; i < n && d < r.Config.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, r.Config.BackoffMax)
+}
+
+func (r *Reconciler[O, A]) forget(key types.NamespacedName) {
+	r.mu.Lock()
+	delete(r.failures, key)
+	r.mu.Unlock()
+}
+
+// resync is the resync period with up to 10% jitter, so resources created
+// together do not resync together.
+func (r *Reconciler[O, A]) resync() time.Duration {
+	p := r.Config.ResyncPeriod
+	return p + time.Duration(rand.Int64N(int64(p)/10+1))
+}
+
+func idText(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return fmt.Sprint(id)
+}
+
+// describe words an error for a condition message: the appliance's problem
+// detail and field errors when it is one.
+func describe(err error) string {
+	var p *api.Problem
+	if errors.As(err, &p) {
+		msg := fmt.Sprintf("the appliance answered %d %s", p.Status, p.Title)
+		if p.Detail != "" {
+			msg += ": " + p.Detail
+		}
+		for _, fe := range p.Errors {
+			msg += "; " + fe.Field + ": " + fe.Detail
+		}
+		return msg
+	}
+	return err.Error()
+}
