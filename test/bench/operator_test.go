@@ -356,13 +356,22 @@ func checkAppliance(ctx context.Context, c *api.Client, m tfMix) error {
 		want int
 		get  func() (int, error)
 	}{
-		{"jump groups", m.groups, func() (int, error) { l, err := c.ListJumpGroups(ctx, &api.ListOptions{Limit: 500}); return count(lenOf(l, err)) }},
-		{"jump policies", m.jumpPolicies, func() (int, error) { l, err := c.ListJumpPolicies(ctx, &api.ListOptions{Limit: 500}); return count(lenOf(l, err)) }},
+		{"jump groups", m.groups, func() (int, error) {
+			l, err := c.ListJumpGroups(ctx, &api.ListOptions{Limit: 500})
+			return count(lenOf(l, err))
+		}},
+		{"jump policies", m.jumpPolicies, func() (int, error) {
+			l, err := c.ListJumpPolicies(ctx, &api.ListOptions{Limit: 500})
+			return count(lenOf(l, err))
+		}},
 		{"session policies", m.sessionPolicies, func() (int, error) {
 			l, err := c.ListSessionPolicies(ctx, &api.ListOptions{Limit: 500})
 			return count(lenOf(l, err))
 		}},
-		{"jumpoints", m.jumpoints, func() (int, error) { l, err := c.ListJumpoints(ctx, &api.ListOptions{Limit: 500}); return count(lenOf(l, err)) }},
+		{"jumpoints", m.jumpoints, func() (int, error) {
+			l, err := c.ListJumpoints(ctx, &api.ListOptions{Limit: 500})
+			return count(lenOf(l, err))
+		}},
 		{"protocol tunnel jumps", m.tunnels, func() (int, error) {
 			l, err := c.ListProtocolTunnelJumps(ctx, &api.ListOptions{Limit: 500})
 			return count(lenOf(l, err))
