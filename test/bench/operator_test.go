@@ -350,7 +350,6 @@ func waitAll(ctx context.Context, k8s client.Client, ns string, want int, ready 
 
 // checkAppliance checks that the appliance holds exactly the mix.
 func checkAppliance(ctx context.Context, c *api.Client, m tfMix) error {
-	count := func(n int, err error) (int, error) { return n, err }
 	for _, x := range []struct {
 		what string
 		want int
@@ -358,23 +357,23 @@ func checkAppliance(ctx context.Context, c *api.Client, m tfMix) error {
 	}{
 		{"jump groups", m.groups, func() (int, error) {
 			l, err := c.ListJumpGroups(ctx, &api.ListOptions{Limit: 500})
-			return count(lenOf(l, err))
+			return lenOf(l, err)
 		}},
 		{"jump policies", m.jumpPolicies, func() (int, error) {
 			l, err := c.ListJumpPolicies(ctx, &api.ListOptions{Limit: 500})
-			return count(lenOf(l, err))
+			return lenOf(l, err)
 		}},
 		{"session policies", m.sessionPolicies, func() (int, error) {
 			l, err := c.ListSessionPolicies(ctx, &api.ListOptions{Limit: 500})
-			return count(lenOf(l, err))
+			return lenOf(l, err)
 		}},
 		{"jumpoints", m.jumpoints, func() (int, error) {
 			l, err := c.ListJumpoints(ctx, &api.ListOptions{Limit: 500})
-			return count(lenOf(l, err))
+			return lenOf(l, err)
 		}},
 		{"protocol tunnel jumps", m.tunnels, func() (int, error) {
 			l, err := c.ListProtocolTunnelJumps(ctx, &api.ListOptions{Limit: 500})
-			return count(lenOf(l, err))
+			return lenOf(l, err)
 		}},
 	} {
 		got, err := x.get()
