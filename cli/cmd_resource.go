@@ -25,6 +25,8 @@ type listFlags struct {
 	output     string
 	limit      int
 	filters    []string
+	labels     []string
+	showLabels bool
 	objectType string
 	actor      string
 	since      string
@@ -40,8 +42,15 @@ func newListCmd(e env, f *connFlags) *cobra.Command {
 Collections: jump-groups, jump-policies, session-policies, jumpoints,
 jump-client-installers, jump-clients, protocol-tunnel-jumps, public-portals,
 users, group-policies, api-tokens and audit-events. Singular and snake_case
-names work too, as do portals, installers, tokens and audit.`,
+names work too, as do portals, installers, tokens and audit.
+
+The collections with labels (all but jump-clients, api-tokens and
+audit-events) take --label: key=value selects objects whose label key has
+exactly that value, key alone objects that have the label at all; every
+--label must match. --show-labels adds a LABELS column; -o json always
+includes the labels.`,
 		Example: `  jumpgate list jump-groups --filter code_name=ops
+  jumpgate list jump-groups --label jumpgate.dev/managed-by=jumpgate-operator --show-labels
   jumpgate list audit-events --object-type jump-group --since 1h
   jumpgate list users -o json`,
 		ValidArgs: collectionNames(),
@@ -93,6 +102,10 @@ func listCommand(e env, f *connFlags, fixed *collection, cmd *cobra.Command) *co
 	addOutputFlag(cmd, &lf.output)
 	fl.IntVar(&lf.limit, "limit", 0, "print at most this many objects (default all)")
 	fl.StringArrayVar(&lf.filters, "filter", nil, "exact-match filter key=value sent as a query parameter (repeatable)")
+	if fixed == nil || fixed.labeled {
+		fl.StringArrayVarP(&lf.labels, "label", "l", nil, "only objects with this label: key=value, or key for any value (repeatable; all must match)")
+		fl.BoolVar(&lf.showLabels, "show-labels", false, "add a LABELS column to the table")
+	}
 	if fixed == nil {
 		fl.StringVar(&lf.objectType, "object-type", "", "audit-events: only events about this kind of object, e.g. jump_group")
 		fl.StringVar(&lf.actor, "actor", "", "audit-events: only events by this username")
@@ -129,10 +142,15 @@ func (e env) list(ctx context.Context, f *connFlags, coll *collection, lf *listF
 	if lf.output == outputJSON {
 		return writeJSON(e.stdout, items)
 	}
-	return writeTable(e.stdout, coll.columns, items)
+	cols := coll.columns
+	if lf.showLabels {
+		cols = append(cols[:len(cols):len(cols)], labelsColumn)
+	}
+	return writeTable(e.stdout, cols, items)
 }
 
-// listQuery turns --filter and the audit shortcuts into query parameters.
+// listQuery turns --filter, --label and the audit shortcuts into query
+// parameters.
 func (e env) listQuery(coll *collection, lf *listFlags) (url.Values, error) {
 	q := url.Values{}
 	for _, kv := range lf.filters {
@@ -141,6 +159,15 @@ func (e env) listQuery(coll *collection, lf *listFlags) (url.Values, error) {
 			return nil, fmt.Errorf("--filter %q: want key=value", kv)
 		}
 		q.Set(k, v)
+	}
+	if (len(lf.labels) > 0 || lf.showLabels) && !coll.labeled {
+		return nil, fmt.Errorf("%s have no labels; --label and --show-labels apply to %s", coll.path, strings.Join(labeledNames(), ", "))
+	}
+	for _, term := range lf.labels {
+		if err := checkLabelTerm(term); err != nil {
+			return nil, fmt.Errorf("--label %q: %w", term, err)
+		}
+		q.Add("label", term)
 	}
 	if lf.objectType == "" && lf.actor == "" && lf.since == "" {
 		return q, nil
@@ -167,6 +194,19 @@ func (e env) listQuery(coll *collection, lf *listFlags) (url.Values, error) {
 		q.Set("since", t.UTC().Format(time.RFC3339Nano))
 	}
 	return q, nil
+}
+
+// checkLabelTerm checks a --label term, "key=value" or "key", with the
+// appliance's label rules, so that a typo fails before any request.
+func checkLabelTerm(term string) error {
+	k, v, hasValue := strings.Cut(term, "=")
+	if err := api.CheckLabelKey(k); err != nil {
+		return err
+	}
+	if hasValue {
+		return api.CheckLabelValue(v)
+	}
+	return nil
 }
 
 // parseSince reads an RFC 3339 time, or a duration meaning that long ago.

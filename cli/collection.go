@@ -44,6 +44,8 @@ type collection struct {
 	singleton bool
 	// listOnly collections have no per-object read.
 	listOnly bool
+	// labeled collections carry labels and take the ?label= list filter.
+	labeled bool
 	// columns are the table columns of list.
 	columns []column
 }
@@ -89,23 +91,23 @@ var jumpGroupColumn = column{"JUMP GROUP", func(o map[string]any) string {
 }}
 
 var collections = []*collection{
-	{path: api.PathJumpGroups, singular: "jump-group", columns: []column{
+	{path: api.PathJumpGroups, labeled: true, singular: "jump-group", columns: []column{
 		field("ID", "id"), field("CODE NAME", "code_name"), field("NAME", "name"), count("MEMBERSHIPS", "memberships"),
 	}},
-	{path: api.PathJumpPolicies, singular: "jump-policy", columns: []column{
+	{path: api.PathJumpPolicies, labeled: true, singular: "jump-policy", columns: []column{
 		field("ID", "id"), field("CODE NAME", "code_name"), field("DISPLAY NAME", "display_name"),
 		field("SIMULTANEOUS", "simultaneous_jumps"), field("SCHEDULE", "schedule_enabled"),
 		field("APPROVAL", "approval_required"), timestamp("EXPIRES", "expires_at"),
 	}},
-	{path: api.PathSessionPolicies, singular: "session-policy", columns: []column{
+	{path: api.PathSessionPolicies, labeled: true, singular: "session-policy", columns: []column{
 		field("ID", "id"), field("CODE NAME", "code_name"), field("DISPLAY NAME", "display_name"),
 		{"PERMISSIONS", permissions}, field("PROMPT", "prompt_customer"), field("MAX MINUTES", "max_session_minutes"),
 	}},
-	{path: api.PathJumpoints, singular: "jumpoint", columns: []column{
+	{path: api.PathJumpoints, labeled: true, singular: "jumpoint", columns: []column{
 		field("ID", "id"), field("CODE NAME", "code_name"), field("NAME", "name"), field("PLATFORM", "platform"),
 		field("ENABLED", "enabled"), field("CONNECTED", "connected"), field("TUNNELS", "protocol_tunnel_enabled"),
 	}},
-	{path: api.PathJumpClientInstallers, singular: "jump-client-installer", aliases: []string{"installers", "installer"}, columns: []column{
+	{path: api.PathJumpClientInstallers, labeled: true, singular: "jump-client-installer", aliases: []string{"installers", "installer"}, columns: []column{
 		field("ID", "id"), field("INSTALLER ID", "installer_id"), field("NAME", "name"), jumpGroupColumn,
 		field("CONNECTION", "connection_type"), timestamp("EXPIRES", "expires_at"),
 	}},
@@ -114,18 +116,18 @@ var collections = []*collection{
 		field("PRIVATE IP", "private_ip"), field("VERSION", "version"), timestamp("LAST SEEN", "last_seen_at"),
 		{"CPU", clientCPU}, {"UPTIME", clientUptime}, jumpGroupColumn, field("CONNECTION", "connection_type"), field("TAG", "tag"),
 	}},
-	{path: api.PathProtocolTunnelJumps, singular: "protocol-tunnel-jump", aliases: []string{"tunnel-jumps", "tunnel-jump"}, columns: []column{
+	{path: api.PathProtocolTunnelJumps, labeled: true, singular: "protocol-tunnel-jump", aliases: []string{"tunnel-jumps", "tunnel-jump"}, columns: []column{
 		field("ID", "id"), field("NAME", "name"), field("JUMPOINT", "jumpoint_id"), field("HOSTNAME", "hostname"),
 		{"TUNNELS", tunnels}, jumpGroupColumn,
 	}},
-	{path: api.PathPublicPortals, singular: "public-portal", aliases: []string{"portals", "portal"}, columns: []column{
+	{path: api.PathPublicPortals, labeled: true, singular: "public-portal", aliases: []string{"portals", "portal"}, columns: []column{
 		field("ID", "id"), field("HOSTNAME", "hostname"), field("DISPLAY NAME", "display_name"),
 		field("DEFAULT", "default"), field("SESSION POLICY", "session_policy_id"),
 	}},
-	{path: api.PathUsers, singular: "user", columns: []column{
+	{path: api.PathUsers, labeled: true, singular: "user", columns: []column{
 		field("ID", "id"), field("USERNAME", "username"), field("ADMIN", "admin"), field("ENABLED", "enabled"),
 	}},
-	{path: api.PathGroupPolicies, singular: "group-policy", columns: []column{
+	{path: api.PathGroupPolicies, labeled: true, singular: "group-policy", columns: []column{
 		field("ID", "id"), field("NAME", "name"), count("MEMBERS", "members"), count("JUMP GROUPS", "jump_groups"),
 	}},
 	{path: api.PathAPITokens, singular: "api-token", aliases: []string{"tokens", "token"}, columns: []column{
@@ -139,6 +141,28 @@ var collections = []*collection{
 	}},
 	{path: api.PathJumpClientSettings, singular: "jump-client-settings", aliases: []string{"settings"}, singleton: true},
 }
+
+// labeledNames lists the canonical names of the collections with labels.
+func labeledNames() []string {
+	var out []string
+	for _, c := range collections {
+		if c.labeled {
+			out = append(out, c.path)
+		}
+	}
+	return out
+}
+
+// labelsColumn shows an object's labels as sorted key=value pairs.
+var labelsColumn = column{"LABELS", func(o map[string]any) string {
+	m, _ := o["labels"].(map[string]any)
+	pairs := make([]string, 0, len(m))
+	for k, v := range m {
+		pairs = append(pairs, k+"="+scalar(v))
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ",")
+}}
 
 // names returns every name that selects c, canonical first.
 func (c *collection) names() []string {

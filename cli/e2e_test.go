@@ -18,7 +18,7 @@ import (
 func TestCLI_AgainstAppliance(t *testing.T) {
 	s := appliancetest.NewServer(t)
 	ctx := context.Background()
-	g, err := s.Admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Operations", CodeName: "ops"})
+	g, err := s.Admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Operations", CodeName: "ops", Labels: map[string]string{"team": "ops", "tier": "1"}})
 	require.NoError(t, err)
 	for _, cn := range []string{"a", "b", "c"} {
 		_, err := s.Admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Group " + cn, CodeName: "g-" + cn})
@@ -48,6 +48,36 @@ func TestCLI_AgainstAppliance(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
 	require.Len(t, got, 1)
 	assert.Equal(t, g.ID, got[0].ID)
+
+	// Labels select on the appliance; every --label must match.
+	for _, tt := range []struct {
+		labels []string
+		want   []int64
+	}{
+		{[]string{"team=ops"}, []int64{g.ID}},
+		{[]string{"team=ops", "tier"}, []int64{g.ID}},
+		{[]string{"team=ops", "tier=2"}, nil},
+		{[]string{"team=op"}, nil},
+	} {
+		args := []string{"list", "jump-groups", "-o", "json"}
+		for _, l := range tt.labels {
+			args = append(args, "--label", l)
+		}
+		r = runCLI(t, vars, "", args...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var sel []api.JumpGroup
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &sel))
+		var ids []int64
+		for _, x := range sel {
+			ids = append(ids, x.ID)
+			assert.Equal(t, map[string]string{"team": "ops", "tier": "1"}, x.Labels, "-o json carries the labels")
+		}
+		assert.Equal(t, tt.want, ids, "--label %v", tt.labels)
+	}
+	r = runCLI(t, vars, "", "list", "jump-groups", "--label", "team", "--show-labels")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "LABELS")
+	assert.Contains(t, r.stdout, "team=ops,tier=1")
 
 	r = runCLI(t, vars, "", "get", "jump-group", "999")
 	assert.Equal(t, 1, r.code)

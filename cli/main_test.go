@@ -77,8 +77,9 @@ func (f *fakeAppliance) serve(w http.ResponseWriter, r *http.Request) {
 		answer(w, `{"user_id":1,"username":"`+user+`","admin":`+boolJSON(user == "admin")+`,"token_id":7,"version":"test"}`)
 	case path == "jump-groups" && cursor == "":
 		answer(w, `{"items":[
-			{"id":1,"code_name":"ops","name":"Operations","memberships":[{"group_policy_id":1,"role":"start"}]},
-			{"id":2,"code_name":"dev","name":"Development","memberships":[]}],"next_cursor":"c2"}`)
+			{"id":1,"code_name":"ops","name":"Operations","memberships":[{"group_policy_id":1,"role":"start"}],
+				"labels":{"team":"ops","jumpgate.dev/managed-by":"jumpgate-operator"}},
+			{"id":2,"code_name":"dev","name":"Development","memberships":[],"labels":{}}],"next_cursor":"c2"}`)
 	case path == "jump-groups" && cursor == "c2":
 		answer(w, `{"items":[{"id":3,"code_name":"qa","name":"Quality\tAssurance","memberships":null}],"next_cursor":""}`)
 	case path == "jump-groups/1":
@@ -299,6 +300,18 @@ func TestList(t *testing.T) {
 				"tunnel  5   db    9 (personal)          db.internal:22,5432\n",
 		},
 		{
+			name: "labels select and show",
+			args: []string{"list", "jump-groups", "--label", "jumpgate.dev/managed-by=jumpgate-operator", "-l", "team", "--show-labels"},
+			want: "ID  CODE NAME  NAME               MEMBERSHIPS  LABELS\n" +
+				"1   ops        Operations         1            jumpgate.dev/managed-by=jumpgate-operator,team=ops\n" +
+				"2   dev        Development        0            \n" +
+				"3   qa         Quality Assurance  0            \n",
+			wantQueries: []url.Values{
+				{"limit": {"500"}, "label": {"jumpgate.dev/managed-by=jumpgate-operator", "team"}},
+				{"limit": {"500"}, "label": {"jumpgate.dev/managed-by=jumpgate-operator", "team"}, "cursor": {"c2"}},
+			},
+		},
+		{
 			name: "audit shortcuts",
 			args: []string{"list", "audit", "--object-type", "jump-groups", "--actor", "admin", "--since", "1h"},
 			want: "ID  TIME                  ACTOR  ACTION  OBJECT TYPE  OBJECT ID  OBJECT NAME  CHANGED FIELDS\n" +
@@ -335,8 +348,9 @@ func TestOutputJSON(t *testing.T) {
 		want string
 	}{
 		{name: "list is an array of every item", args: []string{"list", "jump-groups", "-o", "json"}, want: `[
-			{"id":1,"code_name":"ops","name":"Operations","memberships":[{"group_policy_id":1,"role":"start"}]},
-			{"id":2,"code_name":"dev","name":"Development","memberships":[]},
+			{"id":1,"code_name":"ops","name":"Operations","memberships":[{"group_policy_id":1,"role":"start"}],
+				"labels":{"team":"ops","jumpgate.dev/managed-by":"jumpgate-operator"}},
+			{"id":2,"code_name":"dev","name":"Development","memberships":[],"labels":{}},
 			{"id":3,"code_name":"qa","name":"Quality\tAssurance","memberships":null}]`},
 		{name: "get", args: []string{"get", "jump-group", "1", "-o", "json"}, want: `{"id":1,"version":4,"code_name":"ops","name":"Operations","memberships":[]}`},
 		{name: "singleton", args: []string{"get", "settings", "-o", "json"}, want: `{"version":2,"upgrade_mode":"always","statistics":["cpu","disk"]}`},
@@ -402,6 +416,17 @@ func TestErrors(t *testing.T) {
 		{name: "audit flags elsewhere", args: []string{"list", "users", "--actor", "bob"}, want: "--object-type, --actor and --since apply only to audit-events"},
 		{name: "bad since", args: []string{"list", "audit-events", "--since", "yesterday"}, want: `--since "yesterday": want an RFC 3339 time or a duration such as 1h`},
 		{name: "bad filter", args: []string{"list", "users", "--filter", "enabled"}, want: `--filter "enabled": want key=value`},
+		{
+			name: "labels on a collection without them",
+			args: []string{"list", "api-tokens", "--label", "team=ops"},
+			want: "api-tokens have no labels; --label and --show-labels apply to jump-groups, jump-policies, session-policies, " +
+				"jumpoints, jump-client-installers, protocol-tunnel-jumps, public-portals, users, group-policies",
+		},
+		{name: "show labels without them", args: []string{"list", "audit", "--show-labels"}, want: "audit-events have no labels"},
+		{name: "bad label key", args: []string{"list", "users", "--label", "Team Name=ops"}, want: `--label "Team Name=ops": the key's name must be 1–63 letters`},
+		{name: "bad label prefix", args: []string{"list", "users", "-l", "Example.com/team"}, want: `--label "Example.com/team": the key's prefix must be a lower-case DNS subdomain`},
+		{name: "bad label value", args: []string{"list", "users", "--label", "team=-ops"}, want: `--label "team=-ops": the value must be empty or 1–63 letters`},
+		{name: "clients list has no labels", args: []string{"clients", "list", "--label", "a=b"}, want: "unknown flag: --label"},
 		{name: "bad output", args: []string{"list", "users", "-o", "yaml"}, want: `unknown output format "yaml"; use table or json`},
 		{name: "missing collection", args: []string{"list"}, want: "list needs one collection; valid names: jump-groups,"},
 		{name: "missing get args", args: []string{"get"}, want: "get needs a collection and an id; valid collections: jump-groups,"},
