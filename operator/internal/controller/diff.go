@@ -14,26 +14,32 @@ var timeType = reflect.TypeOf(time.Time{})
 // diff lists the JSON paths where actual differs from desired, in the fields
 // desired manages. Fields tagged jg:"readonly" and the top-level "labels" are
 // skipped, and so are top-level nil pointers, slices and maps in desired (not
-// managed); deeper down, nil is a value like any other. A nil and an empty
-// slice or map are equal. Times compare as instants.
-func diff(desired, actual any) []string {
+// managed), except the top-level pointer fields named in clearable (by JSON
+// name), whose nil is a value (see Kind.Clearable); deeper down, nil is a value
+// like any other. A nil and an empty slice or map are equal. Times compare as
+// instants.
+func diff(desired, actual any, clearable ...string) []string {
 	var out []string
-	diffValue(reflect.ValueOf(desired), reflect.ValueOf(actual), "", 0, &out)
+	c := map[string]bool{}
+	for _, name := range clearable {
+		c[name] = true
+	}
+	diffValue(reflect.ValueOf(desired), reflect.ValueOf(actual), "", 0, c, &out)
 	sort.Strings(out)
 	return out
 }
 
-func diffValue(d, a reflect.Value, path string, depth int, out *[]string) {
+func diffValue(d, a reflect.Value, path string, depth int, clearable map[string]bool, out *[]string) {
 	top := depth <= 1 // the object itself and its own fields
 	if d.Kind() == reflect.Pointer {
-		if d.IsNil() && (top || a.IsNil()) {
+		if d.IsNil() && ((top && !(depth == 1 && clearable[fieldPath(path)])) || a.IsNil()) {
 			return
 		}
 		if d.IsNil() || a.IsNil() {
 			*out = append(*out, fieldPath(path))
 			return
 		}
-		diffValue(d.Elem(), a.Elem(), path, depth, out)
+		diffValue(d.Elem(), a.Elem(), path, depth, clearable, out)
 		return
 	}
 	switch {
@@ -56,7 +62,7 @@ func diffValue(d, a reflect.Value, path string, depth int, out *[]string) {
 			if !f.Anonymous {
 				p, dp = path+"."+name, depth+1
 			}
-			diffValue(d.Field(i), a.Field(i), p, dp, out)
+			diffValue(d.Field(i), a.Field(i), p, dp, clearable, out)
 		}
 	case d.Kind() == reflect.Slice:
 		if d.IsNil() && top {
@@ -68,7 +74,7 @@ func diffValue(d, a reflect.Value, path string, depth int, out *[]string) {
 		}
 		before := len(*out)
 		for i := 0; i < d.Len() && len(*out) == before; i++ {
-			diffValue(d.Index(i), a.Index(i), path, depth+1, out)
+			diffValue(d.Index(i), a.Index(i), path, depth+1, clearable, out)
 		}
 		if len(*out) > before {
 			*out = append((*out)[:before], fieldPath(path))

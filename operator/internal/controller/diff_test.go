@@ -41,4 +41,12 @@ func TestDiff(t *testing.T) {
 	t2 := t1.In(time.FixedZone("x", 3600))
 	assert.Empty(t, diff(&api.JumpPolicy{ExpiresAt: &t1}, &api.JumpPolicy{ExpiresAt: &t2}), "times compare as instants")
 	assert.Equal(t, []string{"expires_at"}, diff(&api.JumpPolicy{ExpiresAt: &t1}, &api.JumpPolicy{}))
+
+	// A clearable top-level pointer: nil in desired is compared as absent.
+	jp := int64(4)
+	withPolicy := &api.JumpClientInstaller{JumpPolicyID: &jp, PublicPortalID: &jp}
+	assert.Empty(t, diff(&api.JumpClientInstaller{}, withPolicy), "nil top-level pointer: not managed")
+	assert.Equal(t, []string{"jump_policy_id"}, diff(&api.JumpClientInstaller{}, withPolicy, "jump_policy_id"),
+		"nil clearable pointer: a value; others stay unmanaged")
+	assert.Empty(t, diff(&api.JumpClientInstaller{}, &api.JumpClientInstaller{}, "jump_policy_id"))
 }

@@ -52,6 +52,11 @@ type Kind[O Object, A any] struct {
 	// Canon, optional, puts set-like lists of an appliance object (desired
 	// and actual alike) in a canonical order before they are compared.
 	Canon func(a *A)
+	// Clearable, optional, names top-level pointer fields of A (by JSON
+	// name) whose nil in Desired is a value rather than "not managed": an
+	// optional reference left out of the spec is then compared as absent
+	// and cleared in the appliance (a PUT without the field stores null).
+	Clearable []string
 
 	// The API calls. Singletons use Get (with id 0) and Update only.
 	// They have the shape of api.Client's method expressions, e.g.

@@ -118,7 +118,7 @@ func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
 			k.Canon(desired)
 			k.Canon(actual)
 		}
-		changed := diff(desired, actual)
+		changed := diff(desired, actual, k.Clearable...)
 		relabel := !k.Singleton && cfg.ownedBy(o, labelsOf(actual)) != ""
 		if len(changed) > 0 || relabel {
 			if !k.Singleton {
