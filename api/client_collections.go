@@ -311,6 +311,17 @@ func (c *Client) GetInstallerKeyInfo(ctx context.Context, id int64) (*InstallerK
 	return out, nil
 }
 
+// GetJumpointKeyInfo issues fresh key info for new nodes of a Jumpoint,
+// valid for 24 hours (administrators only). The appliance answers 409 when
+// the Jumpoint is disabled.
+func (c *Client) GetJumpointKeyInfo(ctx context.Context, id int64) (*JumpointKeyInfo, error) {
+	out := &JumpointKeyInfo{}
+	if _, err := c.Do(ctx, "GET", itemPath(PathJumpoints, id)+"/key-info", nil, nil, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RotateInstallerKey re-issues the key of a Jump Client installer: it gets a
 // new installer_id and a new validity window of valid_duration from now, and
 // the answer carries the new key info. Key info and downloads made before

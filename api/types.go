@@ -432,6 +432,21 @@ type InstallerKeyInfo struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
+// JumpointKeyInfo answers GET /jumpoints/{id}/key-info: fresh signed key
+// info for installing a node of the Jumpoint without its installer, as
+// `jumpgate-agent run --key-info-file` does in a container.
+type JumpointKeyInfo struct {
+	// JumpointID is the Jumpoint the key info installs nodes of.
+	JumpointID int64 `json:"jumpoint_id"`
+	// KeyInfo is the signed key info (kind jumpoint). It is a credential:
+	// anyone holding it can add a node to the Jumpoint until ExpiresAt.
+	KeyInfo string `json:"key_info"`
+	// ExpiresAt is when the appliance stops accepting KeyInfo for new
+	// nodes: 24 hours after it was issued. Nodes enrolled before keep
+	// working.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
 // MaxTunnelDefinitions bounds the port pairs of one Protocol Tunnel Jump.
 const MaxTunnelDefinitions = 100
 

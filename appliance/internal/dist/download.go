@@ -55,13 +55,15 @@ type Deps struct {
 	}
 }
 
-// Routes returns the installer download routes:
+// Routes returns the installer download routes and the key info of
+// jumpoints, for nodes installed without an installer (containers):
 //
 //	GET /api/v1/jump-client-installers/:id/download/:platform
 //	GET /api/v1/installers/generic/:platform
 //	GET /api/v1/jumpoints/:id/download/:platform
+//	GET /api/v1/jumpoints/:id/key-info
 //
-// Each needs an administrator's bearer token.
+// Each needs an administrator's bearer token, and each answer is audited.
 func Routes(d Deps) []route.Route {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -85,6 +87,12 @@ func Routes(d Deps) []route.Route {
 			Tag: api.PathJumpoints, RawBody: "application/octet-stream", AdminOnly: true,
 			Summary: "Download a Jumpoint installer for one platform: jumpgate-jumpoint-<code_name>.bin or .exe, " +
 				"key info valid for 24 hours; 409 when the jumpoint is disabled, 503 without an agent build for the platform",
+		},
+		{
+			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/key-info", Handler: h.jumpointKeyInfo,
+			Tag: api.PathJumpoints, Response: api.JumpointKeyInfo{}, AdminOnly: true, Errors: []int{http.StatusConflict},
+			Summary: "Issue fresh signed key info for new nodes of a Jumpoint, valid for 24 hours, for nodes installed without an installer " +
+				"(jumpgate-agent run --key-info-file, e.g. in a container); 409 when the jumpoint is disabled",
 		},
 	}
 }
@@ -177,6 +185,49 @@ func (h *handler) jumpoint(c *gin.Context) {
 	h.serve(c, &download{kind: agentproto.KindJumpoint, keyInfo: ki, platform: platform,
 		fileName:   installer.DownloadFileName("jumpgate-jumpoint-"+j.CodeName, platform),
 		objectType: "jumpoint", objectID: j.ID, objectName: j.CodeName})
+}
+
+// jumpointKeyInfo issues key info as a Jumpoint download would carry it,
+// under the same rules: administrators only, enabled jumpoints only, and an
+// audit record (action key_info) before the key info is handed out.
+func (h *handler) jumpointKeyInfo(c *gin.Context) {
+	ctx := c.Request.Context()
+	if err := auth.RequireAdmin(ctx); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	id, err := resource.ParseID(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	j, err := h.Jumpoints.GetRecord(ctx, id)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if !j.Enabled {
+		_ = c.Error(problem.Conflict("jumpoint %q is disabled; set enabled to true before issuing key info for its nodes", j.CodeName))
+		return
+	}
+	// Key info carries whole seconds; the answer says exactly what it does.
+	expires := time.Unix(time.Now().Add(JumpointKeyValidity).Unix(), 0).UTC()
+	ki, err := JumpointKeyInfo(h.Keys, j.ID, expires)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	err = h.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return audit.Write(ctx, tx, "key_info", "jumpoint", j.ID, j.CodeName, map[string]api.FieldChange{
+			"expires_at": {New: expires.Format(time.RFC3339)},
+		})
+	})
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, api.JumpointKeyInfo{JumpointID: j.ID, KeyInfo: ki, ExpiresAt: expires})
 }
 
 // checkPlatform refuses callers who are not administrators (before saying

@@ -159,7 +159,7 @@ var errorResponses = map[int][2]string{
 	http.StatusUnauthorized:        {"Unauthorized", "No valid bearer token was presented."},
 	http.StatusForbidden:           {"Forbidden", "The caller may not do this."},
 	http.StatusNotFound:            {"NotFound", "The object does not exist or is not visible to the caller."},
-	http.StatusConflict:            {"Conflict", "A unique field clashes with another object, or the object is still in use."},
+	http.StatusConflict:            {"Conflict", "A unique field clashes with another object, the object is still in use, or its state forbids the request (e.g. it is disabled)."},
 	http.StatusPreconditionFailed:  {"PreconditionFailed", "If-Match named a version that is no longer current."},
 	http.StatusUnprocessableEntity: {"ValidationFailed", "One or more fields are invalid; errors names each of them."},
 }
@@ -415,6 +415,14 @@ func buildOperation(g *schemas, r route.Route, item bool) (*operation, error) {
 	}
 	if versioned {
 		errs = append(errs, http.StatusPreconditionFailed)
+	}
+	for _, code := range r.Errors {
+		if _, ok := errorResponses[code]; !ok {
+			return nil, fmt.Errorf("%s %s: no error response for status %d", r.Method, r.Path, code)
+		}
+		if !slices.Contains(errs, code) {
+			errs = append(errs, code)
+		}
 	}
 	sort.Ints(errs)
 	for _, code := range errs {

@@ -39,4 +39,7 @@ type Route struct {
 	RawBody string // content type of the response, when not JSON
 	// AdminOnly documents that only administrators may call it.
 	AdminOnly bool
+	// Errors lists error statuses the route answers beyond those the
+	// generator derives from its shape (e.g. 409 for a disabled object).
+	Errors []int
 }
