@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -40,6 +41,9 @@ const EnvShell = "JUMPGATE_AGENT_SHELL"
 // EnvWOLAddrs lists (comma-separated) the broadcast addresses Wake-on-LAN
 // packets are sent to; empty uses the agent's defaults.
 const EnvWOLAddrs = "JUMPGATE_AGENT_WOL_ADDRS"
+
+// EnvKeyInfoFile is the environment twin of `run --key-info-file`.
+const EnvKeyInfoFile = "JUMPGATE_AGENT_KEY_INFO_FILE"
 
 // notifyTimeout bounds telling the appliance about an uninstall.
 const notifyTimeout = 10 * time.Second
@@ -296,15 +300,32 @@ func (e env) agentConfig(dir, exe string, log *slog.Logger) agent.Config {
 
 func (e env) runCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "run --dir DIR",
+		Use:   "run --dir DIR [--key-info-file FILE]",
 		Short: "Run the installed agent (the service's entry point)",
 		Long: "Run the agent installed in DIR until it is stopped (SIGINT, SIGTERM) or\n" +
-			"uninstalls itself. Logs go to stderr, or to --log-file.",
+			"uninstalls itself. Logs go to stderr, or to --log-file.\n\n" +
+			"With --key-info-file (or " + EnvKeyInfoFile + "), as in a container, an agent\n" +
+			"that is not installed in DIR yet is installed there first from the key info in\n" +
+			"FILE, without an installer or any startup integration, and enrolled online;\n" +
+			"DIR is made (0700) if missing. Once DIR holds an enrolled agent, FILE is ignored.",
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			kiFile, _ := cmd.Flags().GetString("key-info-file")
+			if kiFile == "" {
+				kiFile = e.getenv(EnvKeyInfoFile)
+			}
+			if d, _ := cmd.Flags().GetString("dir"); kiFile != "" && d == "" {
+				return usage(errors.New("--key-info-file needs --dir: the directory that keeps the agent's identity"))
+			}
 			dir, err := e.dirOf(cmd)
 			if err != nil {
 				return err
+			}
+			madeDir := false
+			if kiFile != "" {
+				if madeDir, err = makeDir(dir); err != nil {
+					return fail(err)
+				}
 			}
 			out := e.stderr
 			if lf, _ := cmd.Flags().GetString("log-file"); lf != "" {
@@ -322,6 +343,16 @@ func (e env) runCmd() *cobra.Command {
 			}
 			defer release()
 			log.Info("agent starting", "version", api.Version, "dir", dir, "pid", os.Getpid())
+			if kiFile != "" {
+				if err := e.enrollFromFile(cmd.Context(), dir, kiFile, log); err != nil {
+					release()
+					if madeDir {
+						// Only the dir made here goes; os.Remove leaves a dir that is not empty.
+						_ = os.Remove(dir)
+					}
+					return fail(err)
+				}
+			}
 			cfg := e.agentConfig(dir, e.exe, log)
 			var user endUser
 			if st, err := state.Load(dir); err == nil && st.Kind != agentproto.KindJumpoint {
@@ -350,7 +381,69 @@ func (e env) runCmd() *cobra.Command {
 	}
 	cmd.Flags().String("dir", "", "the install dir (default: the dir of this executable)")
 	cmd.Flags().String("log-file", "", "append logs to this file instead of stderr")
+	cmd.Flags().String("key-info-file", "", "install and enroll from the key info in this file when DIR holds no agent yet (containers; env "+EnvKeyInfoFile+")")
 	return cmd
+}
+
+// makeDir makes dir (0700) if it is missing and reports whether it did.
+func makeDir(dir string) (bool, error) {
+	err := os.Mkdir(dir, 0o700)
+	switch {
+	case err == nil:
+		return true, os.Chmod(dir, 0o700)
+	case errors.Is(err, fs.ErrExist):
+		if fi, serr := os.Stat(dir); serr != nil || !fi.IsDir() {
+			return false, fmt.Errorf("%s is not a directory", dir)
+		}
+		return false, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("cannot make %s: its parent directory does not exist", dir)
+	}
+	return false, fmt.Errorf("cannot make the agent's dir: %w", err)
+}
+
+// enrollFromFile installs and enrolls the agent in dir from the key info in
+// file, unless dir already holds an agent: an enrolled one authenticates
+// with its own key, and an installer's agent that has not enrolled yet
+// enrolls with the key info it was installed with. A container install
+// that never enrolled (its start was interrupted) is started over.
+func (e env) enrollFromFile(ctx context.Context, dir, file string, log *slog.Logger) error {
+	st, err := state.Load(dir)
+	switch {
+	case err == nil && (st.Enrolled() || !st.Install.Container):
+		log.Info("the agent is installed; ignoring the key info file", "kind", st.Kind, "id", st.ID)
+		return nil
+	case err == nil:
+		if err := os.Remove(filepath.Join(dir, state.File)); err != nil {
+			return fmt.Errorf("remove the unenrolled agent state: %w", err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read the key info file: %w", err)
+	}
+	ki := strings.TrimSpace(string(b))
+	if ki == "" {
+		return fmt.Errorf("the key info file %s is empty", file)
+	}
+	res, err := install.FromKeyInfo(ctx, install.KeyInfoConfig{
+		Dir:     dir,
+		KeyInfo: ki,
+		Enroll: func(ctx context.Context, dir string) error {
+			url := ""
+			if st, lerr := state.Load(dir); lerr == nil {
+				url = st.URL
+			}
+			return enrollError(ctx, url, agent.Enroll(ctx, e.agentConfig(dir, e.exe, log)))
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("cannot enroll with the key info in %s: %w", file, err)
+	}
+	log.Info("installed and enrolled from the key info file", "kind", res.State.Kind, "id", res.State.ID, "name", res.State.Name, "url", res.State.URL)
+	return nil
 }
 
 func (e env) uninstallCmd() *cobra.Command {

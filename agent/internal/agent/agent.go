@@ -174,6 +174,9 @@ type runner struct {
 	savedContact time.Time
 	// failedUpgrades remembers offers that failed, by SHA-256, and when.
 	failedUpgrades map[string]time.Time
+	// declinedUpgrade is the SHA-256 of the last offer a container install
+	// declined, so that it is logged once.
+	declinedUpgrade string
 	// sessions serves the appliance's session streams.
 	sessions *session.Manager
 
@@ -694,6 +697,15 @@ func (r *runner) upgrade(ctx context.Context, sess *conn.Session, u agentproto.U
 	}
 	if p := r.st.Install.Platform; p != "" && u.Platform != p {
 		r.log.Warn("ignoring an upgrade for another platform", "platform", u.Platform, "installed", p)
+		return nil
+	}
+	if r.st.Install.Container {
+		// The binary belongs to a container image: a new version is a new
+		// image, deployed by whoever runs the container.
+		if r.declinedUpgrade != u.SHA256 {
+			r.declinedUpgrade = u.SHA256
+			r.log.Info("not upgrading: this agent runs from a container image; deploy the image of the offered version", "version", api.Version, "offered", u.Version)
+		}
 		return nil
 	}
 	if at, ok := r.failedUpgrades[u.SHA256]; ok && r.cfg.Now().Sub(at) < upgradeRetryAfter {

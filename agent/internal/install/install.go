@@ -91,35 +91,13 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 		}
 	}
 
-	p := key.Payload
 	platform := m.Platform
 	if platform == "" {
 		platform = Platform(goos, runtime.GOARCH)
 	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, fmt.Errorf("make the agent's key: %w", err)
-	}
-	st := &state.State{
-		Kind:        p.Kind,
-		URL:         p.URL,
-		CAPin:       p.CAPin,
-		SigningKey:  m.SigningKey,
-		InstallerID: p.InstallerID,
-		KeyInfo:     key.KeyInfo,
-		KeyExpires:  p.ExpiresAt(),
-		Overrides:   o.Overrides,
-		PrivateKey:  seed,
-		Install: state.Install{
-			Dir:         dir,
-			Scope:       o.Scope,
-			Startup:     o.Startup,
-			Headless:    o.Headless,
-			SessionUser: o.SessionUser,
-			Platform:    platform,
-		},
-		Proxy:   o.Proxy,
-		Version: api.Version,
+	st, err := newState(key, m.SigningKey, o, dir, platform)
+	if err != nil {
+		return nil, err
 	}
 	configHome := os.Getenv("XDG_CONFIG_HOME")
 	if configHome == "" || !filepath.IsAbs(configHome) {
@@ -205,6 +183,37 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 		res.Started = true
 	}
 	return res, nil
+}
+
+// newState is the agent.json of a new install into dir from checked key
+// info, with a fresh private key for the agent.
+func newState(key *Key, signingKey []byte, o *Options, dir, platform string) (*state.State, error) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, fmt.Errorf("make the agent's key: %w", err)
+	}
+	p := key.Payload
+	return &state.State{
+		Kind:        p.Kind,
+		URL:         p.URL,
+		CAPin:       p.CAPin,
+		SigningKey:  signingKey,
+		InstallerID: p.InstallerID,
+		KeyInfo:     key.KeyInfo,
+		KeyExpires:  p.ExpiresAt(),
+		Overrides:   o.Overrides,
+		PrivateKey:  seed,
+		Install: state.Install{
+			Dir:         dir,
+			Scope:       o.Scope,
+			Startup:     o.Startup,
+			Headless:    o.Headless,
+			SessionUser: o.SessionUser,
+			Platform:    platform,
+		},
+		Proxy:   o.Proxy,
+		Version: api.Version,
+	}, nil
 }
 
 // DefaultDir is the install dir used without --install-dir. System scope:

@@ -14,7 +14,8 @@ import (
 // RemoveInstall removes everything an install made: it unregisters the
 // systemd unit (or Windows scheduled task) it recorded, removes the files
 // outside the install dir that st lists (systemd unit, XDG autostart entry,
-// launchd job) and the install dir itself. It does not stop a running
+// launchd job) and the install dir itself (only its content for a
+// container install). It does not stop a running
 // agent: the caller is that agent (self-uninstall) or has stopped it.
 //
 // As a guard against a damaged agent.json, it removes a dir only if it is
@@ -56,6 +57,20 @@ func RemoveInstall(st *State) error {
 	}
 	if st.Install.SystemdUnit != "" {
 		systemctl("daemon-reload")
+	}
+	if st.Install.Container {
+		// The dir of a container install is typically a volume's mount
+		// point, which cannot be removed: empty it instead.
+		entries, err := os.ReadDir(dir)
+		if err != nil && !os.IsNotExist(err) {
+			errs = append(errs, fmt.Errorf("read %s: %w", dir, err))
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, fmt.Errorf("remove %s: %w", filepath.Join(dir, e.Name()), err))
+			}
+		}
+		return errors.Join(errs...)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		if runtime.GOOS != "windows" {

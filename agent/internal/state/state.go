@@ -95,6 +95,11 @@ type Install struct {
 	SystemdUnit string `json:"systemd_unit,omitempty"`
 	// Platform is the platform of the installed build.
 	Platform string `json:"platform"`
+	// Container is set for an agent installed from key info alone (`run
+	// --key-info-file`), as in a container: its binary is not in Dir but
+	// in an image, so it never upgrades itself, and Dir (often a volume)
+	// is emptied rather than removed when it uninstalls.
+	Container bool `json:"container,omitempty"`
 }
 
 // Key returns the agent's private key.
