@@ -4,6 +4,8 @@ import "k8s.io/apimachinery/pkg/api/meta"
 
 // Object is a custom resource of this package: every kind has the shared
 // Status, which controllers and tools reach through CommonStatus.
+//
+// +kubebuilder:object:generate=false
 type Object interface {
 	CommonStatus() *Status
 }
