@@ -121,6 +121,10 @@ type Config struct {
 	// objects and must match for the operator to own one, so several
 	// clusters can share an appliance.
 	Cluster string
+	// AgentImage is the container image of jumpgate-agent that runs a
+	// Jumpoint's nodes when its spec.deployment.image is empty (the
+	// operator's --agent-image flag); empty means DefaultAgentImage().
+	AgentImage string
 	// ResyncPeriod is how often a Ready resource is compared with the
 	// appliance again (drift correction); default 5 minutes, with up to
 	// 10% jitter.
