@@ -225,7 +225,12 @@ func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
 	st := o.CommonStatus()
 	gen := o.GetGeneration()
 	key := client.ObjectKeyFromObject(o)
-	prevReady := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady)
+	// A copy: SetStatusCondition below changes the condition in place.
+	var prevReady *metav1.Condition
+	if c := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); c != nil {
+		prev := *c
+		prevReady = &prev
+	}
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
 		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{
 			Type: typ, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen,
