@@ -231,7 +231,19 @@ type JumpClientInstallerSpec struct {
 
 	// The Secret, in the same namespace, that the operator owns and writes
 	// the key info and the per-platform download commands to. Default
-	// `<metadata.name>-installer`.
+	// `<metadata.name>-installer`. The operator creates it with an owner
+	// reference to this resource (so it is deleted with it) and restores it
+	// when it is edited or deleted by hand. A Secret of that name that the
+	// operator did not create for this resource is left untouched, and the
+	// resource reports Ready=False with reason NotOwned. Changing the name
+	// deletes the Secret of the old name. The keys: `key-info` (the signed
+	// key info of generic installers, `--key-info` / `KEY_INFO=`),
+	// `installer-id`, `expires-at` (RFC 3339) and, for each platform
+	// (`linux-amd64`, `linux-arm64`, `raspberry-pi`, `macos-amd64`,
+	// `macos-arm64`, `windows-amd64`), `download-url-<platform>`,
+	// `download-command-<platform>` (a curl command that reads the CA from
+	// `$JUMPGATE_CA_CERT` and an administrator's token from
+	// `$JUMPGATE_TOKEN`) and `install-command-<platform>`.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +optional
@@ -260,6 +272,14 @@ type JumpClientInstallerStatus struct {
 	// The Secret that holds the key info and the download commands.
 	// +optional
 	SecretName string `json:"secretName,omitempty"`
+
+	// The `spec.rotation` that the current key was issued for. The operator
+	// re-issues the key (POST …/rotate-key) when `spec.rotation` differs
+	// from it, and records the new value; at creation it records
+	// `spec.rotation` without re-issuing. Empty while `installerID` is
+	// empty, and when the key was issued for an empty `spec.rotation`.
+	// +optional
+	Rotation string `json:"rotation,omitempty"`
 }
 
 // JumpClientInstaller is a Jump Client installer (the Mass Deployment
