@@ -233,7 +233,7 @@ func TestJumpPolicy_Invalid(t *testing.T) {
 // itself once the policy is Ready.
 func TestJumpPolicy_JumpGroupMembershipWaits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, withoutRetries())
 	gp, err := e.API.CreateGroupPolicy(e.ctx, &api.GroupPolicy{Name: "Admins"})
 	require.NoError(t, err)
 	jg := jumpGroup("ops", "Operations")
@@ -242,10 +242,12 @@ func TestJumpPolicy_JumpGroupMembershipWaits(t *testing.T) {
 	c := e.WaitCondition(jg, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonWaitingForReference)
 	assert.Contains(t, c.Message, `JumpPolicy "after-hours"`)
 
+	start := time.Now()
 	jp := jumpPolicy("after-hours", "After hours")
 	e.Create(jp)
 	jpID := e.WaitReady(jp)
 	jgID := e.WaitReady(jg)
+	byWatch(t, start)
 	a, err := e.API.GetJumpGroup(e.ctx, jgID)
 	require.NoError(t, err)
 	require.Len(t, a.Memberships, 1)
