@@ -135,6 +135,9 @@ func TestJumpClientInstaller_Lifecycle(t *testing.T) {
 	assert.Equal(t, "2026-01", jci.Status.Rotation, "recorded at creation")
 	e.WaitEvent(jci, "Created")
 	e.WaitEvent(jci, "SecretCreated")
+	for _, ev := range e.Events(jci) {
+		assert.NotEqual(t, "KeyRotated", ev.Reason, "creating an installer does not re-issue its key")
+	}
 
 	var key1 string
 	e.Eventually(func() (err error) { key1, err = e.installerSecretMatches(jci, id); return err }, "the installer Secret")
@@ -309,7 +312,6 @@ func TestJumpClientInstaller_AllFields(t *testing.T) {
 		s := &jci.Spec
 		s.PublicPortalRef, s.JumpPolicyRef, s.AttendedSessionPolicyRef, s.UnattendedSessionPolicyRef, s.JumpointProxyRef = nil, nil, nil, nil, nil
 		s.ConnectionType = ""
-		s.AllowOverrideTag = false
 	})
 	e.WaitReady(jci)
 	a2, err := e.API.GetJumpClientInstaller(e.ctx, id)
@@ -319,7 +321,6 @@ func TestJumpClientInstaller_AllFields(t *testing.T) {
 	assert.Nil(t, a2.AttendedSessionPolicyID)
 	assert.Nil(t, a2.UnattendedSessionPolicyID)
 	assert.Nil(t, a2.JumpointProxyID)
-	assert.False(t, a2.AllowOverrideTag)
 	assert.Equal(t, "standby", a2.ConnectionType, "left out: kept as the appliance has it")
 	assert.Equal(t, a.InstallerID, a2.InstallerID)
 	assert.Equal(t, "r1", jci.Status.Rotation)
@@ -481,12 +482,12 @@ func TestJumpClientInstaller_Expired(t *testing.T) {
 	id := e.WaitReady(jci)
 	installerID := jci.Status.InstallerID
 
-	// The appliance has no installer clock: move the expiry to 2 s from
+	// The appliance has no installer clock: move the expiry to 3–4 s from
 	// now in its database, then let the operator read it (an annotation
 	// change reconciles). Nothing else triggers a reconcile afterwards
 	// (the resync is an hour), so the condition must come from the
 	// requeue at the expiry.
-	soon := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second).Add(time.Second)
+	soon := time.Now().UTC().Add(3 * time.Second).Truncate(time.Second).Add(time.Second)
 	res := e.Appliance.App.DB.W.Table("jump_client_installers").Where("id = ?", id).Update("expires_at", soon)
 	require.NoError(t, res.Error)
 	require.EqualValues(t, 1, res.RowsAffected)
