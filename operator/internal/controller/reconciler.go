@@ -68,8 +68,12 @@ func (r *Reconciler[O, A]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	before := o.DeepCopyObject().(O)
 	out := r.sync(ctx, o)
 	res := r.apply(o, out)
-	if err := r.writeStatus(ctx, before, o); err != nil {
+	stale, err := r.writeStatus(ctx, before, o)
+	if err != nil {
 		return res, err
+	}
+	if stale {
+		return ctrl.Result{RequeueAfter: staleStatusRetry}, nil
 	}
 	return res, nil
 }
@@ -324,7 +328,7 @@ func (r *Reconciler[O, A]) finalize(ctx context.Context, o O) (ctrl.Result, erro
 		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonApplianceError, Message: msg, ObservedGeneration: o.GetGeneration()})
 		r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonApplianceError, "Delete", msg)
-		if werr := r.writeStatus(ctx, before, o); werr != nil {
+		if _, werr := r.writeStatus(ctx, before, o); werr != nil {
 			return ctrl.Result{}, werr
 		}
 		return ctrl.Result{RequeueAfter: r.backoff(client.ObjectKeyFromObject(o))}, nil
@@ -393,17 +397,26 @@ func (r *Reconciler[O, A]) deleteAppliance(ctx context.Context, o O) error {
 	return nil
 }
 
-// writeStatus writes o's status when it differs from before's.
-func (r *Reconciler[O, A]) writeStatus(ctx context.Context, before, o O) error {
+// staleStatusRetry is how soon a reconcile whose status write lost to a
+// newer version of the resource runs again.
+const staleStatusRetry = 100 * time.Millisecond
+
+// writeStatus writes o's status when it differs from before's. stale
+// reports a conflict: o was read from a cache that had not seen a newer
+// version yet, often this controller's own last status write, whose event
+// the predicates drop; the reconcile must run again to record its outcome.
+func (r *Reconciler[O, A]) writeStatus(ctx context.Context, before, o O) (stale bool, err error) {
 	if equality.Semantic.DeepEqual(before, o) {
-		return nil
+		return false, nil
 	}
-	err := r.Client.Status().Update(ctx, o)
-	if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-		// A newer object is on its way to us (or it is gone).
-		return nil
+	err = r.Client.Status().Update(ctx, o)
+	switch {
+	case apierrors.IsConflict(err):
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return false, nil // it is gone
 	}
-	return err
+	return false, err
 }
 
 func (r *Reconciler[O, A]) hooks(o O) *Hooks {
