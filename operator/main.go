@@ -64,6 +64,9 @@ type Config struct {
 	Appliance appliance.Config
 	// ClusterName is recorded on appliance objects (controller.Config.Cluster).
 	ClusterName string
+	// AgentImage is the default image of the Jumpoint nodes run in the
+	// cluster (controller.Config.AgentImage).
+	AgentImage string
 	// ResyncPeriod and BackoffMax: see controller.Config.
 	ResyncPeriod, BackoffMax time.Duration
 	// Namespaces, when not empty, are the only namespaces watched.
@@ -124,6 +127,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Appliance.TokenFile, "token-file", "", "file holding an administrator's API token, e.g. a mounted Secret key; read again when it changes (else the token is JUMPGATE_TOKEN)")
 	fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of the CA that signed the appliance's certificate, e.g. <data-dir>/ca.pem (default: the system's CAs); JUMPGATE_CA_CERT may also hold the PEM itself")
 	fs.StringVar(&o.ClusterName, "cluster-name", "", "name of this cluster, recorded on the appliance objects it creates so that several clusters can share one appliance; a label value")
+	fs.StringVar(&o.AgentImage, "agent-image", "", "image of jumpgate-agent for the nodes of Jumpoints with spec.deployment that name none (default ghcr.io/jumpgate/jumpgate-agent:<the operator's version>)")
 	fs.DurationVar(&o.ResyncPeriod, "resync-period", 5*time.Minute, "how often a Ready resource is compared with the appliance again, correcting drift (plus up to 10% jitter)")
 	fs.DurationVar(&o.BackoffMax, "backoff-max", 5*time.Minute, "longest delay between retries after appliance errors (the delay starts at 1s and doubles)")
 	fs.Var(&o.namespace, "namespace", "watch only this namespace; repeat or separate with commas for several (default: all namespaces)")
@@ -372,6 +376,7 @@ func start(ctx context.Context, cfg *Config, log logr.Logger, d deps) error {
 	ccfg := &controller.Config{
 		API:          ac,
 		Cluster:      cfg.ClusterName,
+		AgentImage:   cfg.AgentImage,
 		ResyncPeriod: cfg.ResyncPeriod,
 		BackoffMax:   cfg.BackoffMax,
 	}

@@ -145,6 +145,7 @@ func TestParseFlags(t *testing.T) {
 		{
 			name: "every flag",
 			args: []string{"--url", "https://b", "--token-file", tokenFile, "--ca-cert", caFile, "--cluster-name", "prod-eu",
+				"--agent-image", "registry.example.com/jumpgate-agent:1.2.3",
 				"--resync-period", "90s", "--backoff-max", "1m", "--namespace", "a,b", "--namespace", "c",
 				"--max-concurrent-reconciles", "8", "--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:9",
 				"--leader-elect", "--leader-election-namespace", "ops", "--kubeconfig", "/k", "--log-level", "debug", "--log-format", "text"},
@@ -155,6 +156,7 @@ func TestParseFlags(t *testing.T) {
 				assert.Empty(t, o.Appliance.Token)
 				assert.Contains(t, string(o.Appliance.CACertPEM), "file")
 				assert.Equal(t, "prod-eu", o.ClusterName)
+				assert.Equal(t, "registry.example.com/jumpgate-agent:1.2.3", o.AgentImage)
 				assert.Equal(t, 90*time.Second, o.ResyncPeriod)
 				assert.Equal(t, time.Minute, o.BackoffMax)
 				assert.Equal(t, []string{"a", "b", "c"}, o.Namespaces)
@@ -193,6 +195,7 @@ func TestParseFlags(t *testing.T) {
 				assert.Equal(t, tokenFile, o.Appliance.TokenFile)
 				assert.Contains(t, string(o.Appliance.CACertPEM), "inline", "JUMPGATE_CA_CERT may hold the PEM itself")
 				assert.Equal(t, "east", o.ClusterName)
+				assert.Equal(t, "agent:env", o.AgentImage)
 				assert.Equal(t, 2*time.Minute, o.ResyncPeriod)
 				assert.Equal(t, 30*time.Second, o.BackoffMax)
 				assert.Equal(t, []string{"x", "y"}, o.Namespaces)
