@@ -104,6 +104,8 @@ type env struct {
 	ctx context.Context
 	// NS is the test's namespace.
 	NS string
+	// OtherNS are further namespaces the operator watches (newEnvNamespaces).
+	OtherNS []string
 	// Appliance is the test's appliance; API is its admin client, which
 	// the operator uses too.
 	Appliance *appliancetest.Server
@@ -128,6 +130,13 @@ func withResync(d time.Duration) envOption {
 // namespace; both stop when the test ends.
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
+	return newEnvNamespaces(t, 0, opts...)
+}
+
+// newEnvNamespaces is newEnv with others further fresh namespaces (env.OtherNS)
+// that the operator watches too.
+func newEnvNamespaces(t *testing.T, others int, opts ...envOption) *env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := appliancetest.NewServer(t)
 	b := make([]byte, 4)
@@ -142,6 +151,13 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e.NS += "-" + hex.EncodeToString(b)
 	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: e.NS}}))
+	watched := map[string]cache.Config{e.NS: {}}
+	for i := 1; i <= others; i++ {
+		ns := fmt.Sprintf("%s-%d", e.NS, i)
+		require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+		e.OtherNS = append(e.OtherNS, ns)
+		watched[ns] = cache.Config{}
+	}
 	cfg := &controller.Config{
 		API:          srv.Admin,
 		ResyncPeriod: time.Hour,
@@ -159,7 +175,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.Config = cfg
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{e.NS: {}}},
+		Cache:                  cache.Options{DefaultNamespaces: watched},
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
@@ -195,9 +211,17 @@ func (e *env) Create(obj client.Object) {
 	require.NoError(e.t, k8s.Create(e.ctx, obj), "creating %s %s", kindName(obj), obj.GetName())
 }
 
-// Get reads obj (by its name, in the test's namespace) again.
+// Get reads obj (by its name, in its namespace or else the test's) again.
 func (e *env) Get(obj client.Object) error {
-	return k8s.Get(e.ctx, types.NamespacedName{Namespace: e.NS, Name: obj.GetName()}, obj)
+	return k8s.Get(e.ctx, types.NamespacedName{Namespace: e.nsOf(obj), Name: obj.GetName()}, obj)
+}
+
+// nsOf is obj's namespace, or the test's when it has none.
+func (e *env) nsOf(obj client.Object) string {
+	if ns := obj.GetNamespace(); ns != "" {
+		return ns
+	}
+	return e.NS
 }
 
 // Update reads obj, applies change to it and writes it, retrying on
@@ -281,11 +305,12 @@ func (e *env) WaitCondition(obj client.Object, typ string, status metav1.Conditi
 	return got
 }
 
-// Events returns the Events recorded on obj, oldest first.
+// Events returns the Events recorded on obj (in its namespace or else the
+// test's), oldest first.
 func (e *env) Events(obj client.Object) []eventsv1.Event {
 	e.t.Helper()
 	var l eventsv1.EventList
-	require.NoError(e.t, k8s.List(e.ctx, &l, client.InNamespace(e.NS)))
+	require.NoError(e.t, k8s.List(e.ctx, &l, client.InNamespace(e.nsOf(obj))))
 	var out []eventsv1.Event
 	for _, ev := range l.Items {
 		if ev.Regarding.Name == obj.GetName() && ev.Regarding.Kind == kindName(obj) {
