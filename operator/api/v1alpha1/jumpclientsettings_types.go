@@ -16,13 +16,14 @@ const JumpClientSettingsName = "default"
 type JumpClientSettingsSpec struct {
 	// Statistics active Jump Clients report: any of `cpu`, `console_user`,
 	// `disk`, `screen` and `uptime`. Default `["console_user", "cpu",
-	// "disk", "uptime"]` (the setting of a new appliance); `[]` for none.
+	// "disk", "uptime"]` (the setting of a new appliance) when left out or
+	// null; `[]` for none.
 	// +kubebuilder:validation:MaxItems=5
 	// +kubebuilder:validation:items:Enum=cpu;console_user;disk;screen;uptime
 	// +kubebuilder:default={"console_user","cpu","disk","uptime"}
 	// +listType=set
 	// +optional
-	Statistics []string `json:"statistics,omitempty"`
+	Statistics []string `json:"statistics"` // not omitempty: [] (none) must survive every write, nil (null) is the default
 
 	// How often active Jump Clients report statistics, 15–86400 seconds.
 	// Default 60.
