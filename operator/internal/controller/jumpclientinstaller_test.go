@@ -551,3 +551,53 @@ func TestJumpClientInstaller_Invalid(t *testing.T) {
 		})
 	}
 }
+
+// TestJumpClientInstaller_RotationNotRepeated: when the status write after
+// a rotation is lost (here: the status is set back by hand), the next
+// reconcile finds the rotation recorded on the Secret and does not re-issue
+// the key a second time.
+func TestJumpClientInstaller_RotationNotRepeated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.Create(jumpGroup("ops", "Operations"))
+	jci := installer("servers", "ops")
+	jci.Spec.Rotation = "1"
+	e.Create(jci)
+	id := e.WaitReady(jci)
+	e.Update(jci, func() { jci.Spec.Rotation = "2" })
+	e.WaitReady(jci)
+	e.WaitEvent(jci, "KeyRotated")
+	rotated := jci.Status.InstallerID
+	e.Eventually(func() error { _, err := e.installerSecretMatches(jci, id); return err }, "the Secret with the new key")
+
+	// The status as it was before the rotation was recorded.
+	e.Eventually(func() error {
+		if err := e.Get(jci); err != nil {
+			return err
+		}
+		jci.Status.Rotation, jci.Status.InstallerID = "1", "0000000000000000"
+		return k8s.Status().Update(e.ctx, jci)
+	}, "the status set back")
+	n := e.Reconciles("JumpClientInstaller", "servers")
+	e.Update(jci, func() { jci.Annotations = map[string]string{"reread": "1"} })
+	e.Eventually(func() error {
+		if err := e.Get(jci); err != nil {
+			return err
+		}
+		if e.Reconciles("JumpClientInstaller", "servers") == n || jci.Status.Rotation != "2" {
+			return fmt.Errorf("status.rotation %q", jci.Status.Rotation)
+		}
+		return nil
+	}, "the rotation recorded again")
+	assert.Equal(t, rotated, jci.Status.InstallerID)
+	a, err := e.API.GetJumpClientInstaller(e.ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, rotated, a.InstallerID, "the key was re-issued a second time")
+	n = 0
+	for _, ev := range e.Events(jci) {
+		if ev.Reason == "KeyRotated" {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "KeyRotated Events")
+}
