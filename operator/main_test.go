@@ -177,6 +177,7 @@ func TestParseFlags(t *testing.T) {
 				api.EnvURL: "https://c", envPrefix + "TOKEN_FILE": tokenFile,
 				api.EnvCACert:                           "-----BEGIN CERTIFICATE-----\ninline\n-----END CERTIFICATE-----",
 				envPrefix + "CLUSTER_NAME":              "east",
+				envPrefix + "AGENT_IMAGE":               "agent:env",
 				envPrefix + "RESYNC_PERIOD":             "2m",
 				envPrefix + "BACKOFF_MAX":               "30s",
 				envPrefix + "NAMESPACE":                 "x, y",
