@@ -1,0 +1,166 @@
+package controller
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
+)
+
+func init() { register(JumpClientSettingsKind) }
+
+// jumpClientSettings is the appliance's settings singleton as the generic
+// reconciler sees it: it has no id (0) and its version is the settings'
+// version, used for If-Match.
+type jumpClientSettings struct {
+	api.JumpClientSettings
+	meta api.Meta
+}
+
+// GetMeta returns the id 0 and the settings' version.
+func (s *jumpClientSettings) GetMeta() *api.Meta {
+	s.meta.Version = s.Version
+	return &s.meta
+}
+
+// JumpClientSettingsKind reconciles JumpClientSettings into the appliance's
+// singleton settings/jump-clients.
+//
+// Several JumpClientSettings (each named default) may exist in different
+// namespaces; exactly one manages the appliance: the oldest by
+// creationTimestamp (ties: the namespace first in alphabetical order) among
+// those that are not being deleted and that the operator watches. The others
+// report NotOwned naming it; once it is deleted, the next in line takes over
+// at its next resync (Config.ResyncPeriod), which the message says.
+// Deleting the one in charge puts every setting back to the default of a new
+// appliance, unless another one takes over (its spec is written instead, so
+// the settings do not pass through the defaults). The status's applianceID
+// stays 0.
+func JumpClientSettingsKind() *Kind[*v1alpha1.JumpClientSettings, jumpClientSettings] {
+	return &Kind[*v1alpha1.JumpClientSettings, jumpClientSettings]{
+		Name: "JumpClientSettings", Noun: "jump client settings",
+		New: func() *v1alpha1.JumpClientSettings { return &v1alpha1.JumpClientSettings{} },
+		Desired: func(_ context.Context, _ *Resolver, o *v1alpha1.JumpClientSettings) (*jumpClientSettings, error) {
+			s := o.Spec
+			def := jumpClientSettingsDefaults()
+			// Every setting is managed: zero values get the appliance's
+			// defaults (the CRD defaults them too). Statistics are never
+			// nil: [] means none, and null the default, as in the CRD.
+			stats := s.Statistics
+			if stats == nil {
+				stats = def.Statistics
+			}
+			a := &jumpClientSettings{JumpClientSettings: api.JumpClientSettings{
+				Statistics:                   append([]string{}, stats...),
+				StatisticsIntervalSeconds:    cmp.Or(int(s.StatisticsIntervalSeconds), def.StatisticsIntervalSeconds),
+				UpgradeMode:                  cmp.Or(s.UpgradeMode, def.UpgradeMode),
+				LostAfterDays:                cmp.Or(int(s.LostAfterDays), def.LostAfterDays),
+				DeletedAfterDays:             cmp.Or(int(s.DeletedAfterDays), def.DeletedAfterDays),
+				UninstalledBehavior:          cmp.Or(s.UninstalledBehavior, def.UninstalledBehavior),
+				RestrictLocalUninstall:       s.RestrictLocalUninstall,
+				DefaultConnectionType:        cmp.Or(s.DefaultConnectionType, def.DefaultConnectionType),
+				StandbyCheckInMinutes:        cmp.Or(int(s.StandbyCheckInMinutes), def.StandbyCheckInMinutes),
+				WakeOnLANAllowed:             s.WakeOnLANAllowed,
+				PresenceUsesScreenState:      s.PresenceUsesScreenState,
+				AdhocSessionsFromJumpClients: s.AdhocSessionsFromJumpClients,
+				SimultaneousJumps:            cmp.Or(s.SimultaneousJumps, def.SimultaneousJumps),
+				UnattendedSessionsAllowed:    api.Bool(boolOr(s.UnattendedSessionsAllowed, true)),
+			}}
+			return a, nil
+		},
+		Canon: func(a *jumpClientSettings) {
+			// The appliance stores statistics sorted.
+			slices.Sort(a.Statistics)
+		},
+		Get: func(c *api.Client, ctx context.Context, _ int64) (*jumpClientSettings, error) {
+			s, err := c.GetJumpClientSettings(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &jumpClientSettings{JumpClientSettings: *s}, nil
+		},
+		Update: func(c *api.Client, ctx context.Context, _ int64, a *jumpClientSettings, opts ...api.WriteOption) (*jumpClientSettings, error) {
+			s, err := c.UpdateJumpClientSettings(ctx, &a.JumpClientSettings, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return &jumpClientSettings{JumpClientSettings: *s}, nil
+		},
+		Singleton: true,
+		Claim:     claimJumpClientSettings,
+		Reset: func(c *api.Client, ctx context.Context) error {
+			// A PUT that omits statistics clears them: send every setting.
+			_, err := c.UpdateJumpClientSettings(ctx, jumpClientSettingsDefaults())
+			return err
+		},
+	}
+}
+
+// jumpClientSettingsDefaults are the settings of a new appliance, which
+// deleting the JumpClientSettings in charge puts back (the same values as
+// the Terraform provider's jumpgate_jump_client_settings destroy).
+func jumpClientSettingsDefaults() *api.JumpClientSettings {
+	return &api.JumpClientSettings{
+		Statistics:                []string{api.StatConsoleUser, api.StatCPU, api.StatDisk, api.StatUptime},
+		StatisticsIntervalSeconds: 60,
+		UpgradeMode:               api.UpgradeAlways,
+		LostAfterDays:             90,
+		DeletedAfterDays:          180,
+		UninstalledBehavior:       "keep",
+		DefaultConnectionType:     api.ConnectionActive,
+		StandbyCheckInMinutes:     60,
+		SimultaneousJumps:         api.SimultaneousJoin,
+		UnattendedSessionsAllowed: api.Bool(true),
+	}
+}
+
+// claimJumpClientSettings decides whether o manages the appliance's
+// settings: "" when it does, else a message naming the one that does.
+//
+// It lists through the manager's client, so it sees the JumpClientSettings
+// of every namespace the operator watches (all of them, unless the operator
+// is restricted to some namespaces: those it does not watch are managed by
+// someone else, if at all). For o being deleted it answers "" only when no
+// other one is left to take over, so that only then are the defaults put
+// back.
+func claimJumpClientSettings(ctx context.Context, h *Hooks, o *v1alpha1.JumpClientSettings) (string, error) {
+	var l v1alpha1.JumpClientSettingsList
+	if err := h.Client.List(ctx, &l); err != nil {
+		return "", fmt.Errorf("listing JumpClientSettings to find the one in charge: %w", err)
+	}
+	deleting := o.GetDeletionTimestamp() != nil
+	var first *v1alpha1.JumpClientSettings
+	for i := range l.Items {
+		c := &l.Items[i]
+		if c.Name != v1alpha1.JumpClientSettingsName || c.DeletionTimestamp != nil || c.UID == o.UID {
+			continue
+		}
+		if first == nil || olderSettings(c, first) {
+			first = c
+		}
+	}
+	if !deleting && (first == nil || olderSettings(o, first)) {
+		return "", nil
+	}
+	if deleting && first == nil {
+		return "", nil
+	}
+	if deleting {
+		return fmt.Sprintf("JumpClientSettings %s/%s takes over the appliance's Jump Client settings", first.Namespace, first.Name), nil
+	}
+	return fmt.Sprintf("JumpClientSettings %s/%s manages the appliance's Jump Client settings (the oldest one does; it was created %s); "+
+		"this one is not applied, and takes over within %s after that one is deleted",
+		first.Namespace, first.Name, first.CreationTimestamp.UTC().Format(time.RFC3339), h.Config.ResyncPeriod), nil
+}
+
+// olderSettings orders JumpClientSettings by creation time, then namespace.
+func olderSettings(a, b *v1alpha1.JumpClientSettings) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Namespace < b.Namespace
+}
