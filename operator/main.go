@@ -329,7 +329,7 @@ func start(ctx context.Context, cfg *Config, log logr.Logger, d deps) error {
 	if err := checker.Check(ctx); appliance.Fatal(err) {
 		return fmt.Errorf("%w (the operator needs an administrator's API token)", err)
 	} else if err != nil {
-		log.Error(err, "the appliance does not answer yet; the operator is not Ready until it does, and resources report ApplianceError")
+		log.Error(err, "cannot use the appliance yet; the operator is not Ready until it can, and resources report ApplianceError meanwhile")
 	}
 
 	restCfg := d.restConfig
@@ -340,7 +340,7 @@ func start(ctx context.Context, cfg *Config, log logr.Logger, d deps) error {
 			restCfg, err = ctrl.GetConfig()
 		}
 		if err != nil {
-			return fmt.Errorf("kubernetes client configuration: %w", err)
+			return fmt.Errorf("kubernetes client configuration (from --kubeconfig, else KUBECONFIG, the in-cluster configuration or ~/.kube/config): %w", err)
 		}
 	}
 	restCfg = rest.CopyConfig(restCfg)

@@ -173,6 +173,17 @@ func TestChecker(t *testing.T) {
 		assert.Equal(t, before+2, calls.Load())
 	})
 
+	t.Run("untrusted certificate", func(t *testing.T) {
+		tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+		t.Cleanup(tlsSrv.Close)
+		c, _, err := New(Config{URL: tlsSrv.URL, Token: "admin"}, nil)
+		require.NoError(t, err)
+		err = (&Checker{API: c}).Check(context.Background())
+		require.Error(t, err)
+		assert.False(t, Fatal(err))
+		assert.Contains(t, err.Error(), "the appliance's certificate is not trusted: give the CA that signed it")
+	})
+
 	t.Run("unreachable", func(t *testing.T) {
 		dead := httptest.NewServer(http.NotFoundHandler())
 		dead.Close()

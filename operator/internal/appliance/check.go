@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -73,12 +74,25 @@ func (c *Checker) check(ctx context.Context) error {
 		if errors.As(err, &p) {
 			return fmt.Errorf("appliance %s answered %w", c.API.BaseURL(), err)
 		}
-		return fmt.Errorf("appliance %s: %w", c.API.BaseURL(), err)
+		return fmt.Errorf("appliance %s: %w%s", c.API.BaseURL(), err, hint(err))
 	}
 	if !me.Admin {
 		return fmt.Errorf("appliance %s: user %q: %w", c.API.BaseURL(), me.Username, ErrNotAdmin)
 	}
 	return nil
+}
+
+// hint says what to do about a TLS error, or nothing.
+func hint(err error) string {
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	switch {
+	case errors.As(err, &ua):
+		return " (the appliance's certificate is not trusted: give the CA that signed it, <data-dir>/ca.pem of an appliance that made its own, with --ca-cert or JUMPGATE_CA_CERT; in the cluster, the Secret jumpgate-appliance-ca)"
+	case errors.As(err, &hn):
+		return " (the appliance's certificate is not for this host name: use the host name of the appliance's --public-url)"
+	}
+	return ""
 }
 
 // Healthz is Check as a controller-runtime health check (healthz.Checker),
