@@ -322,6 +322,26 @@ func (c *Client) GetJumpointKeyInfo(ctx context.Context, id int64) (*JumpointKey
 	return out, nil
 }
 
+// ListJumpointNodes returns every enrolled node of a Jumpoint, connected or
+// not, in id order (administrators only); it is the Jumpoint's nodes field.
+func (c *Client) ListJumpointNodes(ctx context.Context, jumpointID int64) ([]JumpointNodeInfo, error) {
+	out := &List[JumpointNodeInfo]{}
+	if _, err := c.Do(ctx, "GET", itemPath(PathJumpoints, jumpointID)+"/nodes", nil, nil, out); err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
+
+// DeleteJumpointNode removes an enrolled node from a Jumpoint
+// (administrators only), so that it no longer counts against the
+// Jumpoint's node limit. The node's key stops working; a node connected
+// now is disconnected and its agent uninstalls itself. The appliance
+// answers 404 when the Jumpoint has no such node.
+func (c *Client) DeleteJumpointNode(ctx context.Context, jumpointID, nodeID int64) error {
+	_, err := c.Do(ctx, "DELETE", itemPath(itemPath(PathJumpoints, jumpointID)+"/nodes", nodeID), nil, nil, nil)
+	return err
+}
+
 // RotateInstallerKey re-issues the key of a Jump Client installer: it gets a
 // new installer_id and a new validity window of valid_duration from now, and
 // the answer carries the new key info. Key info and downloads made before

@@ -273,6 +273,12 @@ type Jumpoint struct {
 	Connected bool `json:"connected" jg:"readonly"`
 	// ConnectedNodes are the nodes connected now.
 	ConnectedNodes []JumpointNode `json:"connected_nodes" jg:"readonly"`
+	// Nodes are every enrolled node, connected or not, in id order. Each
+	// counts against the jumpoint's limit (one node, or MaxJumpointNodes
+	// when clustered) until it is removed with DELETE
+	// /api/v1/jumpoints/{id}/nodes/{node_id}, so that a node that will
+	// not come back (a replaced machine or container) can make room.
+	Nodes []JumpointNodeInfo `json:"nodes" jg:"readonly"`
 	// Labels are key/value pairs that mark and select the object, with the
 	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
 	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
@@ -304,6 +310,38 @@ type JumpointNode struct {
 	RemoteAddr  string    `json:"remote_addr"`
 	Version     string    `json:"version"`
 	ConnectedAt time.Time `json:"connected_at"`
+}
+
+// JumpointNodeInfo is one enrolled node of a Jumpoint, connected or not.
+type JumpointNodeInfo struct {
+	// ID identifies the node; its agent keeps it across restarts.
+	ID int64 `json:"id"`
+	// Hostname is the host name the node reported.
+	Hostname string `json:"hostname"`
+	// HostID identifies the node's machine (in a container, the
+	// JUMPGATE_AGENT_HOST_ID the agent runs with): a node enrolling again
+	// with the same host id takes this node over rather than adding one.
+	HostID string `json:"host_id"`
+	// Platform is the node's platform, e.g. "linux-amd64".
+	Platform string `json:"platform"`
+	// Version is the agent version of the latest enrollment or connection.
+	Version string `json:"version"`
+	// RemoteAddr is the address the latest connection (or, before the
+	// first, the enrollment) came from.
+	RemoteAddr string `json:"remote_addr"`
+	// Connected is true while the node holds a connection.
+	Connected bool `json:"connected"`
+	// ConnectedAt is when the current connection began; absent while the
+	// node is not connected.
+	ConnectedAt *time.Time `json:"connected_at,omitempty"`
+	// LastSeenAt is when the appliance last had a connection from the
+	// node: when its latest connection ended (for a connection cut by an
+	// appliance restart, when the appliance started again). Absent while
+	// the node is connected, as it is seen now, and for a node that has
+	// never connected.
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// CreatedAt is when the node first enrolled.
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Connection types of Jump Clients.

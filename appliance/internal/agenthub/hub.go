@@ -342,10 +342,11 @@ func (h *Hub) Retire(kind string, id int64, uninstall bool, reason string) {
 	c.close()
 }
 
-// RetireNodes cuts the connections of jumpoint nodes.
-func (h *Hub) RetireNodes(ids []int64) {
+// RetireNodes cuts the connections of jumpoint nodes that were deleted or
+// removed, first telling each to uninstall itself for reason.
+func (h *Hub) RetireNodes(ids []int64, reason string) {
 	for _, id := range ids {
-		h.Retire(agentproto.KindJumpoint, id, true, "the jumpoint was deleted on the appliance")
+		h.Retire(agentproto.KindJumpoint, id, true, reason)
 	}
 }
 

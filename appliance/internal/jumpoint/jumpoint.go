@@ -45,7 +45,8 @@ func (Record) TableName() string { return "jumpoints" }
 
 // Node is one enrolled node of a Jumpoint; Connected tells whether it holds
 // a connection now. A node is made by enrolling `jumpgate-agent install`
-// from the jumpoint's installer; it authenticates with PublicKey.
+// from the jumpoint's installer (or `jumpgate-agent run --key-info-file`);
+// it authenticates with PublicKey until an administrator removes it.
 type Node struct {
 	ID          int64  `gorm:"primaryKey;autoIncrement"`
 	JumpointID  int64  `gorm:"not null;index"`
@@ -74,6 +75,7 @@ func toAPI(r *Record) *api.Jumpoint {
 		JumpZoneProxy:  api.JumpZoneProxy{Enabled: r.ProxyEnabled, Hostname: r.ProxyHostname, Port: r.ProxyPort, AllowedClientCIDRs: orEmpty(r.ProxyAllowedCIDRs)},
 		Comments:       r.Comments,
 		ConnectedNodes: []api.JumpointNode{},
+		Nodes:          []api.JumpointNodeInfo{},
 	}
 }
 
@@ -142,7 +144,7 @@ func check(ctx context.Context, tx *gorm.DB, a *api.Jumpoint, id int64) error {
 			return err
 		}
 		if n > 1 {
-			inv.Add("clustered", "cannot be false while %d nodes are enrolled; remove nodes first", n)
+			inv.Add("clustered", "cannot be false while %d nodes are enrolled; remove nodes first (DELETE /api/v1/%s/%d/nodes/{node_id})", n, api.PathJumpoints, id)
 		}
 	}
 	return inv.Err()
@@ -156,11 +158,16 @@ func hydrate(ctx context.Context, tx *gorm.DB, items []*api.Jumpoint) error {
 		byID[it.ID] = it
 	}
 	var nodes []Node
-	if err := tx.WithContext(ctx).Where("jumpoint_id IN ? AND connected = ?", ids, true).Order("id").Find(&nodes).Error; err != nil {
+	if err := tx.WithContext(ctx).Where("jumpoint_id IN ?", ids).Order("id").Find(&nodes).Error; err != nil {
 		return fmt.Errorf("load jumpoint nodes: %w", err)
 	}
-	for _, n := range nodes {
+	for i := range nodes {
+		n := &nodes[i]
 		j := byID[n.JumpointID]
+		j.Nodes = append(j.Nodes, nodeInfo(n))
+		if !n.Connected {
+			continue
+		}
 		var at time.Time
 		if n.ConnectedAt != nil {
 			at = *n.ConnectedAt
@@ -169,6 +176,20 @@ func hydrate(ctx context.Context, tx *gorm.DB, items []*api.Jumpoint) error {
 		j.Connected = true
 	}
 	return nil
+}
+
+// nodeInfo is the api form of an enrolled node. A row keeps connected_at
+// after its connection ends and disconnected_at after it connects again, so
+// each shows only while it describes the node's present state.
+func nodeInfo(n *Node) api.JumpointNodeInfo {
+	out := api.JumpointNodeInfo{ID: n.ID, Hostname: n.Hostname, HostID: n.HostID, Platform: n.Platform, Version: n.Version,
+		RemoteAddr: n.RemoteAddr, Connected: n.Connected, CreatedAt: n.CreatedAt}
+	if n.Connected {
+		out.ConnectedAt = n.ConnectedAt
+	} else {
+		out.LastSeenAt = n.DisconnectedAt
+	}
+	return out
 }
 
 var users = []resource.Usage{
@@ -180,9 +201,10 @@ var users = []resource.Usage{
 type Service = resource.Service[api.Jumpoint, Record]
 
 // New returns the jumpoints collection over d. retire, when set, is told
-// the node ids of a deleted jumpoint, to cut their connections; their keys
-// are retired so the nodes uninstall themselves when they next connect.
-func New(d *db.DB, retire func(nodeIDs []int64)) *Service {
+// the node ids of a deleted jumpoint and why, to cut their connections;
+// their keys are retired so the nodes uninstall themselves when they next
+// connect.
+func New(d *db.DB, retire func(nodeIDs []int64, reason string)) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.Jumpoint, Record]{
 		Kind: "jumpoint", Path: api.PathJumpoints, Title: "Jumpoint",
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check, Hydrate: hydrate,
@@ -206,7 +228,7 @@ func New(d *db.DB, retire func(nodeIDs []int64)) *Service {
 				return err
 			}
 			if retire != nil && len(ids) > 0 {
-				retire(ids)
+				retire(ids, "the jumpoint was deleted on the appliance")
 			}
 			return nil
 		},
@@ -270,10 +292,16 @@ func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.E
 				limit = api.MaxJumpointNodes
 			}
 			if len(nodes) >= limit {
+				// Nodes that will not come back (replaced machines or
+				// containers) hold their places until removed: say how.
 				if j.Clustered {
-					return problem.Conflict("jumpoint %q already has %d nodes, the most a cluster may have", j.CodeName, len(nodes))
+					return problem.Conflict("jumpoint %q already has %d nodes, the most a cluster may have; "+
+						"remove a node that is gone with DELETE /api/v1/%s/%d/nodes/{node_id} (the jumpoint's nodes field lists them, with connected and last_seen_at)",
+						j.CodeName, len(nodes), api.PathJumpoints, j.ID)
 				}
-				return problem.Conflict("jumpoint %q is not clustered and already has a node (on %q); set clustered to true or remove that node", j.CodeName, nodes[0].Hostname)
+				return problem.Conflict("jumpoint %q is not clustered and already has a node (node %d on %q, %s); "+
+					"set clustered to true, or remove that node with DELETE /api/v1/%s/%d/nodes/%d",
+					j.CodeName, nodes[0].ID, nodes[0].Hostname, presence(&nodes[0]), api.PathJumpoints, j.ID, nodes[0].ID)
 			}
 		}
 		n.Hostname, n.RemoteAddr, n.Version = clipTo(req.Facts.Hostname, 253), clipTo(remoteIP, 64), clipTo(req.Version, 64)
@@ -306,4 +334,15 @@ func clipTo(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// presence describes whether n is connected, for messages.
+func presence(n *Node) string {
+	switch {
+	case n.Connected:
+		return "connected"
+	case n.DisconnectedAt != nil:
+		return "not connected since " + n.DisconnectedAt.UTC().Format(time.RFC3339)
+	}
+	return "never connected"
 }

@@ -320,7 +320,7 @@ func buildOperation(g *schemas, r route.Route, item bool) (*operation, error) {
 		op.Security = &[]map[string][]string{}
 	}
 	write := r.Method != http.MethodGet && r.Method != http.MethodHead
-	versioned := r.Method == http.MethodPut || r.Method == http.MethodPatch || r.Method == http.MethodDelete
+	versioned := (r.Method == http.MethodPut || r.Method == http.MethodPatch || r.Method == http.MethodDelete) && !r.Unversioned
 	if versioned {
 		op.Parameters = append(op.Parameters, &parameter{Ref: "#/components/parameters/" + ifMatchParam})
 	}
@@ -404,7 +404,8 @@ func buildOperation(g *schemas, r route.Route, item bool) (*operation, error) {
 	if item {
 		errs = append(errs, http.StatusNotFound)
 	}
-	if list || write {
+	// A DELETE has no body: its only 400 is a malformed If-Match.
+	if list || (write && (r.Method != http.MethodDelete || versioned)) {
 		errs = append(errs, http.StatusBadRequest)
 	}
 	if list || (write && r.Method != http.MethodDelete) {

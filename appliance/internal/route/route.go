@@ -42,4 +42,9 @@ type Route struct {
 	// Errors lists error statuses the route answers beyond those the
 	// generator derives from its shape (e.g. 409 for a disabled object).
 	Errors []int
+	// Unversioned marks a PUT, PATCH or DELETE that takes no If-Match,
+	// because what it changes has no version (e.g. a node of a jumpoint):
+	// the document then lists neither If-Match nor 412 (nor, for a DELETE,
+	// the 400 of a malformed If-Match).
+	Unversioned bool
 }

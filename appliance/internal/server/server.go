@@ -143,6 +143,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(jumppolicy.New(d.DB))...)
 	routes = append(routes, resourceRoutes(sessionpolicy.New(d.DB))...)
 	routes = append(routes, resourceRoutes(jumpoints)...)
+	routes = append(routes, (&jumpoint.Nodes{DB: d.DB, Retire: s.Hub.RetireNodes}).Routes()...)
 	routes = append(routes, resourceRoutes(installers)...)
 	routes = append(routes, installer.KeyInfoRoutes(installers, d.Keys)...)
 	routes = append(routes, resourceRoutes(tunnelJumps)...)
