@@ -273,19 +273,18 @@ func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
 		return ctrl.Result{RequeueAfter: r.backoff(key)}
 	}
 	r.forget(key)
-	noun := r.Kind.Noun
-	id := st.ApplianceID
-	syncReason, syncMsg := v1alpha1.ReasonReconciled, fmt.Sprintf("the appliance's %s %s matches the spec", noun, idText(id))
+	what := named(r.Kind.Noun, st.ApplianceID)
+	syncReason, syncMsg := v1alpha1.ReasonReconciled, fmt.Sprintf("the appliance's %s matches the spec", what)
 	switch out.action {
 	case "Created":
-		r.event(o, corev1.EventTypeNormal, "Created", "Create", fmt.Sprintf("created %s %s in the appliance", noun, idText(id)))
+		r.event(o, corev1.EventTypeNormal, "Created", "Create", fmt.Sprintf("created %s in the appliance", what))
 	case "Updated":
-		r.event(o, corev1.EventTypeNormal, "Updated", "Update", fmt.Sprintf("wrote the spec to %s %s", noun, idText(id)))
+		r.event(o, corev1.EventTypeNormal, "Updated", "Update", fmt.Sprintf("wrote the spec to %s", what))
 	case "Adopted":
-		r.event(o, corev1.EventTypeNormal, "Adopted", "Adopt", fmt.Sprintf("took over %s %s, as the %s annotation asks", noun, idText(id), v1alpha1.AdoptAnnotation))
+		r.event(o, corev1.EventTypeNormal, "Adopted", "Adopt", fmt.Sprintf("took over %s, as the %s annotation asks", what, v1alpha1.AdoptAnnotation))
 	case "DriftCorrected":
 		syncReason = v1alpha1.ReasonDriftCorrected
-		syncMsg = fmt.Sprintf("%s %s had been changed in the appliance (%s); the spec was written back", noun, idText(id), strings.Join(out.drift, ", "))
+		syncMsg = fmt.Sprintf("%s had been changed in the appliance (%s); the spec was written back", what, strings.Join(out.drift, ", "))
 		r.event(o, corev1.EventTypeNormal, v1alpha1.ReasonDriftCorrected, "Correct", syncMsg)
 	}
 	set(v1alpha1.ConditionSynced, metav1.ConditionTrue, syncReason, syncMsg)
@@ -300,7 +299,7 @@ func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
 		if msg == "" {
 			msg = syncMsg
 			if syncReason == v1alpha1.ReasonDriftCorrected {
-				msg = fmt.Sprintf("the appliance's %s %s matches the spec", noun, idText(id))
+				msg = fmt.Sprintf("the appliance's %s matches the spec", what)
 			}
 		}
 		set(v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReconciled, msg)
@@ -465,11 +464,13 @@ func (r *Reconciler[O, A]) resync() time.Duration {
 	return p + time.Duration(rand.Int64N(int64(p)/10+1))
 }
 
-func idText(id int64) string {
+// named is "jump group 12", or the noun alone for objects without an id
+// (the JumpClientSettings singleton).
+func named(noun string, id int64) string {
 	if id == 0 {
-		return ""
+		return noun
 	}
-	return fmt.Sprint(id)
+	return fmt.Sprintf("%s %d", noun, id)
 }
 
 // describe words an error for a condition message: the appliance's problem
