@@ -71,11 +71,27 @@ type JumpointSpec struct {
 	// +optional
 	Comments string `json:"comments,omitempty"`
 
-	// Runs the jumpoint's nodes in this cluster: a Deployment of
-	// jumpgate-agent in jumpoint mode, enrolled through a Secret the
-	// operator writes. Left out, the operator runs no nodes (install them
-	// elsewhere from the jumpoint's downloads). Deleting the custom resource
-	// removes the Deployment.
+	// Runs the jumpoint's nodes in this cluster: the Deployment
+	// `<name>-jumpoint` of jumpgate-agent in jumpoint mode, enrolled with
+	// key info that the operator writes to the Secret
+	// `<name>-jumpoint-enrollment`. Left out, the operator runs no nodes
+	// (install them elsewhere from the jumpoint's downloads). Removing the
+	// field, or deleting the custom resource, deletes both.
+	//
+	// Each pod runs `jumpgate-agent run --dir /var/lib/jumpgate --key-info-file
+	// /etc/jumpgate/key-info`: on its first start it enrolls as a node of the
+	// jumpoint from the key info (mounted read-only from the enrollment Secret)
+	// into an emptyDir, then serves the jumpoint. The pods run as user and group
+	// 65532 (runAsNonRoot) with a read-only root file system, no privilege
+	// escalation, all capabilities dropped, the RuntimeDefault seccomp profile
+	// and no service account token. The operator issues new key info (valid 24
+	// hours) when less than 12 hours remain, so pods started later can enroll;
+	// enrolled nodes do not need it. The Jumpoint is Ready once the Deployment
+	// has all its replicas available (reason DeploymentProgressing until then).
+	// A Deployment or Secret of those names that the Jumpoint does not own is
+	// not taken over (Ready=False, reason NotOwned). The operator writes the
+	// fields it sets when they differ, undoing edits made by hand; fields it
+	// does not set (such as pod template annotations) are left alone.
 	// +optional
 	Deployment *JumpointDeployment `json:"deployment,omitempty"`
 }
@@ -113,18 +129,28 @@ type JumpZoneProxy struct {
 }
 
 // JumpointDeployment is how the operator runs a Jumpoint's nodes in the
-// cluster.
+// cluster (see JumpointSpec.Deployment).
 type JumpointDeployment struct {
 	// Number of nodes (pods): 1–10, the clustered jumpoint limit; above 1
 	// needs `clustered: true`. Default 1.
+	//
+	// A jumpoint that is not clustered has one node, which every new pod
+	// takes over (its pods share one host id) and which is rolled out by
+	// the Recreate strategy, so there is never a second one. In a clustered
+	// jumpoint each pod is its own node (host id: the pod name), and the
+	// Deployment is rolled out one pod at a time, never above `replicas`
+	// pods; every enrolled node counts against the limit of 10.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10
 	// +kubebuilder:default=1
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
 
-	// Container image of jumpgate-agent. Empty: the operator's default agent
-	// image (its --agent-image flag).
+	// Container image of jumpgate-agent whose entry point is the agent (the
+	// repository's Dockerfile, target `agent`), for the jumpoint's
+	// platform. Empty: the operator's default agent image (its
+	// --agent-image flag, else ghcr.io/jumpgate/jumpgate-agent tagged with
+	// the operator's version).
 	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Image string `json:"image,omitempty"`
@@ -133,7 +159,10 @@ type JumpointDeployment struct {
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 
-	// Node labels the pods must match (the pod spec's nodeSelector).
+	// Node labels the pods must match (the pod spec's nodeSelector), in
+	// addition to `kubernetes.io/os: linux` and the `kubernetes.io/arch`
+	// of `platform` (`amd64` or `arm64`), which the operator adds unless
+	// this map sets those keys itself.
 	// +optional
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 
@@ -157,8 +186,8 @@ type JumpointStatus struct {
 	// +optional
 	ConnectedNodes int32 `json:"connectedNodes,omitempty"`
 
-	// Name of the Deployment that runs the nodes, when `spec.deployment` is
-	// set.
+	// Name of the Deployment that runs the nodes, while `spec.deployment`
+	// is set and the Jumpoint owns it.
 	// +optional
 	DeploymentName string `json:"deploymentName,omitempty"`
 }
