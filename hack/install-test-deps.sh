@@ -263,6 +263,30 @@ envtest_kube_apiserver_ok() {
 	[[ $envtest_kube_apiserver_have == "$ENVTEST_K8S_VERSION" ]]
 }
 
+# kubectl_version prints the client version the kubectl binary $1 reports,
+# without its "v" ("1.37.1"); empty when it does not run.
+kubectl_version() {
+	"$1" version --client -o json 2>/dev/null |
+		sed -n 's/^ *"gitVersion": *"v\([^"]*\)".*/\1/p' | head -1 || true
+}
+
+# envtest_kubectl_ok tells whether $ENVTEST_DIR/kubectl runs (any version: it
+# is either a link to the kubectl on PATH or one built at
+# $ENVTEST_K8S_VERSION), and leaves its version in envtest_kubectl_have.
+envtest_kubectl_have=
+envtest_kubectl_ok() {
+	envtest_kubectl_have=$(kubectl_version "$ENVTEST_DIR/kubectl")
+	[[ -n $envtest_kubectl_have ]]
+}
+
+# path_kubectl prints the resolved path of the kubectl on PATH when it runs.
+path_kubectl() {
+	local k
+	k=$(command -v kubectl) || return 1
+	k=$(readlink -f "$k") || return 1
+	[[ -n $(kubectl_version "$k") ]] && echo "$k"
+}
+
 # build_envtest_etcd builds etcd $ENVTEST_ETCD_VERSION from the Go module proxy
 # into $1/etcd, with module and build caches under $1 (about 1 minute).
 build_envtest_etcd() {
@@ -302,27 +326,52 @@ fetch_debian_etcd() {
 # with ./staging directories that its module zip leaves out; the wrapper module
 # takes each from the proxy at $ENVTEST_K8S_STAGING_VERSION instead.
 build_envtest_kube_apiserver() {
-	local tmp=$1 major=${ENVTEST_K8S_VERSION%%.*} minor=${ENVTEST_K8S_VERSION#*.}
+	local tmp=$1
+	build_k8s_command "$tmp" kube-apiserver >"$tmp/kube-apiserver.log" 2>&1 || return 1
+	[[ $(kube_apiserver_version "$tmp/kube-apiserver") == "$ENVTEST_K8S_VERSION" ]] ||
+		{ echo "the kube-apiserver built reports version '$(kube_apiserver_version "$tmp/kube-apiserver")', not $ENVTEST_K8S_VERSION" >>"$tmp/kube-apiserver.log"; return 1; }
+}
+
+# build_envtest_kubectl builds kubectl $ENVTEST_K8S_VERSION into $1/kubectl
+# the same way, in the same wrapper module and caches: cheaper right after
+# kube-apiserver, whose packages it shares; alone about 1 GB of temporary
+# caches and 5 minutes of CPU (24 minutes on 2 cores busy with other builds).
+build_envtest_kubectl() {
+	local tmp=$1
+	build_k8s_command "$tmp" kubectl >"$tmp/kubectl.log" 2>&1 || return 1
+	[[ $(kubectl_version "$tmp/kubectl") == "$ENVTEST_K8S_VERSION" ]] ||
+		{ echo "the kubectl built reports version '$(kubectl_version "$tmp/kubectl")', not $ENVTEST_K8S_VERSION" >>"$tmp/kubectl.log"; return 1; }
+}
+
+# build_k8s_command builds k8s.io/kubernetes/cmd/$2 at $ENVTEST_K8S_VERSION
+# into $1/$2, in the wrapper module $1/k8s-wrapper (made on first use) with
+# module and build caches under $1. The version goes into both places a
+# command reads it from (component-base for servers, client-go for kubectl).
+build_k8s_command() {
+	local tmp=$1 cmd=$2 major=${ENVTEST_K8S_VERSION%%.*} minor=${ENVTEST_K8S_VERSION#*.} v
 	minor=${minor%%.*}
 	(
 		export GOMODCACHE=$tmp/mod GOCACHE=$tmp/cache GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
-		mkdir "$tmp/k8s-wrapper" && cd "$tmp/k8s-wrapper" || exit 1
-		go mod init local/kube-apiserver-build || exit 1
-		gomod=$(go list -m -f '{{.GoMod}}' "k8s.io/kubernetes@v$ENVTEST_K8S_VERSION") && [[ -f $gomod ]] || exit 1
-		staging=$(awk '$1 == "replace" { $1 = ""; $0 = $0 } $2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$gomod")
-		[[ -n $staging ]] || { echo "no ./staging replaces found in $gomod"; exit 1; }
-		go mod edit -require="k8s.io/kubernetes@v$ENVTEST_K8S_VERSION" || exit 1
-		for m in $staging; do
-			go mod edit -replace="$m=$m@v$ENVTEST_K8S_STAGING_VERSION" || exit 1
-		done
-		nice go get -tool k8s.io/kubernetes/cmd/kube-apiserver || exit 1
-		nice go build -trimpath -ldflags "-s -w \
--X k8s.io/component-base/version.gitVersion=v$ENVTEST_K8S_VERSION \
--X k8s.io/component-base/version.gitMajor=$major -X k8s.io/component-base/version.gitMinor=$minor" \
-			-o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-	) >"$tmp/kube-apiserver.log" 2>&1 || return 1
-	[[ $(kube_apiserver_version "$tmp/kube-apiserver") == "$ENVTEST_K8S_VERSION" ]] ||
-		{ echo "the kube-apiserver built reports version '$(kube_apiserver_version "$tmp/kube-apiserver")', not $ENVTEST_K8S_VERSION" >>"$tmp/kube-apiserver.log"; return 1; }
+		if [[ ! -f $tmp/k8s-wrapper/go.mod ]]; then
+			rm -rf "$tmp/k8s-wrapper"
+			mkdir "$tmp/k8s-wrapper" && cd "$tmp/k8s-wrapper" || exit 1
+			go mod init local/k8s-build || exit 1
+			gomod=$(go list -m -f '{{.GoMod}}' "k8s.io/kubernetes@v$ENVTEST_K8S_VERSION") && [[ -f $gomod ]] || exit 1
+			staging=$(awk '$1 == "replace" { $1 = ""; $0 = $0 } $2 == "=>" && $3 ~ /^\.\/staging\// { print $1 }' "$gomod")
+			[[ -n $staging ]] || { echo "no ./staging replaces found in $gomod"; exit 1; }
+			go mod edit -require="k8s.io/kubernetes@v$ENVTEST_K8S_VERSION" || exit 1
+			for m in $staging; do
+				go mod edit -replace="$m=$m@v$ENVTEST_K8S_STAGING_VERSION" || exit 1
+			done
+		fi
+		cd "$tmp/k8s-wrapper" || exit 1
+		nice go get -tool "k8s.io/kubernetes/cmd/$cmd" || exit 1
+		v="-X k8s.io/component-base/version.gitVersion=v$ENVTEST_K8S_VERSION"
+		v+=" -X k8s.io/component-base/version.gitMajor=$major -X k8s.io/component-base/version.gitMinor=$minor"
+		v+=" -X k8s.io/client-go/pkg/version.gitVersion=v$ENVTEST_K8S_VERSION"
+		v+=" -X k8s.io/client-go/pkg/version.gitMajor=$major -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+		nice go build -trimpath -ldflags "-s -w $v" -o "$tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+	)
 }
 
 # build_envtest_assets builds what $ENVTEST_DIR lacks. It builds in a temporary
@@ -360,6 +409,18 @@ build_envtest_assets() {
 		mv -f "$tmp/kube-apiserver" "$ENVTEST_DIR/kube-apiserver"
 		envtest_kube_apiserver_ok || die "the kube-apiserver installed into $ENVTEST_DIR does not run"
 	fi
+	if ! envtest_kubectl_ok; then
+		local k
+		if k=$(path_kubectl); then
+			ln -sfn "$k" "$ENVTEST_DIR/kubectl"
+		else
+			echo "envtest: kubectl is not on PATH (or does not run); building kubectl v$ENVTEST_K8S_VERSION from the Go module proxy (minutes, once)" >&2
+			build_envtest_kubectl "$tmp" ||
+				{ tail -20 "$tmp/kubectl.log" >&2; die "building kubectl v$ENVTEST_K8S_VERSION from the Go module proxy failed (above); install kubectl on PATH instead"; }
+			mv -f "$tmp/kubectl" "$ENVTEST_DIR/kubectl"
+		fi
+		envtest_kubectl_ok || die "the kubectl installed into $ENVTEST_DIR does not run"
+	fi
 	chmod -R u+w "$tmp" 2>/dev/null
 	rm -rf "$tmp"
 	trap - EXIT INT TERM
@@ -367,11 +428,14 @@ build_envtest_assets() {
 
 # ensure_envtest: the Kubernetes operator's tests run controller-runtime's
 # envtest, which starts the etcd and kube-apiserver in $KUBEBUILDER_ASSETS.
-# They are built once into $ENVTEST_DIR; a warm run only asks both for their
-# version.
+# They are built once into $ENVTEST_DIR; a warm run only asks them for their
+# version. The end-to-end test of the operator (test/e2e) also drives the API
+# server with kubectl, $ENVTEST_DIR/kubectl (envtest's own kubectl too): a
+# link to the kubectl on PATH when one runs, else kubectl $ENVTEST_K8S_VERSION
+# built like kube-apiserver. JUMPGATE_KUBECTL names it.
 ensure_envtest() {
 	local status=ok
-	if ! envtest_etcd_ok || ! envtest_kube_apiserver_ok; then
+	if ! envtest_etcd_ok || ! envtest_kube_apiserver_ok || ! envtest_kubectl_ok; then
 		mkdir -p "${ENVTEST_DIR%/*}"
 		# A concurrent run (another make test) may be building them: wait for
 		# it, then look again before building.
@@ -379,7 +443,7 @@ ensure_envtest() {
 		if command -v flock >/dev/null; then
 			flock 9
 		fi
-		if ! envtest_etcd_ok || ! envtest_kube_apiserver_ok; then
+		if ! envtest_etcd_ok || ! envtest_kube_apiserver_ok || ! envtest_kubectl_ok; then
 			build_envtest_assets
 			status="installed"
 		fi
@@ -388,8 +452,12 @@ ensure_envtest() {
 	if [[ -f $ENVTEST_DIR/etcd.debian ]]; then
 		status+=", etcd is Debian's etcd-server as its build failed; remove $ENVTEST_DIR to build it again"
 	fi
-	env_lines+=("export KUBEBUILDER_ASSETS=$(printf '%q' "$ENVTEST_DIR")")
-	report envtest "$status (kube-apiserver v$envtest_kube_apiserver_have, etcd $envtest_etcd_have, $ENVTEST_DIR)"
+	local kubectl=$ENVTEST_DIR/kubectl kubectl_from="built from the Go module proxy"
+	if [[ -L $kubectl ]]; then
+		kubectl=$(readlink -f "$kubectl") kubectl_from="from PATH"
+	fi
+	env_lines+=("export KUBEBUILDER_ASSETS=$(printf '%q' "$ENVTEST_DIR")" "export JUMPGATE_KUBECTL=$(printf '%q' "$kubectl")")
+	report envtest "$status (kube-apiserver v$envtest_kube_apiserver_have, etcd $envtest_etcd_have, kubectl v$envtest_kubectl_have $kubectl_from, $ENVTEST_DIR)"
 }
 
 # write_env_file rewrites $ENV_FILE only when its content changes, so that a
