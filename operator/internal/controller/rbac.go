@@ -19,6 +19,11 @@ package controller
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch;delete
 //
+// A Jumpoint's pods, read (metadata only) to tell which enrolled nodes of a
+// clustered jumpoint stand for pods that are gone and can be removed.
+//
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+//
 // Events on the resources (events.k8s.io/v1, mgr.GetEventRecorder), and the
 // core/v1 Events that leader election records.
 //
