@@ -29,26 +29,21 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 )
 
-// kustomizeVersion is the kustomize these tests build with when no kubectl
-// is found (kubectl kustomize is the same code, built in).
-const kustomizeVersion = "v5.8.3"
-
 // kustomize builds the kustomization in dir (relative to this package) as
-// `kubectl apply -k` would: with kubectl kustomize, from KUBEBUILDER_ASSETS
-// (hack/install-test-deps.sh may put one there) or PATH, else with kustomize
-// from the Go module proxy.
+// `kubectl apply -k` does, with kubectl kustomize: JUMPGATE_KUBECTL, else
+// the kubectl in KUBEBUILDER_ASSETS (hack/install-test-deps.sh puts one in
+// both), else the one on PATH.
 func kustomize(t *testing.T, dir string) []byte {
 	t.Helper()
-	var cmd *exec.Cmd
-	kubectl := filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl")
-	if _, err := os.Stat(kubectl); err != nil {
-		kubectl, _ = exec.LookPath("kubectl")
+	kubectl := os.Getenv("JUMPGATE_KUBECTL")
+	if kubectl == "" {
+		kubectl = filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl")
+		if _, err := os.Stat(kubectl); err != nil {
+			kubectl, _ = exec.LookPath("kubectl")
+		}
 	}
-	if kubectl != "" {
-		cmd = exec.Command(kubectl, "kustomize", dir)
-	} else {
-		cmd = exec.Command("go", "run", "sigs.k8s.io/kustomize/kustomize/v5@"+kustomizeVersion, "build", dir)
-	}
+	require.NotEmpty(t, kubectl, "no kubectl: run hack/install-test-deps.sh and source ~/.cache/jumpgate/env.sh (it puts one into KUBEBUILDER_ASSETS)")
+	cmd := exec.Command(kubectl, "kustomize", dir)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
