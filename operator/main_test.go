@@ -261,7 +261,8 @@ func TestRun_Refuses(t *testing.T) {
 		args []string
 		env  map[string]string
 		code int
-		want []string
+		want []string // in the last line
+		logs []string // anywhere on stderr
 	}{
 		{name: "nothing set", code: exitUsage, want: []string{"no appliance URL: set --url or JUMPGATE_URL",
 			"no API token: set --token-file (or JUMPGATE_OPERATOR_TOKEN_FILE) to a file holding it, or JUMPGATE_TOKEN"}},
@@ -292,7 +293,8 @@ func TestRun_Refuses(t *testing.T) {
 			"--health-probe-bind-address", "0", "--kubeconfig", "/nonexistent/kubeconfig"}, code: exitFailure,
 			// The appliance not answering is no reason to stop (it may come
 			// up later); the missing kubeconfig is.
-			want: []string{"kubernetes client configuration:"}},
+			want: []string{"kubernetes client configuration (from --kubeconfig, else KUBECONFIG, the in-cluster configuration or ~/.kube/config): stat /nonexistent/kubeconfig"},
+			logs: []string{"cannot use the appliance yet", "x509: certificate signed by unknown authority", "the appliance's certificate is not trusted"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,6 +306,9 @@ func TestRun_Refuses(t *testing.T) {
 			assert.True(t, strings.HasPrefix(last, "jumpgate-operator: "), "the error is one line starting with the program name: %q", last)
 			for _, w := range tt.want {
 				assert.Contains(t, last, w)
+			}
+			for _, w := range tt.logs {
+				assert.Contains(t, stderr.String(), w)
 			}
 			assert.Empty(t, stdout.String())
 			assert.NotContains(t, stderr.String(), srv.AdminToken, "the token is never printed")
