@@ -139,7 +139,9 @@ type JumpointDeployment struct {
 	// the Recreate strategy, so there is never a second one. In a clustered
 	// jumpoint each pod is its own node (host id: the pod name), and the
 	// Deployment is rolled out one pod at a time, never above `replicas`
-	// pods; every enrolled node counts against the limit of 10.
+	// pods. The appliance counts every enrolled node against the limit of
+	// 10, connected or not, so the operator removes the nodes of pods that
+	// are gone (not connected, and no pod of that name exists).
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10
 	// +kubebuilder:default=1

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,6 +59,9 @@ import (
 //     `kubectl rollout restart`).
 //   - The Jumpoint is Ready once the Deployment has rolled out and all its
 //     replicas are available (DeploymentProgressing until then).
+//   - The appliance counts every enrolled node against the jumpoint's limit,
+//     connected or not, so the nodes that pods left behind are removed from
+//     the appliance (see pruneJumpointNodes).
 //   - Removing spec.deployment, or deleting the Jumpoint, deletes both.
 
 // Names and paths of a Jumpoint's nodes in the cluster.
@@ -102,8 +106,10 @@ const (
 	reasonDeploymentUpdated  = "DeploymentUpdated"
 	reasonDeploymentDeleted  = "DeploymentDeleted"
 	reasonEnrollmentDeleted  = "EnrollmentSecretDeleted"
+	reasonNodeRemoved        = "NodeRemoved"
 	deploymentRetryAfter     = 250 * time.Millisecond
 	notOwnedRetry            = 30 * time.Second
+	progressRecheck          = 30 * time.Second
 	agentImageRepository     = "ghcr.io/jumpgate/jumpgate-agent"
 	jumpointAppName          = "jumpgate-jumpoint"
 	jumpointManagedByAppName = "jumpgate-operator"
@@ -132,18 +138,98 @@ func JumpointArgs() []string {
 // spec.deployment (a is the appliance's jumpoint, as written).
 func syncJumpointDeployment(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *api.Jumpoint) (Readiness, error) {
 	if o.Spec.Deployment == nil {
-		return Readiness{}, removeJumpointDeployment(ctx, h, o)
+		if err := removeJumpointDeployment(ctx, h, o); err != nil {
+			return Readiness{}, err
+		}
+		return Readiness{}, pruneJumpointNodes(ctx, h, o, a)
 	}
 	refreshIn, rd, err := syncEnrollmentSecret(ctx, h, o, a)
 	if err != nil || rd.NotReady {
 		return rd, err
 	}
 	rd, err = syncDeployment(ctx, h, o, a)
+	if err != nil || rd.Reason == v1alpha1.ReasonNotOwned {
+		return rd, err
+	}
+	if err := pruneJumpointNodes(ctx, h, o, a); err != nil {
+		return Readiness{}, err
+	}
 	if refreshIn > 0 && (rd.RequeueAfter == 0 || refreshIn < rd.RequeueAfter) {
 		rd.RequeueAfter = refreshIn
 	}
-	return rd, err
+	return rd, nil
 }
+
+// pruneJumpointNodes removes the jumpoint's enrolled nodes that its pods
+// left behind. The appliance counts every enrolled node against the
+// jumpoint's limit (one node, or 10 when clustered), connected or not, and
+// each new pod of a clustered jumpoint enrolls as a new node (its host id is
+// its name): without this, rollouts, evictions and rescheduled pods would
+// fill the jumpoint until no pod could enroll. A node is removed only when it
+// is not connected and is one of this Jumpoint's pods' (its host id is the
+// shared host id or the name of a pod of its Deployment) but no longer
+// stands for a pod: in a clustered jumpoint, no pod of that name exists; in
+// one that is not clustered, its pods share the host id, so any other of
+// theirs is stale; without spec.deployment, all of them are. Nodes installed
+// elsewhere are never touched, nor is a connected node or the node of a pod
+// that exists (it may be restarting).
+func pruneJumpointNodes(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *api.Jumpoint) error {
+	shared := JumpointHostID(o)
+	prefix := JumpointDeploymentName(o.Name) + "-"
+	for _, n := range a.Nodes {
+		if n.Connected {
+			continue
+		}
+		switch {
+		case o.Spec.Deployment == nil && (n.HostID == shared || strings.HasPrefix(n.HostID, prefix)):
+		case n.HostID == shared:
+			if !o.Spec.Clustered {
+				continue // the node every pod takes over
+			}
+		case strings.HasPrefix(n.HostID, prefix):
+			if o.Spec.Clustered {
+				exists, err := podExists(ctx, h, o.Namespace, n.HostID)
+				if err != nil {
+					return err
+				}
+				if exists {
+					continue
+				}
+			}
+		default:
+			continue
+		}
+		err := h.API.DeleteJumpointNode(ctx, a.ID, n.ID)
+		if errors.Is(err, api.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("removing node %d (host %q) of jumpoint %d, whose pod is gone: %w", n.ID, n.HostID, a.ID, err)
+		}
+		h.Event(corev1.EventTypeNormal, reasonNodeRemoved, "Remove", fmt.Sprintf(
+			"removed node %d (host %q) of jumpoint %d from the appliance: its pod is gone, and every enrolled node counts against the jumpoint's limit", n.ID, n.HostID, a.ID))
+	}
+	return nil
+}
+
+// podExists reports whether o's namespace has a pod called name (read
+// through the cache, metadata only).
+func podExists(ctx context.Context, h *Hooks, namespace, name string) (bool, error) {
+	pod := &metav1.PartialObjectMetadata{}
+	pod.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	err := h.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, pod)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading pod %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// JumpointHostID is the host id that the pods of a Jumpoint that is not
+// clustered share, so that each new pod takes over its one node.
+func JumpointHostID(o *v1alpha1.Jumpoint) string { return "k8s-" + string(o.UID) }
 
 // syncEnrollmentSecret writes new key info to the enrollment Secret when it
 // needs it, and returns when it will next need it.
@@ -264,7 +350,11 @@ func deploymentReadiness(dep *appsv1.Deployment, a *api.Jumpoint, connected int)
 	want := ptr.Deref(dep.Spec.Replicas, 1)
 	st := dep.Status
 	progressing := func(format string, args ...any) Readiness {
-		return Readiness{NotReady: true, Reason: v1alpha1.ReasonDeploymentProgressing,
+		// Look again now and then: a pod that cannot enroll because its
+		// jumpoint is full changes nothing the operator watches, and the
+		// pod whose node it could remove may have gone after the last
+		// change of the Deployment's status.
+		return Readiness{NotReady: true, Reason: v1alpha1.ReasonDeploymentProgressing, RequeueAfter: progressRecheck,
 			Message: fmt.Sprintf("Deployment %q ", dep.Name) + fmt.Sprintf(format, args...)}
 	}
 	switch {
@@ -379,7 +469,7 @@ func jumpointSelector(o *v1alpha1.Jumpoint) map[string]string {
 func DesiredJumpointDeployment(o *v1alpha1.Jumpoint, image string) *appsv1.Deployment {
 	d := o.Spec.Deployment
 	labels := jumpointLabels(o)
-	hostID := corev1.EnvVar{Name: JumpointHostIDEnv, Value: "k8s-" + string(o.UID)}
+	hostID := corev1.EnvVar{Name: JumpointHostIDEnv, Value: JumpointHostID(o)}
 	strategy := appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	if o.Spec.Clustered {
 		hostID = corev1.EnvVar{Name: JumpointHostIDEnv, ValueFrom: &corev1.EnvVarSource{

@@ -27,6 +27,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/agent/agenttest"
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
 	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
 	"github.com/jumpgate/jumpgate/operator/internal/controller"
@@ -485,16 +486,21 @@ func TestJumpoint_DeploymentNotOwned(t *testing.T) {
 // them, the fieldRef metadata.name resolved to the pod's name, and each
 // volume mount moved under a temporary root (the Secret's items written
 // there, the emptyDir empty), with the args naming mount paths rewritten
-// to match.
+// to match. Its Pod object exists too, as the ReplicaSet would have made it
+// (envtest has no controllers, so it is never scheduled).
 type jpdPod struct {
+	obj    *corev1.Pod
 	cmd    *exec.Cmd
 	out    *jpdBuffer
 	done   chan struct{}
 	exited error
 }
 
-func jpdStartPod(t *testing.T, agent string, d *appsv1.Deployment, sec *corev1.Secret, podName string) *jpdPod {
+func jpdStartPod(t *testing.T, e *env, agent string, d *appsv1.Deployment, sec *corev1.Secret, podName string) *jpdPod {
 	t.Helper()
+	obj := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: podName, Namespace: e.NS, Labels: d.Spec.Template.Labels},
+		Spec: *d.Spec.Template.Spec.DeepCopy()}
+	require.NoError(t, k8s.Create(e.ctx, obj))
 	root := t.TempDir()
 	ps := d.Spec.Template.Spec
 	require.Len(t, ps.Containers, 1)
@@ -543,7 +549,7 @@ func jpdStartPod(t *testing.T, agent string, d *appsv1.Deployment, sec *corev1.S
 	}
 	cmd := exec.Command(agent, args...)
 	cmd.Env, cmd.Dir = env, home
-	p := &jpdPod{cmd: cmd, out: &jpdBuffer{}, done: make(chan struct{})}
+	p := &jpdPod{obj: obj, cmd: cmd, out: &jpdBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	require.NoError(t, cmd.Start())
 	go func() { p.exited = cmd.Wait(); close(p.done) }()
@@ -608,7 +614,7 @@ func jpdWaitNodes(e *env, jp *v1alpha1.Jumpoint, id int64, n int, pods ...*jpdPo
 			return err
 		}
 		if jp.Status.ConnectedNodes != int32(n) {
-			return fmt.Errorf("status.connectedNodes %d", jp.Status.ConnectedNodes)
+			return fmt.Errorf("status.connectedNodes %d, conditions %s", jp.Status.ConnectedNodes, conditions(jp))
 		}
 		return nil
 	}, "status.connectedNodes %d", n)
@@ -632,7 +638,7 @@ func TestJumpoint_DeploymentRunsNodes(t *testing.T) {
 	sec, err := jpdSecret(e, "edge-jumpoint-enrollment")
 	require.NoError(t, err)
 
-	podA := jpdStartPod(t, agent, d, sec, "edge-jumpoint-7d9f8c6b5-x2k4q")
+	podA := jpdStartPod(t, e, agent, d, sec, "edge-jumpoint-7d9f8c6b5-x2k4q")
 	jpdWaitNodes(e, jp, id, 1, podA)
 	jpdAvailable(e, "edge-jumpoint")
 	c := e.WaitCondition(jp, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
@@ -641,10 +647,15 @@ func TestJumpoint_DeploymentRunsNodes(t *testing.T) {
 	// The pod is replaced (a rollout, a drained node): the new one enrolls
 	// from the same Secret into an empty volume and takes the node over.
 	podA.stop(t)
+	require.NoError(t, k8s.Delete(e.ctx, podA.obj))
 	jpdWaitNodes(e, jp, id, 0)
-	podB := jpdStartPod(t, agent, d, sec, "edge-jumpoint-7d9f8c6b5-p8m2z")
+	podB := jpdStartPod(t, e, agent, d, sec, "edge-jumpoint-7d9f8c6b5-p8m2z")
 	jpdWaitNodes(e, jp, id, 1, podB)
 	assert.Contains(t, podB.out.String(), "installed and enrolled from the key info file")
+	nodes, err := e.API.ListJumpointNodes(e.ctx, id)
+	require.NoError(t, err)
+	require.Len(t, nodes, 1, "the same node, taken over")
+	assert.Equal(t, controller.JumpointHostID(jp), nodes[0].HostID)
 
 	cl := deployedJumpoint("cluster")
 	cl.Spec.Clustered = true
@@ -658,8 +669,82 @@ func TestJumpoint_DeploymentRunsNodes(t *testing.T) {
 	sec, err = jpdSecret(e, "cluster-jumpoint-enrollment")
 	require.NoError(t, err)
 	pods := []*jpdPod{
-		jpdStartPod(t, agent, d, sec, "cluster-jumpoint-5c8d7f9b4-abcde"),
-		jpdStartPod(t, agent, d, sec, "cluster-jumpoint-5c8d7f9b4-fghij"),
+		jpdStartPod(t, e, agent, d, sec, "cluster-jumpoint-5c8d7f9b4-abcde"),
+		jpdStartPod(t, e, agent, d, sec, "cluster-jumpoint-5c8d7f9b4-fghij"),
 	}
 	jpdWaitNodes(e, cl, clID, 2, pods...)
+}
+
+// jpdNodeHosts lists the host ids of the enrolled nodes of jumpoint id.
+func jpdNodeHosts(e *env, id int64) map[string]bool {
+	e.t.Helper()
+	nodes, err := e.API.ListJumpointNodes(e.ctx, id)
+	require.NoError(e.t, err)
+	out := map[string]bool{}
+	for _, n := range nodes {
+		out[n.HostID] = n.Connected
+	}
+	return out
+}
+
+// TestJumpoint_DeploymentRemovesStaleNodes: the appliance counts every
+// enrolled node against a jumpoint's limit, so the nodes of a clustered
+// jumpoint's pods that are gone are removed; nodes of pods that exist (even
+// disconnected, as a restarting pod's), connected nodes and nodes installed
+// elsewhere stay. Without spec.deployment, the nodes its pods left go too.
+func TestJumpoint_DeploymentRemovesStaleNodes(t *testing.T) {
+	t.Parallel()
+	agent := agenttest.Build(t, api.Version)
+	e := newEnv(t, withResync(300*time.Millisecond))
+	jp := deployedJumpoint("cluster")
+	jp.Spec.Clustered = true
+	jp.Spec.Deployment.Replicas = int32Ref(2)
+	e.Create(jp)
+	e.WaitCondition(jp, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonDeploymentProgressing)
+	id := jp.Status.ApplianceID
+	d, err := jpdDeployment(e, "cluster-jumpoint")
+	require.NoError(t, err)
+	sec, err := jpdSecret(e, "cluster-jumpoint-enrollment")
+	require.NoError(t, err)
+
+	// A node installed on a machine outside the cluster.
+	_, _, err = e.Appliance.Enroll(t, string(sec.Data["key-info"]), agentproto.Facts{HostID: "vm-1", Hostname: "vm-1",
+		Platform: api.PlatformLinuxAMD64}, agentproto.Overrides{})
+	require.NoError(t, err)
+
+	names := []string{"cluster-jumpoint-5c8d7f9b4-gone1", "cluster-jumpoint-5c8d7f9b4-alive", "cluster-jumpoint-5c8d7f9b4-crash"}
+	pods := map[string]*jpdPod{}
+	for _, n := range names {
+		pods[n] = jpdStartPod(t, e, agent, d, sec, n)
+	}
+	jpdWaitNodes(e, jp, id, 3, pods[names[0]], pods[names[1]], pods[names[2]])
+
+	// One pod is replaced (stopped, its object deleted); one stops but its
+	// object stays, as when its container restarts.
+	pods[names[0]].stop(t)
+	require.NoError(t, k8s.Delete(e.ctx, pods[names[0]].obj))
+	pods[names[2]].stop(t)
+	e.Eventually(func() error {
+		got := jpdNodeHosts(e, id)
+		want := map[string]bool{"vm-1": false, names[1]: true, names[2]: false}
+		if !assert.ObjectsAreEqual(want, got) {
+			return fmt.Errorf("nodes (host id: connected) %v", got)
+		}
+		return nil
+	}, "the node of the deleted pod removed")
+	ev := e.WaitEvent(jp, "NodeRemoved")
+	assert.Contains(t, ev.Note, fmt.Sprintf(`(host %q) of jumpoint %d`, names[0], id))
+	time.Sleep(time.Second) // resyncs: nothing else goes
+	assert.Equal(t, map[string]bool{"vm-1": false, names[1]: true, names[2]: false}, jpdNodeHosts(e, id))
+
+	// Without spec.deployment, once its last pod has stopped, the nodes
+	// its pods left are removed; the machine's stays.
+	pods[names[1]].stop(t)
+	e.Update(jp, func() { jp.Spec.Deployment = nil })
+	e.Eventually(func() error {
+		if got := jpdNodeHosts(e, id); !assert.ObjectsAreEqual(map[string]bool{"vm-1": false}, got) {
+			return fmt.Errorf("nodes (host id: connected) %v", got)
+		}
+		return nil
+	}, "the nodes of the pods removed")
 }
