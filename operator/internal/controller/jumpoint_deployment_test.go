@@ -734,8 +734,14 @@ func TestJumpoint_DeploymentRemovesStaleNodes(t *testing.T) {
 	}, "the node of the deleted pod removed")
 	ev := e.WaitEvent(jp, "NodeRemoved")
 	assert.Contains(t, ev.Note, fmt.Sprintf(`(host %q) of jumpoint %d`, names[0], id))
-	time.Sleep(time.Second) // resyncs: nothing else goes
+	d, err = jpdDeployment(e, "cluster-jumpoint")
+	require.NoError(t, err)
+	time.Sleep(time.Second) // resyncs: nothing else goes, nothing is written
 	assert.Equal(t, map[string]bool{"vm-1": false, names[1]: true, names[2]: false}, jpdNodeHosts(e, id))
+	d2, err := jpdDeployment(e, "cluster-jumpoint")
+	require.NoError(t, err)
+	assert.Equal(t, d.ResourceVersion, d2.ResourceVersion, "a clustered jumpoint's Deployment was written without a change")
+	assert.Empty(t, eventsWithReason(e, jp, "DeploymentUpdated"))
 
 	// Without spec.deployment, once its last pod has stopped, the nodes
 	// its pods left are removed; the machine's stays.
