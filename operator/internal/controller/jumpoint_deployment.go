@@ -47,7 +47,7 @@ import (
 //     takes over the old node's place and the old key stops working. A
 //     clustered jumpoint gives each pod its own node (host id = pod name).
 //     A jumpoint that is not clustered has one node, so its pods share one
-//     host id (the Jumpoint's UID) and are rolled out with the Recreate
+//     host id ("k8s-" and the Jumpoint's UID) and are rolled out with the Recreate
 //     strategy: a new pod takes over the node instead of being refused as
 //     a second one.
 //   - Both carry a controller owner reference to the Jumpoint, so edits and
@@ -99,17 +99,26 @@ const (
 	maxChildName = 242
 )
 
-// Event reasons of the Jumpoint's objects in the cluster.
+// Event reasons of the Jumpoint's objects in the cluster and nodes.
 const (
-	reasonKeyInfoIssued      = "KeyInfoIssued"
-	reasonDeploymentCreated  = "DeploymentCreated"
-	reasonDeploymentUpdated  = "DeploymentUpdated"
-	reasonDeploymentDeleted  = "DeploymentDeleted"
-	reasonEnrollmentDeleted  = "EnrollmentSecretDeleted"
-	reasonNodeRemoved        = "NodeRemoved"
-	deploymentRetryAfter     = 250 * time.Millisecond
-	notOwnedRetry            = 30 * time.Second
-	progressRecheck          = 30 * time.Second
+	reasonKeyInfoIssued     = "KeyInfoIssued"
+	reasonDeploymentCreated = "DeploymentCreated"
+	reasonDeploymentUpdated = "DeploymentUpdated"
+	reasonDeploymentDeleted = "DeploymentDeleted"
+	reasonEnrollmentDeleted = "EnrollmentSecretDeleted"
+	reasonNodeRemoved       = "NodeRemoved"
+)
+
+// How soon a Jumpoint with a deployment is looked at again: after a write
+// lost a race, while an object of its names belongs to someone else, and
+// while its Deployment is progressing.
+const (
+	deploymentRetryAfter = 250 * time.Millisecond
+	notOwnedRetry        = 30 * time.Second
+	progressRecheck      = 30 * time.Second
+)
+
+const (
 	agentImageRepository     = "ghcr.io/jumpgate/jumpgate-agent"
 	jumpointAppName          = "jumpgate-jumpoint"
 	jumpointManagedByAppName = "jumpgate-operator"
@@ -212,7 +221,7 @@ func pruneJumpointNodes(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *
 	return nil
 }
 
-// podExists reports whether o's namespace has a pod called name (read
+// podExists reports whether namespace has a pod called name (read
 // through the cache, metadata only).
 func podExists(ctx context.Context, h *Hooks, namespace, name string) (bool, error) {
 	pod := &metav1.PartialObjectMetadata{}
