@@ -78,8 +78,8 @@ type JumpointSpec struct {
 	// (install them elsewhere from the jumpoint's downloads). Removing the
 	// field, or deleting the custom resource, deletes both.
 	//
-	// Each pod runs `jumpgate-agent run --dir /var/lib/jumpgate --key-info-file
-	// /etc/jumpgate/key-info`: on its first start it enrolls as a node of the
+	// Each pod runs `jumpgate-agent run --dir /var/lib/jumpgate-agent --key-info-file
+	// /etc/jumpgate-agent/key-info`: on its first start it enrolls as a node of the
 	// jumpoint from the key info (mounted read-only from the enrollment Secret)
 	// into an emptyDir, then serves the jumpoint. The pods run as user and group
 	// 65532 (runAsNonRoot) with a read-only root file system, no privilege

@@ -40,7 +40,7 @@ import (
 //     have enrolled do not need the key info any more; it is for pods that
 //     start later.
 //   - The Deployment <name>-jumpoint runs jumpgate-agent in the foreground
-//     (`run --dir /var/lib/jumpgate --key-info-file /etc/jumpgate/key-info`):
+//     (`run --dir /var/lib/jumpgate-agent --key-info-file /etc/jumpgate-agent/key-info`):
 //     on its first start a pod enrolls from the key info into its emptyDir,
 //     then serves the jumpoint. The appliance tells a new node from a
 //     replaced one by the host id (JUMPGATE_AGENT_HOST_ID); a replaced node
@@ -82,9 +82,9 @@ const (
 	// JumpointContainer is the name of the agent container.
 	JumpointContainer = "jumpoint"
 	// JumpointStateDir is where a node keeps its identity (an emptyDir).
-	JumpointStateDir = "/var/lib/jumpgate"
+	JumpointStateDir = "/var/lib/jumpgate-agent"
 	// JumpointKeyInfoDir is where the enrollment Secret is mounted.
-	JumpointKeyInfoDir = "/etc/jumpgate"
+	JumpointKeyInfoDir = "/etc/jumpgate-agent"
 	// JumpointHostIDEnv is the agent's host id variable.
 	JumpointHostIDEnv = "JUMPGATE_AGENT_HOST_ID"
 	// JumpointAgentUID is the user (and group) the agent runs as: the

@@ -188,7 +188,7 @@ func TestJumpoint_Deployment(t *testing.T) {
 	assert.Equal(t, "jumpoint", ct.Name)
 	assert.Equal(t, "registry.example.com/jumpgate-agent:1.2.3", ct.Image)
 	assert.Nil(t, ct.Command, "the image's entry point, the agent")
-	assert.Equal(t, []string{"run", "--dir", "/var/lib/jumpgate", "--key-info-file", "/etc/jumpgate/key-info"}, ct.Args)
+	assert.Equal(t, []string{"run", "--dir", "/var/lib/jumpgate-agent", "--key-info-file", "/etc/jumpgate-agent/key-info"}, ct.Args)
 	assert.Equal(t, []corev1.EnvVar{{Name: "JUMPGATE_AGENT_HOST_ID", Value: "k8s-" + string(jp.UID)}}, ct.Env,
 		"not clustered: every pod takes over the one node")
 	assert.Empty(t, ct.EnvFrom)
@@ -197,8 +197,8 @@ func TestJumpoint_Deployment(t *testing.T) {
 	assert.Equal(t, "50m", ct.Resources.Requests.Cpu().String())
 	assert.Equal(t, "64Mi", ct.Resources.Requests.Memory().String(), "a limit without a request is the request")
 	assert.Equal(t, []corev1.VolumeMount{
-		{Name: "key-info", MountPath: "/etc/jumpgate", ReadOnly: true},
-		{Name: "state", MountPath: "/var/lib/jumpgate"},
+		{Name: "key-info", MountPath: "/etc/jumpgate-agent", ReadOnly: true},
+		{Name: "state", MountPath: "/var/lib/jumpgate-agent"},
 	}, ct.VolumeMounts)
 	assert.Equal(t, &corev1.SecurityContext{Privileged: boolRef(false), AllowPrivilegeEscalation: boolRef(false),
 		ReadOnlyRootFilesystem: boolRef(true), RunAsNonRoot: boolRef(true),
