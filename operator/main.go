@@ -83,6 +83,10 @@ type Config struct {
 	// Kubeconfig, when set, is the kubeconfig file to use; else KUBECONFIG,
 	// the in-cluster configuration, then ~/.kube/config.
 	Kubeconfig string
+	// KubeAPIQPS and KubeAPIBurst bound the operator's requests to the
+	// Kubernetes API server (client-side rate limit).
+	KubeAPIQPS   float64
+	KubeAPIBurst int
 	// LogLevel is debug, info or error; LogFormat text or json.
 	LogLevel, LogFormat string
 }
@@ -137,6 +141,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "elect a leader among replicas with a Lease "+LeaderElectionID+"; only the leader reconciles (the manifests turn it on)")
 	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's namespace; required outside a cluster)")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: KUBECONFIG, the in-cluster configuration, then ~/.kube/config)")
+	fs.Float64Var(&o.KubeAPIQPS, "kube-api-qps", 50, "most requests per second to the Kubernetes API server, on average (each resource costs a few writes: finalizer, status, Events)")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 100, "most requests to the Kubernetes API server in a burst above --kube-api-qps")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "debug, info or error")
 	fs.StringVar(&o.LogFormat, "log-format", "json", "json or text")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -218,6 +224,9 @@ func (c *Config) Validate() error {
 		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
 			errs = append(errs, fmt.Errorf("--namespace %q: %s", ns, strings.Join(msgs, "; ")))
 		}
+	}
+	if c.KubeAPIQPS <= 0 || c.KubeAPIBurst < 1 {
+		errs = append(errs, fmt.Errorf("--kube-api-qps %g --kube-api-burst %d: want more than 0 and at least 1", c.KubeAPIQPS, c.KubeAPIBurst))
 	}
 	if c.MaxConcurrentReconciles < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles %d: want at least 1", c.MaxConcurrentReconciles))
@@ -345,6 +354,7 @@ func start(ctx context.Context, cfg *Config, log logr.Logger, d deps) error {
 	}
 	restCfg = rest.CopyConfig(restCfg)
 	restCfg.UserAgent = "jumpgate-operator/" + api.Version
+	restCfg.QPS, restCfg.Burst = float32(cfg.KubeAPIQPS), cfg.KubeAPIBurst
 
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {

@@ -134,6 +134,8 @@ func TestParseFlags(t *testing.T) {
 				assert.Equal(t, 5*time.Minute, o.BackoffMax)
 				assert.Empty(t, o.Namespaces)
 				assert.Equal(t, 4, o.MaxConcurrentReconciles)
+				assert.Equal(t, 50.0, o.KubeAPIQPS)
+				assert.Equal(t, 100, o.KubeAPIBurst)
 				assert.Equal(t, ":8080", o.MetricsAddr)
 				assert.Equal(t, ":8081", o.ProbeAddr)
 				assert.False(t, o.LeaderElect, "leader election is off for local runs; the manifests turn it on")
@@ -275,6 +277,7 @@ func TestRun_Refuses(t *testing.T) {
 		{name: "bad namespace", args: []string{"--namespace", "ok,Not_OK"}, env: ok, code: exitUsage, want: []string{`--namespace "Not_OK"`}},
 		{name: "bad cluster name", args: []string{"--cluster-name", "eu west"}, env: ok, code: exitUsage, want: []string{`--cluster-name "eu west"`}},
 		{name: "no reconciles", args: []string{"--max-concurrent-reconciles", "0"}, env: ok, code: exitUsage, want: []string{"--max-concurrent-reconciles 0: want at least 1"}},
+		{name: "no api rate", args: []string{"--kube-api-qps", "0"}, env: ok, code: exitUsage, want: []string{"--kube-api-qps 0 --kube-api-burst 100: want more than 0"}},
 		{name: "warn level", args: []string{"--log-level", "warn"}, env: ok, code: exitUsage, want: []string{`--log-level "warn": want debug, info or error`}},
 		{name: "bad log format", args: []string{"--log-format", "xml"}, env: ok, code: exitUsage, want: []string{`--log-format "xml": want json or text`}},
 		{name: "missing CA file", args: []string{"--ca-cert", "/nonexistent/ca.pem"}, env: ok, code: exitUsage, want: []string{"--ca-cert: open /nonexistent/ca.pem"}},
