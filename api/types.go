@@ -773,6 +773,25 @@ type JumpClientSettings struct {
 	UnattendedSessionsAllowed *bool `json:"unattended_sessions_allowed,omitempty"`
 }
 
+// DefaultJumpClientSettings are the Jump Client settings of a new appliance:
+// what the Terraform provider and the Kubernetes operator put back when the
+// resource that manages them is deleted. A PUT that omits statistics clears
+// them, so send all of these.
+func DefaultJumpClientSettings() *JumpClientSettings {
+	return &JumpClientSettings{
+		Statistics:                []string{StatCPU, StatConsoleUser, StatDisk, StatUptime},
+		StatisticsIntervalSeconds: 60,
+		UpgradeMode:               UpgradeAlways,
+		LostAfterDays:             90,
+		DeletedAfterDays:          180,
+		UninstalledBehavior:       "keep",
+		DefaultConnectionType:     ConnectionActive,
+		StandbyCheckInMinutes:     60,
+		SimultaneousJumps:         SimultaneousJoin,
+		UnattendedSessionsAllowed: Bool(true),
+	}
+}
+
 // User is a person (or robot) who uses the appliance.
 type User struct {
 	Meta

@@ -46,7 +46,7 @@ func JumpClientSettingsKind() *Kind[*v1alpha1.JumpClientSettings, jumpClientSett
 		New: func() *v1alpha1.JumpClientSettings { return &v1alpha1.JumpClientSettings{} },
 		Desired: func(_ context.Context, _ *Resolver, o *v1alpha1.JumpClientSettings) (*jumpClientSettings, error) {
 			s := o.Spec
-			def := jumpClientSettingsDefaults()
+			def := api.DefaultJumpClientSettings()
 			// Every setting is managed: zero values get the appliance's
 			// defaults (the CRD defaults them too). Statistics are never
 			// nil: [] means none, and null the default, as in the CRD.
@@ -94,27 +94,9 @@ func JumpClientSettingsKind() *Kind[*v1alpha1.JumpClientSettings, jumpClientSett
 		Claim:     claimJumpClientSettings,
 		Reset: func(c *api.Client, ctx context.Context) error {
 			// A PUT that omits statistics clears them: send every setting.
-			_, err := c.UpdateJumpClientSettings(ctx, jumpClientSettingsDefaults())
+			_, err := c.UpdateJumpClientSettings(ctx, api.DefaultJumpClientSettings())
 			return err
 		},
-	}
-}
-
-// jumpClientSettingsDefaults are the settings of a new appliance, which
-// deleting the JumpClientSettings in charge puts back (the same values as
-// the Terraform provider's jumpgate_jump_client_settings destroy).
-func jumpClientSettingsDefaults() *api.JumpClientSettings {
-	return &api.JumpClientSettings{
-		Statistics:                []string{api.StatConsoleUser, api.StatCPU, api.StatDisk, api.StatUptime},
-		StatisticsIntervalSeconds: 60,
-		UpgradeMode:               api.UpgradeAlways,
-		LostAfterDays:             90,
-		DeletedAfterDays:          180,
-		UninstalledBehavior:       "keep",
-		DefaultConnectionType:     api.ConnectionActive,
-		StandbyCheckInMinutes:     60,
-		SimultaneousJumps:         api.SimultaneousJoin,
-		UnattendedSessionsAllowed: api.Bool(true),
 	}
 }
 

@@ -56,24 +56,6 @@ const (
 	maxOfflineDays = 3650
 )
 
-// jumpClientSettingsDefaults are the settings of a new appliance
-// (settings.Initial): the schema defaults, and what Delete puts back. A PUT
-// that omits statistics clears them, so Delete sends every field.
-func jumpClientSettingsDefaults() *api.JumpClientSettings {
-	return &api.JumpClientSettings{
-		Statistics:                []string{api.StatCPU, api.StatConsoleUser, api.StatDisk, api.StatUptime},
-		StatisticsIntervalSeconds: 60,
-		UpgradeMode:               api.UpgradeAlways,
-		LostAfterDays:             90,
-		DeletedAfterDays:          180,
-		UninstalledBehavior:       "keep",
-		DefaultConnectionType:     api.ConnectionActive,
-		StandbyCheckInMinutes:     60,
-		SimultaneousJumps:         api.SimultaneousJoin,
-		UnattendedSessionsAllowed: api.Bool(true),
-	}
-}
-
 type jumpClientSettingsModel struct {
 	ID                           types.String `tfsdk:"id"`
 	Statistics                   types.Set    `tfsdk:"statistics"`
@@ -101,7 +83,7 @@ func (r *jumpClientSettingsResource) Schema(_ context.Context, _ resource.Schema
 }
 
 func jumpClientSettingsSchema() schema.Schema {
-	def := jumpClientSettingsDefaults()
+	def := api.DefaultJumpClientSettings()
 	stats := make([]attr.Value, len(def.Statistics))
 	for i, s := range def.Statistics {
 		stats[i] = types.StringValue(s)
@@ -210,7 +192,7 @@ func (r *jumpClientSettingsResource) ValidateConfig(ctx context.Context, req res
 	if resp.Diagnostics.HasError() || m.LostAfterDays.IsUnknown() || m.DeletedAfterDays.IsUnknown() {
 		return
 	}
-	def := jumpClientSettingsDefaults()
+	def := api.DefaultJumpClientSettings()
 	lost, deleted := int64(def.LostAfterDays), int64(def.DeletedAfterDays)
 	if !m.LostAfterDays.IsNull() {
 		lost = m.LostAfterDays.ValueInt64()
@@ -284,7 +266,7 @@ func (r *jumpClientSettingsResource) Update(ctx context.Context, req resource.Up
 // Delete puts the defaults of a new appliance back; the settings themselves
 // cannot be deleted.
 func (r *jumpClientSettingsResource) Delete(ctx context.Context, _ resource.DeleteRequest, resp *resource.DeleteResponse) {
-	if _, err := r.client.UpdateJumpClientSettings(ctx, jumpClientSettingsDefaults()); err != nil {
+	if _, err := r.client.UpdateJumpClientSettings(ctx, api.DefaultJumpClientSettings()); err != nil {
 		addAPIError(&resp.Diagnostics, "Cannot reset the Jump Client settings to their defaults", err)
 	}
 }

@@ -24,7 +24,7 @@ func TestAccJumpClientSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := settingsDiff(initial, jumpClientSettingsDefaults()); d != "" {
+	if d := settingsDiff(initial, api.DefaultJumpClientSettings()); d != "" {
 		t.Fatalf("the provider's defaults differ from a new appliance's settings: %s", d)
 	}
 	cfg := func(body string) string {
@@ -61,7 +61,7 @@ resource "jumpgate_jump_client_settings" "this" {
 		DefaultConnectionType: "standby", StandbyCheckInMinutes: 15, WakeOnLANAllowed: true, PresenceUsesScreenState: true,
 		AdhocSessionsFromJumpClients: true, SimultaneousJumps: "disallow", UnattendedSessionsAllowed: api.Bool(false),
 	}
-	wantChanged := jumpClientSettingsDefaults()
+	wantChanged := api.DefaultJumpClientSettings()
 	wantChanged.Statistics, wantChanged.UpgradeMode, wantChanged.LostAfterDays, wantChanged.SimultaneousJumps = []string{}, "this_version", 100, "allow"
 	a.test(t,
 		resource.TestStep{
@@ -142,7 +142,7 @@ resource "jumpgate_jump_client_settings" "this" {
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
 			}},
-			Check: a.checkSettings(jumpClientSettingsDefaults()),
+			Check: a.checkSettings(api.DefaultJumpClientSettings()),
 		},
 		// The data source.
 		resource.TestStep{
