@@ -220,3 +220,56 @@ func TestJumpGroup_ApplianceErrorBacksOff(t *testing.T) {
 	_, err = e.API.GetJumpGroup(e.ctx, id)
 	assert.True(t, errors.Is(err, api.ErrNotFound))
 }
+
+// TestJumpGroup_OtherCluster: an operator without --cluster-name neither
+// takes over nor deletes an object that another cluster's operator created
+// for a resource of the same namespace and name.
+func TestJumpGroup_OtherCluster(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	theirs, err := e.API.CreateJumpGroup(e.ctx, &api.JumpGroup{Name: "Theirs", CodeName: "ops", Labels: map[string]string{
+		v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue, v1alpha1.OwnerLabel: v1alpha1.OwnerValue(e.NS, "ops"), v1alpha1.ClusterLabel: "b",
+	}})
+	require.NoError(t, err)
+	jg := jumpGroup("ops", "Operations")
+	e.Create(jg)
+	c := e.WaitCondition(jg, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonNotOwned)
+	assert.Contains(t, c.Message, `cluster "b"`)
+	e.Delete(jg)
+	a, err := e.API.GetJumpGroup(e.ctx, theirs.ID)
+	require.NoError(t, err, "deleting our resource deleted the other cluster's object")
+	assert.Equal(t, theirs.Version, a.Version, "the other cluster's object was written")
+}
+
+// TestJumpGroup_StatusIDNotTrusted: an applianceID in the status that names
+// an object without the operator's labels (status edited, id reused) is
+// neither written nor deleted.
+func TestJumpGroup_StatusIDNotTrusted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	jg := jumpGroup("web", "Web")
+	e.Create(jg)
+	mine := e.WaitReady(jg)
+	other, err := e.API.CreateJumpGroup(e.ctx, &api.JumpGroup{Name: "Made by hand", CodeName: "other"})
+	require.NoError(t, err)
+
+	require.NoError(t, e.Get(jg))
+	jg.Status.ApplianceID = other.ID
+	require.NoError(t, k8s.Status().Update(e.ctx, jg))
+	e.Update(jg, func() { jg.Annotations = map[string]string{"nudge": "1"} }) // reconcile now
+	e.Eventually(func() error {
+		if err := e.Get(jg); err != nil {
+			return err
+		}
+		if jg.Status.ApplianceID != mine {
+			return fmt.Errorf("applianceID %d, want %d", jg.Status.ApplianceID, mine)
+		}
+		return nil
+	}, "the status to name our own object again")
+	e.Delete(jg)
+	a, err := e.API.GetJumpGroup(e.ctx, other.ID)
+	require.NoError(t, err, "the object named by the edited status was deleted")
+	assert.Equal(t, other.Version, a.Version, "the object named by the edited status was written")
+	_, err = e.API.GetJumpGroup(e.ctx, mine)
+	assert.ErrorIs(t, err, api.ErrNotFound)
+}

@@ -183,20 +183,17 @@ func (r *Reconciler[O, A]) find(ctx context.Context, o O) (actual *A, gone bool,
 		case err != nil:
 			return nil, false, "", false, err
 		default:
-			if owner := labelsOf(a)[v1alpha1.OwnerLabel]; owner == "" || owner == v1alpha1.OwnerValue(o.GetNamespace(), o.GetName()) {
-				// Ours, or our labels were removed in the appliance
-				// (drift: they are written back).
+			if cfg.ownedBy(o, labelsOf(a)) == "" {
 				return a, false, "", false, nil
 			}
-			// The id now names someone else's object: look again.
+			// The id names an object without our labels (they were
+			// removed, the status was edited, or the id was reused):
+			// never take it on the status's word; look again, so that
+			// only the adopt annotation can take it over.
 		}
 	}
-	l, err := k.List(ac, ctx, &api.ListOptions{LabelSelector: cfg.ownerSelector(o), Limit: 2})
-	if err != nil {
-		return nil, false, "", false, err
-	}
-	if len(l.Items) > 0 {
-		return &l.Items[0], gone, "", false, nil
+	if a, err := r.findOwned(ctx, o); err != nil || a != nil {
+		return a, gone, "", false, err
 	}
 	if k.Key == nil {
 		return nil, gone, "", false, nil
@@ -205,7 +202,7 @@ func (r *Reconciler[O, A]) find(ctx context.Context, o O) (actual *A, gone bool,
 	if filter == "" {
 		return nil, gone, "", false, nil
 	}
-	l, err = k.List(ac, ctx, &api.ListOptions{Filters: map[string]string{filter: value}, Limit: 2})
+	l, err := k.List(ac, ctx, &api.ListOptions{Filters: map[string]string{filter: value}, Limit: 2})
 	if err != nil {
 		return nil, false, "", false, err
 	}
@@ -222,6 +219,33 @@ func (r *Reconciler[O, A]) find(ctx context.Context, o O) (actual *A, gone bool,
 	}
 	return nil, false, fmt.Sprintf("the appliance already has a %s with %s %q (id %d), owned by %s; set the annotation %s: \"true\" to take it over",
 		k.Noun, filter, value, metaOf(a).ID, who, v1alpha1.AdoptAnnotation), false, nil
+}
+
+// listOwned lists the appliance objects that carry o's owner labels and
+// that o owns by every label (the API's selector cannot say "without the
+// cluster label", so an operator without --cluster-name filters out other
+// clusters' objects here).
+func (r *Reconciler[O, A]) listOwned(ctx context.Context, o O) ([]*A, error) {
+	l, err := r.Kind.List(r.Config.API, ctx, &api.ListOptions{LabelSelector: r.Config.ownerSelector(o), Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	var out []*A
+	for i := range l.Items {
+		if r.Config.ownedBy(o, labelsOf(&l.Items[i])) == "" {
+			out = append(out, &l.Items[i])
+		}
+	}
+	return out, nil
+}
+
+// findOwned returns the first appliance object o owns by its labels, or nil.
+func (r *Reconciler[O, A]) findOwned(ctx context.Context, o O) (*A, error) {
+	owned, err := r.listOwned(ctx, o)
+	if err != nil || len(owned) == 0 {
+		return nil, err
+	}
+	return owned[0], nil
 }
 
 // apply turns an outcome into conditions, Events and the next reconcile.
@@ -371,19 +395,19 @@ func (r *Reconciler[O, A]) deleteAppliance(ctx context.Context, o O) error {
 		case err != nil:
 			return err
 		default:
-			if owner := labelsOf(a)[v1alpha1.OwnerLabel]; owner == "" || owner == v1alpha1.OwnerValue(o.GetNamespace(), o.GetName()) {
+			if cfg.ownedBy(o, labelsOf(a)) == "" {
 				ids = append(ids, id)
 			}
 		}
 	}
 	// Also what carries our owner labels, e.g. created just before a
 	// status write that failed.
-	l, err := k.List(cfg.API, ctx, &api.ListOptions{LabelSelector: cfg.ownerSelector(o), Limit: 100})
+	owned, err := r.listOwned(ctx, o)
 	if err != nil {
 		return err
 	}
-	for i := range l.Items {
-		if id := metaOf(&l.Items[i]).ID; len(ids) == 0 || ids[0] != id {
+	for _, a := range owned {
+		if id := metaOf(a).ID; len(ids) == 0 || ids[0] != id {
 			ids = append(ids, id)
 		}
 	}
