@@ -13,27 +13,13 @@ import (
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
-	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
 
 // TestInstaller_RotateKey checks POST /jump-client-installers/{id}/rotate-key
 // on each supported database.
 func TestInstaller_RotateKey(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name      string
-		newServer func(t *testing.T) *appliancetest.Server
-	}{
-		{"sqlite", func(t *testing.T) *appliancetest.Server { return appliancetest.NewServer(t) }},
-		{"postgres", func(t *testing.T) *appliancetest.Server {
-			return appliancetest.NewServer(t, appliancetest.WithDatabase(pgtest.NewDatabase(t)))
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			testRotateKey(t, tt.newServer(t))
-		})
-	}
+	onEachDatabase(t, testRotateKey)
 }
 
 func testRotateKey(t *testing.T, s *appliancetest.Server) {

@@ -16,27 +16,13 @@ import (
 	"github.com/jumpgate/jumpgate/api/keyinfo"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
-	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
 
 // TestJumpoint_KeyInfo checks GET /jumpoints/{id}/key-info on each
 // supported database.
 func TestJumpoint_KeyInfo(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name      string
-		newServer func(t *testing.T) *appliancetest.Server
-	}{
-		{"sqlite", func(t *testing.T) *appliancetest.Server { return appliancetest.NewServer(t) }},
-		{"postgres", func(t *testing.T) *appliancetest.Server {
-			return appliancetest.NewServer(t, appliancetest.WithDatabase(pgtest.NewDatabase(t)))
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			testJumpointKeyInfo(t, tt.newServer(t))
-		})
-	}
+	onEachDatabase(t, testJumpointKeyInfo)
 }
 
 func testJumpointKeyInfo(t *testing.T, s *appliancetest.Server) {

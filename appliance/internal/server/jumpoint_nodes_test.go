@@ -21,27 +21,13 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
-	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
 
 // TestJumpoint_Nodes checks the nodes field of jumpoints and
 // GET|DELETE /jumpoints/{id}/nodes[/{node_id}] on each supported database.
 func TestJumpoint_Nodes(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name      string
-		newServer func(t *testing.T) *appliancetest.Server
-	}{
-		{"sqlite", func(t *testing.T) *appliancetest.Server { return appliancetest.NewServer(t) }},
-		{"postgres", func(t *testing.T) *appliancetest.Server {
-			return appliancetest.NewServer(t, appliancetest.WithDatabase(pgtest.NewDatabase(t)))
-		}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			testJumpointNodesAPI(t, tt.newServer(t))
-		})
-	}
+	onEachDatabase(t, testJumpointNodesAPI)
 }
 
 func testJumpointNodesAPI(t *testing.T, s *appliancetest.Server) {
