@@ -20,13 +20,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
+	"github.com/jumpgate/jumpgate/internal/envtesting"
 	v1 "github.com/jumpgate/jumpgate/operator/api/v1alpha1"
 )
 
@@ -56,9 +55,6 @@ func TestBenchOperator(t *testing.T) {
 	if os.Getenv(envEnable) != "1" {
 		t.Skipf("set %s=1 to run the operator benchmark (make bench)", envEnable)
 	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: make bench runs hack/install-test-deps.sh, which builds etcd and kube-apiserver for envtest")
-	}
 	n := tfEnvInt(t, envOpResources, 500)
 	workers := tfEnvInt(t, envOpWorkers, 10)
 	mix := planMix(n, map[string]bool{tfJumpPolicy: true, tfSessionPolicy: true, tfJumpoint: true, tfTunnelJump: true})
@@ -76,25 +72,13 @@ func TestBenchOperator(t *testing.T) {
 		build <- err
 	}()
 
-	scheme := k8sruntime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := v1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(repoRoot(t), "crds")}, ErrorIfCRDPathMissing: true, Scheme: scheme}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("envtest: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	cfg.QPS, cfg.Burst = 1000, 2000
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	te, err := envtesting.Start(filepath.Join(repoRoot(t), "crds"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, err := env.AddUser(envtest.User{Name: "bench-operator", Groups: []string{"system:masters"}}, nil)
+	t.Cleanup(func() { _ = te.Stop() })
+	k8s := te.Client
+	user, err := te.Environment.AddUser(envtest.User{Name: "bench-operator", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,19 +20,18 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
+	"github.com/jumpgate/jumpgate/internal/envtesting"
 	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
 	"github.com/jumpgate/jumpgate/operator/internal/controller"
 )
@@ -44,7 +43,7 @@ import (
 
 var (
 	restConfig *rest.Config
-	scheme     = runtime.NewScheme()
+	scheme     *runtime.Scheme
 	k8s        client.Client
 )
 
@@ -53,44 +52,22 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" && os.Getenv("USE_EXISTING_CLUSTER") != "true" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run hack/install-test-deps.sh and source ~/.cache/jumpgate/env.sh "+
-			"(it points KUBEBUILDER_ASSETS at the etcd and kube-apiserver it built), or use make test")
-		return 1
-	}
 	if os.Getenv("JUMPGATE_OPERATOR_TEST_LOG") != "" {
 		log.SetLogger(zap.New(zap.UseDevMode(true)))
 	} else {
 		log.SetLogger(zap.New(zap.WriteTo(discard{})))
 	}
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "..", "crds")},
-		ErrorIfCRDPathMissing: true,
-		Scheme:                scheme,
-	}
-	var err error
-	restConfig, err = env.Start()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest (KUBEBUILDER_ASSETS=%s): %v\n", os.Getenv("KUBEBUILDER_ASSETS"), err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping envtest:", err)
-		}
-	}()
-	restConfig.QPS, restConfig.Burst = 500, 1000
-	k8s, err = client.New(restConfig, client.Options{Scheme: scheme})
+	te, err := envtesting.Start(filepath.Join("..", "..", "..", "crds"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer func() {
+		if err := te.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	restConfig, scheme, k8s = te.Config, te.Scheme, te.Client
 	return m.Run()
 }
 
