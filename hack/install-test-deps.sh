@@ -365,7 +365,7 @@ build_k8s_command() {
 			done
 		fi
 		cd "$tmp/k8s-wrapper" || exit 1
-		nice go get -tool "k8s.io/kubernetes/cmd/$cmd" || exit 1
+		nice go get -tool "k8s.io/kubernetes/cmd/$cmd@v$ENVTEST_K8S_VERSION" || exit 1
 		v="-X k8s.io/component-base/version.gitVersion=v$ENVTEST_K8S_VERSION"
 		v+=" -X k8s.io/component-base/version.gitMajor=$major -X k8s.io/component-base/version.gitMinor=$minor"
 		v+=" -X k8s.io/client-go/pkg/version.gitVersion=v$ENVTEST_K8S_VERSION"
