@@ -1,0 +1,5 @@
+//go:build !unix
+
+package endusertest
+
+func mkfifo(string) error { return nil }
