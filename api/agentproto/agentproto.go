@@ -193,6 +193,72 @@ type EnrollRequest struct {
 	Facts Facts `json:"facts"`
 	// Version is the agent's version.
 	Version string `json:"version"`
+	// Replaces, when set, proves that this enrollment reinstalls an agent
+	// already enrolled on this machine: it is signed with that agent's
+	// key, found in its install. Without it, the appliance never re-binds
+	// an existing client or node to the new key (see Replaces).
+	Replaces *Replaces `json:"replaces,omitempty"`
+}
+
+// Replaces is a reinstall's proof of its predecessor. An enrollment whose
+// host already has a client (same host id, install mode and user) or node
+// (same jumpoint and host id) re-binds that identity to the new key only if
+// the identity is not connected and either this proof verifies against its
+// current public key or (a Jump Client) its agent reported its own
+// uninstall. Anything else is refused: an administrator deletes the old
+// identity first. Host ids are no secret (a machine id, shown in the nodes
+// list), so they never decide a re-bind alone.
+//
+// Signing the new public key makes a captured proof useless to anyone who
+// does not hold the new private key; SignedAt bounds its life to
+// MaxReplaceSkew either side of the appliance's clock.
+type Replaces struct {
+	// Kind is jump_client or jumpoint.
+	Kind string `json:"kind"`
+	// ID is the predecessor's Jump Client id or Jumpoint node id.
+	ID int64 `json:"id"`
+	// SignedAt is when the proof was made.
+	SignedAt time.Time `json:"signed_at"`
+	// Signature is ed25519.Sign(predecessor's key,
+	// ReplaceMessage(kind, id, new public key, signed_at)).
+	Signature []byte `json:"signature"`
+}
+
+// MaxReplaceSkew is how far a Replaces' SignedAt may be from the
+// appliance's clock.
+const MaxReplaceSkew = 10 * time.Minute
+
+// ReplaceMessage is the byte string a predecessor's key signs to hand its
+// identity (kind, id) over to newKey.
+func ReplaceMessage(kind string, id int64, newKey []byte, signedAt time.Time) []byte {
+	m := []byte("jumpgate-agent-replace-v1\n")
+	m = append(m, kind...)
+	m = append(m, '\n')
+	m = strconv.AppendInt(m, id, 10)
+	m = append(m, '\n')
+	m = append(m, signedAt.UTC().Format(time.RFC3339Nano)...)
+	m = append(m, '\n')
+	m = append(m, newKey...)
+	return m
+}
+
+// SignReplaces makes the proof that the agent holding old hands (kind, id)
+// over to newKey, at now.
+func SignReplaces(old ed25519.PrivateKey, kind string, id int64, newKey []byte, now time.Time) *Replaces {
+	at := now.UTC().Truncate(time.Millisecond)
+	return &Replaces{Kind: kind, ID: id, SignedAt: at, Signature: ed25519.Sign(old, ReplaceMessage(kind, id, newKey, at))}
+}
+
+// Verify reports whether r proves, at now, that the holder of the key
+// stored for (kind, id) handed it over to newKey.
+func (r *Replaces) Verify(kind string, id int64, stored, newKey []byte, now time.Time) bool {
+	if r == nil || r.Kind != kind || r.ID != id || len(stored) != ed25519.PublicKeySize {
+		return false
+	}
+	if d := now.Sub(r.SignedAt); d > MaxReplaceSkew || d < -MaxReplaceSkew {
+		return false
+	}
+	return ed25519.Verify(stored, ReplaceMessage(kind, id, newKey, r.SignedAt), r.Signature)
 }
 
 // EnrollResponse answers a successful enrollment.
@@ -204,8 +270,8 @@ type EnrollResponse struct {
 	ID int64 `json:"id"`
 	// Name is the client's (or jumpoint's) name.
 	Name string `json:"name"`
-	// Rebound is true when an existing client of this host was re-bound to
-	// the new key instead of a new client being made.
+	// Rebound is true when an existing client (or node) of this host was
+	// re-bound to the new key instead of a new one being made.
 	Rebound bool `json:"rebound"`
 	// Config is the agent's configuration now.
 	Config Config `json:"config"`

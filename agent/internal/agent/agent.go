@@ -281,13 +281,21 @@ func (r *runner) enroll(ctx context.Context) error {
 	if err != nil {
 		return fatal(err)
 	}
-	resp, err := enroll.Enroll(ctx, r.dialer, agentproto.EnrollRequest{
+	req := agentproto.EnrollRequest{
 		KeyInfo:   r.st.KeyInfo,
 		PublicKey: key.Public().(ed25519.PublicKey),
 		Overrides: r.st.Overrides,
 		Facts:     r.facts(),
 		Version:   api.Version,
-	})
+	}
+	pred := r.st.Predecessor
+	if pred != nil && len(pred.PrivateKey) == ed25519.SeedSize {
+		// The proof that this install replaces the old one on this machine
+		// (see install's findPredecessor): without it the appliance
+		// re-binds nothing to the new key.
+		req.Replaces = agentproto.SignReplaces(ed25519.NewKeyFromSeed(pred.PrivateKey), pred.Kind, pred.ID, req.PublicKey, r.cfg.Now())
+	}
+	resp, err := enroll.Enroll(ctx, r.dialer, req)
 	if err != nil {
 		return err
 	}
@@ -298,13 +306,31 @@ func (r *runner) enroll(ctx context.Context) error {
 	r.configChanged()
 	r.st.LastContact = r.cfg.Now().UTC()
 	r.st.KeyInfo = ""
+	r.st.Predecessor = nil
 	r.st.Version = api.Version
 	if err := r.save(); err != nil {
 		return fmt.Errorf("enrolled as %s %d but could not save it: %w", r.st.Kind, r.st.ID, err)
 	}
 	r.savedContact = r.st.LastContact
 	r.log.Info("enrolled", "kind", r.st.Kind, "id", r.st.ID, "name", r.st.Name, "rebound", resp.Rebound)
+	if pred != nil && resp.Rebound && resp.ID == pred.ID {
+		r.removePredecessor(pred)
+	}
 	return nil
+}
+
+// removePredecessor removes the install this one took over: its key is
+// retired, so it would only uninstall itself at its next start.
+func (r *runner) removePredecessor(p *state.Predecessor) {
+	old, err := state.Load(p.Dir)
+	if err != nil || old.ID != p.ID || old.Kind != p.Kind || filepath.Clean(old.Install.Dir) != filepath.Clean(p.Dir) || filepath.Clean(p.Dir) == filepath.Clean(r.cfg.Dir) {
+		return
+	}
+	if err := state.RemoveInstall(old); err != nil {
+		r.log.Warn("could not remove the replaced install", "dir", p.Dir, "err", err)
+		return
+	}
+	r.log.Info("removed the replaced install", "dir", p.Dir, "id", p.ID)
 }
 
 // Run runs the agent installed in cfg.Dir until ctx is done (it returns

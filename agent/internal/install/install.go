@@ -70,8 +70,9 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	dir := o.InstallDir
 	explicit := dir != ""
+	defaultDir := DefaultDir(goos, o.Scope, home, os.Getenv("ProgramFiles"), key.Payload.InstallerID)
 	if !explicit {
-		dir = DefaultDir(goos, o.Scope, home, os.Getenv("ProgramFiles"), key.Payload.InstallerID)
+		dir = defaultDir
 	}
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("install dir: %w", err)
@@ -102,6 +103,10 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	configHome := os.Getenv("XDG_CONFIG_HOME")
 	if configHome == "" || !filepath.IsAbs(configHome) {
 		configHome = filepath.Join(home, ".config")
+	}
+	old := findPredecessor(key.Payload, o.Scope, dir, defaultDir)
+	if old != nil {
+		st.Predecessor = &state.Predecessor{Kind: old.Kind, ID: old.ID, PrivateKey: old.PrivateKey, Dir: old.Install.Dir}
 	}
 	su := newStartup(names{st: st, goos: goos, home: home, configHome: configHome})
 	if err := su.check(); err != nil {
@@ -156,6 +161,12 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	if err := su.setup(ctx, t); err != nil {
 		return nil, err
+	}
+	if old != nil {
+		// The appliance never replaces a connected agent.
+		if err := stopPredecessor(ctx, t, names{st: old, goos: goos, home: home, configHome: configHome}); err != nil {
+			return nil, fmt.Errorf("stop the agent this install replaces, in %s: %w", old.Install.Dir, err)
+		}
 	}
 
 	res = &Result{State: st}

@@ -58,6 +58,10 @@ type State struct {
 	ID int64 `json:"id,omitempty"`
 	// Name is the name the appliance knows the agent by.
 	Name string `json:"name,omitempty"`
+	// Predecessor is the install this one replaces (found by the
+	// installer), kept only until enrollment: its key signs the proof that
+	// lets the appliance re-bind its identity to this install's key.
+	Predecessor *Predecessor `json:"predecessor,omitempty"`
 
 	// Install describes how the agent was installed.
 	Install Install `json:"install"`
@@ -100,6 +104,18 @@ type Install struct {
 	// in an image, so it never upgrades itself, and Dir (often a volume)
 	// is emptied rather than removed when it uninstalls.
 	Container bool `json:"container,omitempty"`
+}
+
+// Predecessor is an older install of the same agent on this machine that a
+// new install replaces.
+type Predecessor struct {
+	// Kind and ID are its identity on the appliance.
+	Kind string `json:"kind"`
+	ID   int64  `json:"id"`
+	// PrivateKey is its key (seed form).
+	PrivateKey []byte `json:"private_key"`
+	// Dir is its install dir, removed once the new install has taken over.
+	Dir string `json:"dir"`
 }
 
 // Key returns the agent's private key.

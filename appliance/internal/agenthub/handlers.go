@@ -123,7 +123,9 @@ func (h *Hub) Enroll(c *gin.Context, req *agentproto.EnrollRequest, remote strin
 		}
 		return out, err
 	case keyinfo.KindJumpoint:
-		out, node, replaced, err := jumpoint.Enroll(ctx, h.cfg.DB, p, req, remote, now)
+		out, node, replaced, err := jumpoint.Enroll(ctx, h.cfg.DB, p, req, remote, now, func(id int64) bool {
+			return h.IsConnected(agentproto.KindJumpoint, id)
+		})
 		if err != nil {
 			result = "refused"
 			return nil, err

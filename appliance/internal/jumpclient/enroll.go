@@ -31,15 +31,26 @@ import (
 // name; an unknown site address falls back to the default portal, as seed
 // 000 says).
 //
-// Reinstall rule: one client per (host_id, install_mode, run_user). An
-// enrollment from a host that already has a client of that install re-binds
-// it — the new key replaces the old (which is retired, so the old agent, if
-// it still runs, uninstalls itself), the fields are re-applied from the new
-// installer, and the id, history and audit trail stay — but only when the
-// new installer puts it in the same jump group. Moving a host's client to
-// another jump group by reinstalling is refused (409): delete the client
-// first. Anyone holding an installer for a group can already add items to
-// it, so re-binding within the group grants nothing new.
+// Reinstall rule: one client per (host_id, install_mode, run_user). Host
+// ids are no secret (a machine id, or JUMPGATE_AGENT_HOST_ID), so a match
+// alone never hands a client over. An enrollment from a host that already
+// has a client of that install re-binds it — the new key replaces the old
+// (which is retired), the fields are re-applied from the new installer, and
+// the id, history and audit trail stay — only when all of these hold:
+//
+//   - the client is in the installer's own jump group, before overrides
+//     (an installer that may override the group cannot reach other
+//     groups' clients), and the overrides do not move it elsewhere;
+//   - the client is not connected now (a live agent's key is never
+//     retired by an enrollment);
+//   - the request proves the reinstall (req.Replaces, signed with the
+//     client's current key, which the installer found in the old install),
+//     or the client's agent reported its own uninstall (status
+//     uninstalled).
+//
+// Anything else is refused (409) with the client's id, so that an
+// administrator who wiped the machine deletes the old client first
+// (DELETE /api/v1/jump-clients/{id}, audited).
 func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentproto.EnrollRequest, publicIP string, now time.Time) (*agentproto.EnrollResponse, *Record, error) {
 	var out *agentproto.EnrollResponse
 	var rec *Record
@@ -98,8 +109,8 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 		r := &Record{}
 		action := "enroll"
 		if found {
-			if existing.JumpGroupID != a.JumpGroupID || existing.JumpGroupType != a.JumpGroupType {
-				return problem.Conflict("this host already has jump client %d (%q) in another jump group; delete it before installing into a different jump group", existing.ID, existing.Name)
+			if err := s.rebindable(ctx, tx, &existing, &inst, a, req, now); err != nil {
+				return err
 			}
 			r = &existing
 			replaced = existing.PublicKey
@@ -147,6 +158,43 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 		s.Hub.Retire(agentproto.KindJumpClient, rec.ID, false, "replaced by a reinstall")
 	}
 	return out, rec, nil
+}
+
+// rebindable checks the reinstall rule of Enroll for existing, the client
+// the enrolling host already has; a is the new client's resolved fields.
+func (s *Service) rebindable(ctx context.Context, tx *gorm.DB, existing *Record, inst *installer.Record, a *api.JumpClient, req *agentproto.EnrollRequest, now time.Time) error {
+	if existing.JumpGroupID != inst.JumpGroupID || existing.JumpGroupType != inst.JumpGroupType {
+		return problem.Conflict("this host already has jump client %d in another jump group than installer %s's; "+
+			"use an installer of that jump group, or delete the client (DELETE /api/v1/%s/%d) before installing into this one",
+			existing.ID, inst.InstallerID, api.PathJumpClients, existing.ID)
+	}
+	if existing.JumpGroupID != a.JumpGroupID || existing.JumpGroupType != a.JumpGroupType {
+		return problem.Conflict("this host already has jump client %d (%q) in another jump group; delete it before installing into a different jump group", existing.ID, existing.Name)
+	}
+	if s.Hub != nil && s.Hub.IsConnected(agentproto.KindJumpClient, existing.ID) {
+		return problem.Conflict("this host already has jump client %d (%q), and it is connected now: a connected client is never replaced. "+
+			"Reinstall over it on its machine (the installer finds the old install and stops it), or delete it (DELETE /api/v1/%s/%d) first",
+			existing.ID, existing.Name, api.PathJumpClients, existing.ID)
+	}
+	if req.Replaces.Verify(agentproto.KindJumpClient, existing.ID, existing.PublicKey, req.PublicKey, now) {
+		return nil
+	}
+	var st State
+	err := tx.WithContext(ctx).Where("client_id = ?", existing.ID).Take(&st).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("read jump client state: %w", err)
+	}
+	if err == nil && st.Status == api.ClientUninstalled {
+		// Its agent said, with its own key, that it is gone.
+		return nil
+	}
+	why := "the enrollment carries no proof from the old install's key"
+	if req.Replaces != nil {
+		why = "the enrollment's proof from the old install's key does not verify (another client's, stale, or forged)"
+	}
+	return problem.Conflict("this host already has jump client %d (%q), and %s: a host id alone never replaces a client. "+
+		"If the machine was wiped or the old install is lost, delete the old client (DELETE /api/v1/%s/%d) and install again",
+		existing.ID, existing.Name, why, api.PathJumpClients, existing.ID)
 }
 
 // resolve builds the client's fields from the installer and the overrides.

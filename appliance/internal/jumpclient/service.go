@@ -27,6 +27,8 @@ type Notifier interface {
 	Retire(kind string, id int64, uninstall bool, reason string)
 	// Reconfigure sends (kind, id) its configuration again.
 	Reconfigure(kind string, id int64)
+	// IsConnected reports whether (kind, id) holds a connection now.
+	IsConnected(kind string, id int64) bool
 }
 
 // Service is the jump-clients collection.

@@ -244,9 +244,14 @@ func New(d *db.DB, retire func(nodeIDs []int64, reason string)) *Service {
 
 // Enroll adds (or re-binds) a node of the jumpoint named by the verified key
 // info p. A host that already has a node of this jumpoint (same host id) is
-// re-bound to the new key; otherwise the node is added if the jumpoint has
-// room: one node, or up to api.MaxJumpointNodes when clustered.
-func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.EnrollRequest, remoteIP string, now time.Time) (*agentproto.EnrollResponse, *Node, []byte, error) {
+// re-bound to the new key only when that node is not connected now
+// (connected asks the hub) and the request proves the reinstall
+// (req.Replaces, signed with the node's current key); host ids are no
+// secret, so a match alone is refused (409) and an administrator (or the
+// operator) removes the old node first. Otherwise the node is added if the
+// jumpoint has room: one node, or up to api.MaxJumpointNodes when
+// clustered.
+func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.EnrollRequest, remoteIP string, now time.Time, connected func(nodeID int64) bool) (*agentproto.EnrollResponse, *Node, []byte, error) {
 	id, err := strconv.ParseInt(p.InstallerID, 10, 64)
 	if err != nil {
 		return nil, nil, nil, problem.Forbidden("key info names no jumpoint")
@@ -277,14 +282,32 @@ func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.E
 		n := &Node{JumpointID: id, CreatedAt: t}
 		action := "enroll_node"
 		for i := range nodes {
-			if req.Facts.HostID != "" && nodes[i].HostID == req.Facts.HostID {
-				n = &nodes[i]
-				replaced = n.PublicKey
-				action = "rebind_node"
-				if err := agentid.Bury(ctx, tx, agentproto.KindJumpoint, n.ID, n.PublicKey, "replaced by a reinstall"); err != nil {
-					return err
-				}
+			if req.Facts.HostID == "" || nodes[i].HostID != req.Facts.HostID {
+				continue
 			}
+			old := &nodes[i]
+			remove := fmt.Sprintf("DELETE /api/v1/%s/%d/nodes/%d", api.PathJumpoints, j.ID, old.ID)
+			if connected != nil && connected(old.ID) {
+				return problem.Conflict("this host already has node %d of jumpoint %q, and it is connected now: a connected node is never replaced. "+
+					"Reinstall over it on its machine (the installer finds the old install and stops it), or remove it with %s first",
+					old.ID, j.CodeName, remove)
+			}
+			if !req.Replaces.Verify(agentproto.KindJumpoint, old.ID, old.PublicKey, req.PublicKey, now) {
+				why := "the enrollment carries no proof from the old install's key"
+				if req.Replaces != nil {
+					why = "the enrollment's proof from the old install's key does not verify (another node's, stale, or forged)"
+				}
+				return problem.Conflict("this host already has node %d of jumpoint %q (%s), and %s: a host id alone never replaces a node. "+
+					"If the old node is gone (a wiped machine, a pod with an empty volume), remove it with %s and install again",
+					old.ID, j.CodeName, presence(old), why, remove)
+			}
+			n = old
+			replaced = n.PublicKey
+			action = "rebind_node"
+			if err := agentid.Bury(ctx, tx, agentproto.KindJumpoint, n.ID, n.PublicKey, "replaced by a reinstall"); err != nil {
+				return err
+			}
+			break
 		}
 		if replaced == nil {
 			limit := 1
