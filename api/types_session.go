@@ -70,6 +70,18 @@ const (
 	EndItemDeleted    = "item_deleted"
 	EndApplianceStop  = "appliance_stopped"
 	EndRecordingError = "recording_failed"
+
+	// Revocation: the credential or the access a session relied on went
+	// away while it ran. These also end a single participant's part in a
+	// session that others joined (audited as session.participant_removed),
+	// and a session channel whose token went away (session.channel_closed).
+	EndTokenRevoked  = "token_revoked"  // the API token the channel was opened with was deleted
+	EndTokenExpired  = "token_expired"  // that token's expires_at passed
+	EndUserDisabled  = "user_disabled"  // the participant's user was disabled
+	EndUserDeleted   = "user_deleted"   // the participant's user was deleted
+	EndAccessRemoved = "access_removed" // no role of start or edit on the item any more (membership, group policy, administrator flag, item moved)
+	EndPolicyChanged = "policy_changed" // the Jump Policy that now applies no longer allows the session (a strict schedule outside its window)
+	EndPolicyExpired = "policy_expired" // the Jump Policy that applies passed its expires_at
 )
 
 // SessionRequest starts a session: POST /api/v1/sessions.
@@ -183,6 +195,22 @@ type TunnelStats struct {
 // MaxTunnelConnections is seed 003's limit of simultaneous connections per
 // session.
 const MaxTunnelConnections = 256
+
+// MaxChannelStreams is how many feature streams one session channel may
+// have open at once: every tunnel connection of a session and a few
+// shells, execs and transfers beside them. The appliance takes no further
+// stream of the channel until one closes (the client's multiplexer resets
+// those it cannot queue).
+const MaxChannelStreams = MaxTunnelConnections + 32
+
+// MaxUserStreams is how many feature streams one user may have open at
+// once over all their session channels; streams past it are refused
+// (limit_reached).
+const MaxUserStreams = 2 * MaxChannelStreams
+
+// MaxUserChannels is how many session channels one user may have open at
+// once; a further connect is refused with 429.
+const MaxUserChannels = 64
 
 // Recording kinds.
 const (

@@ -354,7 +354,9 @@ func endedError(ev sessionproto.Event) error { return &sessionEndedError{ev: ev}
 
 func (e *sessionEndedError) Error() string {
 	ev := e.ev
-	if ev.Status == api.SessionRefused || isRefusal(ev.EndReason) {
+	// policy_expired is both a refusal and an end reason: an ended event of
+	// an active session is an end.
+	if ev.Status == api.SessionRefused || (ev.Status != api.SessionActive && ev.Status != api.SessionEnded && isRefusal(ev.EndReason)) {
 		msg := fmt.Sprintf("session %d refused", ev.Session)
 		if ev.EndReason != "" {
 			msg += " (" + ev.EndReason + ")"
@@ -409,6 +411,20 @@ func endText(reason, by string) string {
 		return "the appliance stopped"
 	case api.EndRecordingError:
 		return "its recording failed"
+	case api.EndTokenRevoked:
+		return "the API token of this connection was revoked"
+	case api.EndTokenExpired:
+		return "the API token of this connection expired"
+	case api.EndUserDisabled:
+		return "the user was disabled"
+	case api.EndUserDeleted:
+		return "the user was deleted"
+	case api.EndAccessRemoved:
+		return "the access to the Jump Item was removed"
+	case api.EndPolicyChanged:
+		return "the Jump Policy no longer allows it"
+	case api.EndPolicyExpired:
+		return "the Jump Policy expired"
 	case "":
 		return "no reason given"
 	}

@@ -90,6 +90,8 @@ type Broker struct {
 	live map[int64]*live
 	// joinFails counts failed access-code joins per remote address.
 	joinFails map[string][]time.Time
+	// rv cuts live sessions whose access went away (revoke.go).
+	rv revoker
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -113,7 +115,7 @@ func New(cfg Config) *Broker {
 	b := &Broker{
 		cfg: cfg, db: cfg.DB, log: cfg.Log, hub: cfg.Hub, hc: cfg.HTTPClient, now: cfg.Now,
 		recDir: filepath.Join(cfg.DataDir, "recordings"),
-		live:   map[int64]*live{}, joinFails: map[string][]time.Time{},
+		live:   map[int64]*live{}, joinFails: map[string][]time.Time{}, rv: newRevoker(),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b
@@ -138,8 +140,9 @@ func (b *Broker) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	b.wg.Add(1)
+	b.wg.Add(2)
 	go b.loop()
+	go b.revokeLoop()
 	return nil
 }
 

@@ -127,7 +127,9 @@ func (b *Broker) handleConnect(c *gin.Context) {
 	ch.ctl = st
 
 	b.mu.Lock()
-	if l.ended {
+	if l.ended || !l.participants[p.UserID] {
+		// A participant removed since the check above (revoke.go) gets
+		// no channel.
 		ev := l.endedEvent
 		b.mu.Unlock()
 		if ev != nil {
@@ -160,7 +162,8 @@ func (b *Broker) leave(ch *channel) {
 	b.mu.Lock()
 	delete(l.channels, ch)
 	l.lastChannel = b.now()
-	end := l.rec.AutoEnd && !l.ended && ch.p.UserID == l.rec.UserID
+	// A requester who was removed (revoke.go) no longer ends it.
+	end := l.rec.AutoEnd && !l.ended && ch.p.UserID == l.rec.UserID && l.participants[l.rec.UserID]
 	for o := range l.channels {
 		if o.p.UserID == l.rec.UserID {
 			end = false

@@ -296,8 +296,25 @@ func requestDetails(rec *Record) map[string]any {
 	return d
 }
 
-// decide runs every check in order and returns the decision, or a refusal.
-func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *api.SessionRequest, rec *Record, now time.Time) (*decision, *refusal, error) {
+// admission is what the standing checks (role, Jump Policy expiry and
+// schedule) decided for a user on an item.
+type admission struct {
+	acc *access
+	// jp is the Jump Policy that applies (the membership's, else the
+	// item's); nil when none.
+	jp *jumppolicy.Record
+	// windowEnd is a strict schedule's end, zero if none.
+	windowEnd time.Time
+}
+
+// admit runs the checks that a user must pass for as long as they take
+// part in a session on it, not only when it starts: a role of start or
+// edit, and the Jump Policy that applies (not expired, inside its
+// schedule). A session request runs them first; Revalidate runs them
+// again for every participant of a live session, with live set, where a
+// schedule that is not strict is not checked (such a schedule lets a
+// session outlast its window).
+func (b *Broker) admit(ctx context.Context, p auth.Principal, it *item, now time.Time, live bool) (*admission, *refusal, error) {
 	acc, err := b.accessTo(ctx, p, it)
 	if err != nil {
 		return nil, nil, err
@@ -309,7 +326,7 @@ func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *ap
 		return nil, refuse(api.RefusedNoAccess, "your role in the jump group of %s %q is %s (through %s); starting sessions needs start or edit",
 			itemTitle(it.typ), it.name, acc.role, acc.via), nil
 	}
-	d := &decision{}
+	a := &admission{acc: acc}
 
 	// The Jump Policy: the membership's overrides the item's.
 	jpID := it.jumpPolicyID
@@ -321,15 +338,13 @@ func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *ap
 		if err := b.db.R.WithContext(ctx).Take(&jp, *jpID).Error; err != nil {
 			return nil, nil, fmt.Errorf("load jump policy %d: %w", *jpID, err)
 		}
-		d.jp = &jp
-		rec.JumpPolicyID = jpID
+		a.jp = &jp
 	}
-	windowEnd := time.Time{}
-	if jp := d.jp; jp != nil {
+	if jp := a.jp; jp != nil {
 		if jp.ExpiresAt != nil && !now.Before(*jp.ExpiresAt) {
 			return nil, refuse(api.RefusedPolicyExpired, "jump policy %q expired at %s", jp.DisplayName, jp.ExpiresAt.UTC().Format(time.RFC3339)), nil
 		}
-		if jp.ScheduleEnabled {
+		if jp.ScheduleEnabled && (jp.ScheduleStrict || !live) {
 			loc, err := time.LoadLocation(jp.Timezone)
 			if err != nil {
 				loc = time.UTC
@@ -343,10 +358,24 @@ func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *ap
 				return nil, refuse(api.RefusedOutsideSchedule, "%s", msg), nil
 			}
 			if jp.ScheduleStrict {
-				windowEnd = end
+				a.windowEnd = end
 			}
 		}
 	}
+	return a, nil, nil
+}
+
+// decide runs every check in order and returns the decision, or a refusal.
+func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *api.SessionRequest, rec *Record, now time.Time) (*decision, *refusal, error) {
+	adm, ref, err := b.admit(ctx, p, it, now, false)
+	if err != nil || ref != nil {
+		return nil, ref, err
+	}
+	d := &decision{jp: adm.jp}
+	if d.jp != nil {
+		rec.JumpPolicyID = &d.jp.ID
+	}
+	windowEnd := adm.windowEnd
 	simul, err := b.simultaneous(ctx, d.jp, it)
 	if err != nil {
 		return nil, nil, err

@@ -107,8 +107,11 @@ func New(d Deps) (*Server, error) {
 
 	s := &Server{db: d.DB, log: d.Log, keys: d.Keys}
 	authenticator := &apitoken.Authenticator{DB: d.DB}
-	s.Users = user.New(d.DB, authenticator.Invalidate)
-	s.Tokens = apitoken.New(d.DB, authenticator.Invalidate)
+	// Writes that can take access away also re-check the live sessions
+	// (s.Broker is set below, before any request is served).
+	accessChanged := func() { authenticator.Invalidate(); s.Broker.AccessChanged() }
+	s.Users = user.New(d.DB, accessChanged)
+	s.Tokens = apitoken.New(d.DB, accessChanged)
 	installers := installer.New(d.DB, d.Keys)
 	auditH := &audit.Handler{DB: d.DB}
 	s.Clients = jumpclient.New(d.DB)
@@ -134,13 +137,17 @@ func New(d Deps) (*Server, error) {
 	tunnelJumps.Spec.Changed = func() {
 		go s.Hub.RefreshTunnels()
 		go s.Broker.ItemsChanged()
+		s.Broker.AccessChanged()
 	}
+	s.Clients.Spec.Changed = s.Broker.AccessChanged
+	jumpGroups, jumpPolicies, groupPolicies := jumpgroup.New(d.DB), jumppolicy.New(d.DB), grouppolicy.New(d.DB)
+	jumpGroups.Spec.Changed, jumpPolicies.Spec.Changed, groupPolicies.Spec.Changed = s.Broker.AccessChanged, s.Broker.AccessChanged, s.Broker.AccessChanged
 
 	var routes []route.Route
 	routes = append(routes, s.probeRoutes(d.Registry)...)
 	routes = append(routes, s.whoamiRoute())
-	routes = append(routes, resourceRoutes(jumpgroup.New(d.DB))...)
-	routes = append(routes, resourceRoutes(jumppolicy.New(d.DB))...)
+	routes = append(routes, resourceRoutes(jumpGroups)...)
+	routes = append(routes, resourceRoutes(jumpPolicies)...)
 	routes = append(routes, resourceRoutes(sessionpolicy.New(d.DB))...)
 	routes = append(routes, resourceRoutes(jumpoints)...)
 	routes = append(routes, (&jumpoint.Nodes{DB: d.DB, Retire: s.Hub.RetireNodes}).Routes()...)
@@ -150,7 +157,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(portal.New(d.DB))...)
 	routes = append(routes, settingsSvc.Routes()...)
 	routes = append(routes, resourceRoutes(s.Users)...)
-	routes = append(routes, resourceRoutes(grouppolicy.New(d.DB))...)
+	routes = append(routes, resourceRoutes(groupPolicies)...)
 	routes = append(routes, resourceRoutes(s.Tokens)...)
 	routes = append(routes, auditH.Routes()...)
 	routes = append(routes, s.Clients.Routes(s.Hub.WakeHandler())...)
