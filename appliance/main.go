@@ -45,6 +45,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve (default: a certificate from a CA created in the data dir)")
 	fs.StringVar(&o.cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.cfg.AgentDir, "agent-dir", "", "directory of agent builds for installer downloads: manifest.json and jumpgate-agent-<platform>, written by make build (default: the agents directory next to this executable, if any)")
+	fs.StringVar(&o.cfg.TrustedProxies, "trusted-proxies", "", "load balancers (comma-separated CIDR prefixes or addresses) whose connections must start with a PROXY protocol v2 header naming the client; the header is honoured from no one else (default none)")
+	fs.StringVar(&o.cfg.MetricsListen, "metrics-listen", "", "also serve GET /metrics without a token, over plain HTTP, on this address, e.g. 127.0.0.1:9090 (default off; /metrics on --listen always needs a token)")
 	fs.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long graceful shutdown waits for requests to finish")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
@@ -123,12 +125,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           a.Server.Handler,
-		TLSConfig:         a.TLSConfig,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	srv := a.HTTPServer(errorLog)
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if ms := a.MetricsServer(errorLog); ms != nil {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on %s (--metrics-listen): %w", cfg.MetricsListen, err)
+		}
+		metricsSrv = ms
 	}
 	caPath := filepath.Join(cfg.DataDir, pki.CAFile)
 	if cfg.TLSCert != "" {
@@ -146,10 +152,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else {
 		fmt.Fprintf(stdout, "  admin token: see %s (written at first start)\n", filepath.Join(cfg.DataDir, app.AdminTokenFile))
 	}
+	if a.MetricsToken != "" {
+		fmt.Fprintf(stdout, "Created the scrape token of /metrics in %s (mode 0600).\n", filepath.Join(cfg.DataDir, app.MetricsTokenFile))
+	}
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "  metrics:  http://%s/metrics (no token)\n", metricsLn.Addr())
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	errc := make(chan error, 2)
+	go func() { errc <- srv.ServeTLS(a.Listener(ln), "", "") }()
+	if metricsSrv != nil {
+		go func() {
+			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics: %w", err)
+			}
+		}()
+		defer metricsSrv.Close()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

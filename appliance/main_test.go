@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +25,9 @@ func TestParseFlags_EnvTwins(t *testing.T) {
 		"JUMPGATE_DATA_DIR":   "/from/env",
 		"JUMPGATE_PUBLIC_URL": "https://jg.example:9443",
 		"JUMPGATE_LOG_LEVEL":  "debug",
+		// issue 13
+		"JUMPGATE_TRUSTED_PROXIES": "10.0.0.0/8,192.0.2.7",
+		"JUMPGATE_METRICS_LISTEN":  "127.0.0.1:9090",
 	}
 	o, err := parseFlags([]string{"--data-dir", "/from/flag"}, func(k string) string { return env[k] }, &bytes.Buffer{})
 	require.NoError(t, err)
@@ -31,6 +35,8 @@ func TestParseFlags_EnvTwins(t *testing.T) {
 	assert.Equal(t, "/from/flag", o.cfg.DataDir, "the flag wins over its env twin")
 	assert.Equal(t, "https://jg.example:9443", o.cfg.PublicURL)
 	assert.Equal(t, "debug", o.logLevel)
+	assert.Equal(t, "10.0.0.0/8,192.0.2.7", o.cfg.TrustedProxies)
+	assert.Equal(t, "127.0.0.1:9090", o.cfg.MetricsListen)
 }
 
 func TestParseFlags_Refusals(t *testing.T) {
@@ -64,6 +70,8 @@ func TestRun_RefusesBadConfig(t *testing.T) {
 		{"cert without key", []string{"--tls-cert", "a.pem"}, "--tls-cert and --tls-key"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"bad listen", []string{"--listen", "nope"}, "--listen"},
+		{"bad trusted proxy", []string{"--trusted-proxies", "10.0.0.0/8,lb.example"}, `--trusted-proxies: "lb.example" is not a CIDR prefix`},
+		{"bad metrics listen", []string{"--metrics-listen", "9090"}, "--metrics-listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,7 +106,11 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	args := []string{"--listen", addr, "--data-dir", dir, "--public-url", "https://" + addr}
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	metricsAddr := mln.Addr().String()
+	require.NoError(t, mln.Close())
+	args := []string{"--listen", addr, "--data-dir", dir, "--public-url", "https://" + addr, "--metrics-listen", metricsAddr}
 
 	start := func() (*syncBuffer, context.CancelFunc, chan error) {
 		out := &syncBuffer{}
@@ -150,10 +162,43 @@ func TestRun_ServesAndShutsDown(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	resp, err = client().Get("https://" + addr + "/metrics")
+	// /metrics takes the scrape token (or an administrator's API token) on
+	// the main port, and nothing on --metrics-listen.
+	mtok, err := os.ReadFile(filepath.Join(dir, "metrics-token"))
+	require.NoError(t, err)
+	for _, f := range []string{"metrics-token", "metrics-token.sha256"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "%s must be private", f)
+	}
+	for _, tt := range []struct {
+		name, token string
+		want        int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"a wrong token", "jgt_wrong", http.StatusUnauthorized},
+		{"the scrape token", strings.TrimSpace(string(mtok)), http.StatusOK},
+		{"the admin token", strings.TrimSpace(string(tok)), http.StatusOK},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, "https://"+addr+"/metrics", nil)
+		if tt.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tt.token)
+		}
+		resp, err = client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, tt.want, resp.StatusCode, tt.name)
+	}
+	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "--metrics-listen needs no token")
+	assert.Contains(t, string(b), "jumpgate_http_requests_total")
+	resp, err = http.Get("http://" + metricsAddr + "/api/v1/jump-groups")
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "--metrics-listen serves /metrics only")
 
 	cancel()
 	select {

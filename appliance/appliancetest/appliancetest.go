@@ -28,6 +28,8 @@ type Server struct {
 	URL string
 	// AdminToken is the bootstrap admin's API token.
 	AdminToken string
+	// MetricsToken is the scrape token of GET /metrics.
+	MetricsToken string
 	// CAPEM is the CA certificate clients must trust; CAFile holds it on disk.
 	CAPEM  []byte
 	CAFile string
@@ -71,6 +73,20 @@ func WithSessionClock(now func() time.Time) Option {
 	return func(c *app.Config) { c.Sessions.Now = now }
 }
 
+// WithTrustedProxies sets --trusted-proxies: connections from these
+// prefixes must open with a PROXY protocol v2 header.
+func WithTrustedProxies(cidrs string) Option { return func(c *app.Config) { c.TrustedProxies = cidrs } }
+
+// WithHandshakeBudget shrinks the agent hub's handshake budget
+// (MaxHandshakes) and the time a peer has to authenticate, so that tests
+// of admission under a flood run with tens of connections, not hundreds.
+func WithHandshakeBudget(max int, authTimeout time.Duration) Option {
+	return func(c *app.Config) { c.Hub.MaxHandshakes, c.Hub.AuthTimeout = max, authTimeout }
+}
+
+// WithBodyTimeout sets how long a request body may take to arrive.
+func WithBodyTimeout(d time.Duration) Option { return func(c *app.Config) { c.BodyTimeout = d } }
+
 // NewServer starts an appliance that stops when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -96,7 +112,10 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	hs := httptest.NewUnstartedServer(a.Server.Handler)
 	hs.Listener.Close()
-	hs.Listener = ln
+	// The appliance's own server settings (timeouts) and listener (PROXY
+	// protocol), as the binary serves them.
+	hs.Config = a.HTTPServer(nil)
+	hs.Listener = a.Listener(ln)
 	hs.TLS = a.TLSConfig
 	hs.StartTLS()
 	var s *Server
@@ -116,7 +135,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 		tok = string(trimNL(b))
 	}
-	s = &Server{URL: cfg.PublicURL, AdminToken: tok, CAPEM: a.Material.CAPEM, DataDir: a.Config.DataDir,
+	mtok, err := os.ReadFile(filepath.Join(a.Config.DataDir, app.MetricsTokenFile))
+	if err != nil {
+		t.Fatalf("appliancetest: read metrics token: %v", err)
+	}
+	s = &Server{URL: cfg.PublicURL, AdminToken: tok, MetricsToken: string(trimNL(mtok)), CAPEM: a.Material.CAPEM, DataDir: a.Config.DataDir,
 		CAFile: filepath.Join(a.Config.DataDir, pki.CAFile), App: a, http: hs}
 	s.Admin = s.Client(t, tok)
 	return s

@@ -227,9 +227,11 @@ var yamuxConfig = func() *yamux.Config {
 
 // handleConnect serves GET /agent/v1/connect.
 func (h *Hub) handleConnect(c *gin.Context) {
-	select {
-	case h.handshakes <- struct{}{}:
-	default:
+	remote := c.ClientIP()
+	hctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	t := h.admission.admit(remote, cancel)
+	if t == nil {
 		h.m.handshakes.WithLabelValues("busy").Inc()
 		retry := 1 + mrand.IntN(5)
 		c.Header("Retry-After", strconv.Itoa(retry))
@@ -237,14 +239,7 @@ func (h *Hub) handleConnect(c *gin.Context) {
 			Status: http.StatusServiceUnavailable, Detail: "too many agent handshakes in flight; retry after " + strconv.Itoa(retry) + " s"})
 		return
 	}
-	held := true
-	release := func() {
-		if held {
-			held = false
-			<-h.handshakes
-		}
-	}
-	defer release()
+	defer t.release()
 
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols: []string{agentproto.Subprotocol}, CompressionMode: websocket.CompressionDisabled,
@@ -259,16 +254,19 @@ func (h *Hub) handleConnect(c *gin.Context) {
 		return
 	}
 	ws.SetReadLimit(agentproto.MaxMessage)
-	ac, intent, err := h.handshake(h.ctx, ws, c.ClientIP())
+	ac, intent, err := h.handshake(hctx, ws, remote, t)
 	if err != nil {
-		h.log.Debug("agent handshake failed", "remote", c.ClientIP(), "err", err)
+		if t.wasEvicted() {
+			h.m.handshakes.WithLabelValues("evicted").Inc()
+		}
+		h.log.Debug("agent handshake failed", "remote", remote, "err", err)
 		_ = ws.CloseNow()
 		return
 	}
 	if ac == nil {
 		return // refused or a one-shot intent fully handled
 	}
-	release()
+	t.release()
 	// Serve on a goroutine of its own and let this handler return: the
 	// WebSocket took the connection over, so returning does not close it,
 	// and an idle agent then keeps neither the request and router state nor
@@ -290,7 +288,12 @@ func (h *Hub) handleConnect(c *gin.Context) {
 
 // handshake runs Hello → Auth → reply. It returns the connection to serve,
 // or nil when the agent was refused or the intent needs no session.
-func (h *Hub) handshake(ctx context.Context, ws *websocket.Conn, remote string) (*agentConn, string, error) {
+//
+// ctx is cancelled when the admission evicts the handshake. The peer has
+// AuthTimeout to send its Auth; from then on the handshake is past the
+// cheap part for an attacker (it cannot be evicted) and HandshakeTimeout
+// bounds the whole.
+func (h *Hub) handshake(ctx context.Context, ws *websocket.Conn, remote string, t *ticket) (*agentConn, string, error) {
 	hctx, cancel := context.WithTimeout(ctx, agentproto.HandshakeTimeout)
 	defer cancel()
 	nonce := make([]byte, 32)
@@ -299,10 +302,14 @@ func (h *Hub) handshake(ctx context.Context, ws *websocket.Conn, remote string) 
 		return nil, "", err
 	}
 	var a agentproto.Auth
-	if err := wsjson.Read(hctx, ws, &a); err != nil {
+	actx, acancel := context.WithTimeout(hctx, h.cfg.AuthTimeout)
+	err := wsjson.Read(actx, ws, &a)
+	acancel()
+	if err != nil {
 		h.m.handshakes.WithLabelValues("error").Inc()
 		return nil, "", err
 	}
+	t.authenticated()
 	reply, ac, err := h.authenticate(hctx, &a, nonce, remote)
 	if err != nil {
 		h.m.handshakes.WithLabelValues("error").Inc()

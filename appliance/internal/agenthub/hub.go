@@ -9,8 +9,9 @@
 // in memory and written by one flusher in a single transaction every
 // FlushInterval, so that a reconnect storm of every agent costs a few
 // transactions, not one per agent. Admission is limited to MaxHandshakes
-// handshakes in flight; the rest are answered 503 with Retry-After and the
-// agents back off with jitter.
+// handshakes in flight, shared fairly between source addresses (see
+// admission); the rest are answered 503 with Retry-After and the agents
+// back off with jitter. A peer must authenticate within AuthTimeout.
 package agenthub
 
 import (
@@ -49,8 +50,13 @@ type Config struct {
 	OpenBuild func(platform string) (io.ReadCloser, error)
 	// Registry receives the hub's metrics; nil registers nothing.
 	Registry prometheus.Registerer
-	// MaxHandshakes bounds handshakes in flight; default 512.
+	// MaxHandshakes bounds handshakes in flight, shared fairly between
+	// source addresses (see admission); default 512.
 	MaxHandshakes int
+	// AuthTimeout bounds the wait for a peer's Auth after Hello: an
+	// unauthenticated peer holds a handshake place no longer; default
+	// DefaultAuthTimeout.
+	AuthTimeout time.Duration
 	// FlushInterval is how often queued state is written; default 500ms.
 	FlushInterval time.Duration
 	// SweepInterval is how often lifecycle rules run; default 1 minute.
@@ -77,6 +83,11 @@ type SessionHandler interface {
 	TunnelTargets(ctx context.Context, jumpointID int64) ([]agentproto.TunnelTarget, error)
 }
 
+// DefaultAuthTimeout is how long a peer may take to send Auth after Hello.
+// An agent answers at once; the rest of HandshakeTimeout is for the
+// appliance's own work.
+const DefaultAuthTimeout = 5 * time.Second
+
 // Hub holds every agent connection of this appliance.
 type Hub struct {
 	cfg Config
@@ -84,7 +95,7 @@ type Hub struct {
 	// sessions is set once, before Start.
 	sessions SessionHandler
 
-	handshakes chan struct{}
+	admission *admission
 
 	mu    sync.Mutex
 	conns map[ident]*agentConn
@@ -123,6 +134,9 @@ func New(cfg Config) *Hub {
 	if cfg.MaxHandshakes <= 0 {
 		cfg.MaxHandshakes = 512
 	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = DefaultAuthTimeout
+	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 500 * time.Millisecond
 	}
@@ -137,17 +151,17 @@ func New(cfg Config) *Hub {
 	}
 	h := &Hub{
 		cfg: cfg, log: cfg.Log,
-		handshakes: make(chan struct{}, cfg.MaxHandshakes),
-		conns:      map[ident]*agentConn{},
-		pending:    map[int64]*clientUpdate{},
-		nodes:      map[int64]*nodeUpdate{},
-		flushed:    make(chan struct{}),
-		wolNext:    map[int64]time.Time{},
+		admission: newAdmission(cfg.MaxHandshakes),
+		conns:     map[ident]*agentConn{},
+		pending:   map[int64]*clientUpdate{},
+		nodes:     map[int64]*nodeUpdate{},
+		flushed:   make(chan struct{}),
+		wolNext:   map[int64]time.Time{},
 	}
 	h.m = metrics{
 		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "jumpgate_agents_connected", Help: "Agents holding a connection now, by kind."}, []string{"kind"}),
 		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jumpgate_agent_handshakes_total",
-			Help: "Agent connection handshakes by result (welcome, refused code, busy, error)."}, []string{"result"}),
+			Help: "Agent connection handshakes by result (welcome, refused code, busy, evicted, error)."}, []string{"result"}),
 		enrolls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "jumpgate_agent_enrollments_total", Help: "Agent enrollments by kind and result."}, []string{"kind", "result"}),
 		flushes: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "jumpgate_agent_state_flush_seconds", Help: "Time to write one batch of agent state.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),

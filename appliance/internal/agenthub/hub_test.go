@@ -400,7 +400,9 @@ func TestHub_SessionOutlivesConnectHandler(t *testing.T) {
 	require.Nil(t, refused)
 	eventually(t, "agent registered", func() bool { return hub.IsConnected(agentproto.KindJumpClient, e.ID) })
 
-	resp, err := s.HTTPClient(t).Get(s.URL + "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+s.MetricsToken)
+	resp, err := s.HTTPClient(t).Do(req)
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -8,8 +8,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,9 +22,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/jumpgate/jumpgate/appliance/internal/agenthub"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/broker"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
+	"github.com/jumpgate/jumpgate/appliance/internal/ingress"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
 	"github.com/jumpgate/jumpgate/appliance/internal/pki"
 	"github.com/jumpgate/jumpgate/appliance/internal/schema"
@@ -30,6 +36,17 @@ import (
 
 // AdminTokenFile is where the first-start admin token is saved, mode 0600.
 const AdminTokenFile = "admin-token"
+
+// MetricsTokenFile holds the read-only scrape token of GET /metrics (mode
+// 0600), written at first start for the operator to give Prometheus; the
+// appliance itself reads only MetricsTokenHashFile, so this file may be
+// deleted once copied.
+const MetricsTokenFile = "metrics-token"
+
+// MetricsTokenHashFile holds the SHA-256 (hex) of the scrape token, mode
+// 0600. Delete both files and restart to make a new token; write your own
+// token to MetricsTokenFile and delete this file to choose one.
+const MetricsTokenHashFile = "metrics-token.sha256"
 
 // Config is the appliance configuration. Zero values get the defaults of
 // Defaults.
@@ -51,10 +68,34 @@ type Config struct {
 	// make build); default: the "agents" directory next to the appliance
 	// executable, when it exists. Without builds, downloads answer 503.
 	AgentDir string
+	// TrustedProxies lists the load balancers (comma-separated CIDR
+	// prefixes or addresses) whose connections must open with a PROXY
+	// protocol v2 header naming the client; default none (the header is
+	// honoured from nobody).
+	TrustedProxies string
+	// MetricsListen, when set, also serves GET /metrics without a token on
+	// this address (plain HTTP: bind it to a private interface); default ""
+	// (off). /metrics on the main port always needs a token.
+	MetricsListen string
 	// Sessions tunes the session broker (tests shrink its Minute); the
 	// zero value is right for production.
 	Sessions broker.Config
+	// Hub tunes the agent hub (tests shrink MaxHandshakes and
+	// AuthTimeout); the zero value is right for production.
+	Hub agenthub.Config
+	// BodyTimeout bounds reading a request body; zero is
+	// server.DefaultBodyTimeout.
+	BodyTimeout time.Duration
 }
+
+// Timeouts of the HTTP server (see HTTPServer).
+const (
+	// ReadHeaderTimeout bounds reading a request's headers, and the TLS
+	// handshake before them.
+	ReadHeaderTimeout = 10 * time.Second
+	// IdleTimeout closes keep-alive connections idle for this long.
+	IdleTimeout = 2 * time.Minute
+)
 
 // Defaults fills unset fields.
 func (c *Config) Defaults() {
@@ -124,6 +165,14 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--agent-dir %q is not a directory", c.AgentDir))
 		}
 	}
+	if _, err := ingress.ParsePrefixes(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-listen %q: want host:port or :port", c.MetricsListen))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -137,8 +186,86 @@ type App struct {
 	Builds *dist.Builds
 	// AdminToken is set on the first start only.
 	AdminToken string
+	// MetricsToken is the scrape token, set on the start that created it.
+	MetricsToken string
 	// TLSConfig serves Material.TLS.
 	TLSConfig *tls.Config
+	// trusted are the parsed Config.TrustedProxies.
+	trusted []netip.Prefix
+}
+
+// cipherSuites are the TLS 1.2 suites offered: ECDHE with AEAD ciphers
+// only (no CBC, no SHA-1 MACs, no static RSA key exchange). TLS 1.3's
+// suites are all AEAD and not configurable.
+var cipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// HTTPServer returns the server of the main port: the handler, TLS and the
+// timeouts (ReadHeaderTimeout also bounds the TLS handshake; request bodies
+// get their own deadline in the handler). Serve it on Listener(ln) with
+// ServeTLS(ln, "", "").
+func (a *App) HTTPServer(errorLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           a.Server.Handler,
+		TLSConfig:         a.TLSConfig,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
+		ErrorLog:          errorLog,
+	}
+}
+
+// Listener wraps the main port's listener for --trusted-proxies (PROXY
+// protocol v2 from those balancers only); without them it is ln.
+func (a *App) Listener(ln net.Listener) net.Listener { return ingress.Listen(ln, a.trusted) }
+
+// MetricsServer returns the plain-HTTP server of --metrics-listen, which
+// serves GET /metrics without a token, or nil when it is not configured.
+func (a *App) MetricsServer(errorLog *log.Logger) *http.Server {
+	if a.Config.MetricsListen == "" {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Server.Metrics)
+	return &http.Server{Handler: mux, ReadHeaderTimeout: ReadHeaderTimeout, ReadTimeout: ReadHeaderTimeout, IdleTimeout: IdleTimeout, ErrorLog: errorLog}
+}
+
+// metricsToken returns the hash of the scrape token, creating the token
+// (returned as secret) when there is none.
+func metricsToken(dir string) (hash, secret string, err error) {
+	hashPath, tokPath := filepath.Join(dir, MetricsTokenHashFile), filepath.Join(dir, MetricsTokenFile)
+	b, err := os.ReadFile(hashPath)
+	if err == nil {
+		hash = strings.TrimSpace(string(b))
+		if len(hash) != 64 {
+			return "", "", fmt.Errorf("%s: want the hex SHA-256 of the scrape token", hashPath)
+		}
+		return hash, "", nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", "", err
+	}
+	if b, err := os.ReadFile(tokPath); err == nil && strings.TrimSpace(string(b)) != "" {
+		// The operator chose the token.
+		hash = auth.HashToken(strings.TrimSpace(string(b)))
+	} else {
+		secret, hash, err = auth.NewToken()
+		if err != nil {
+			return "", "", err
+		}
+		if err := pki.WriteSecret(tokPath, []byte(secret+"\n")); err != nil {
+			return "", "", err
+		}
+	}
+	if err := pki.WriteSecret(hashPath, []byte(hash+"\n")); err != nil {
+		return "", "", err
+	}
+	return hash, secret, nil
 }
 
 // New assembles the appliance: it creates or loads key material, opens and
@@ -181,9 +308,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		_ = d.Close()
 		return nil, err
 	}
+	metricsHash, metricsSecret, err := metricsToken(cfg.DataDir)
+	if err != nil {
+		_ = d.Close()
+		return nil, fmt.Errorf("metrics token: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg, Builds: builds, DataDir: cfg.DataDir, Sessions: cfg.Sessions,
+		Hub: cfg.Hub, BodyTimeout: cfg.BodyTimeout, MetricsTokenHash: metricsHash,
 		Keys: &installer.KeyConfig{Key: mat.SigningKey, PublicURL: strings.TrimRight(cfg.PublicURL, "/"), CAPin: mat.CAPin, CAPEM: mat.CAPEM}})
 	if err != nil {
 		_ = d.Close()
@@ -200,10 +333,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("save admin token: %w", err)
 		}
 	}
+	trusted, _ := ingress.ParsePrefixes(cfg.TrustedProxies) // checked by Validate
 	started = true
 	return &App{
-		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{mat.TLS}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}},
+		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok, MetricsToken: metricsSecret, trusted: trusted,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{mat.TLS}, MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites,
+			NextProtos: []string{"h2", "http/1.1"}},
 	}, nil
 }
 

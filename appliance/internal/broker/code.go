@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -22,12 +23,28 @@ import (
 )
 
 // codeDigits is the length of an access code: 10^12 codes, so that with
-// at most maxJoinFailures wrong guesses per address and minute, guessing a
-// live code is hopeless within its 5 minutes.
+// at most maxJoinFailuresGlobal wrong guesses per minute from all addresses
+// together, guessing a live code is hopeless within its 5 minutes (500
+// guesses per code's life: a chance of 5·10^-10 per live code).
 const codeDigits = 12
 
 // maxJoinFailures bounds failed joins per remote address and minute.
 const maxJoinFailures = 10
+
+// maxJoinFailuresGlobal bounds failed joins per minute from all addresses
+// together (on this replica), so that a guesser with many addresses cannot
+// enumerate codes either. Once it is reached every join is refused, a right
+// code too, until the minute has passed: while a distributed guesser is at
+// work customers wait, rather than the guesser getting through.
+const maxJoinFailuresGlobal = 100
+
+// joinWindow is the window of the join limits and of the aggregated
+// access_code.refused audit rows.
+const joinWindow = time.Minute
+
+// joinFailsAll is the joinFails key of the failures from every address; no
+// remote address has this form.
+const joinFailsAll = "*"
 
 func newCode() (string, error) {
 	var b strings.Builder
@@ -162,9 +179,13 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 	refused := func(msg string) *agentproto.HandshakeReply {
 		return &agentproto.HandshakeReply{Refused: &agentproto.Refused{Code: agentproto.RefusedCode, Message: msg}}
 	}
-	if b.joinBlocked(remote, now) {
+	switch b.joinBlocked(remote, now) {
+	case joinBlockedAddress:
 		return refused("too many wrong access codes from this address; wait a minute"), 0, nil
+	case joinBlockedAll:
+		return refused("too many wrong access codes on this appliance; wait a minute"), 0, nil
 	}
+	ctx = audit.WithRemoteAddr(ctx, remote)
 	code := normalizeCode(a.Code)
 	name := strings.TrimSpace(a.Name)
 	if name == "" {
@@ -180,7 +201,7 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound) || len(code) != codeDigits:
 			why = "unknown access code"
-			return audit.WriteEvent(sctx, tx, ActCodeRefused, "access_code", 0, "", map[string]any{"reason": why, "remote": remote})
+			return auditRefusal(sctx, tx, 0, why, remote)
 		case err != nil:
 			return err
 		case c.UsedAt != nil:
@@ -198,7 +219,7 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 			}
 		}
 		if why != "" {
-			return audit.WriteEvent(sctx, tx, ActCodeRefused, "access_code", c.ID, "", map[string]any{"reason": why, "remote": remote})
+			return auditRefusal(sctx, tx, c.ID, why, remote)
 		}
 		pt, err := b.portalFor(ctx, nil)
 		if err != nil {
@@ -236,7 +257,12 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 		return nil, 0, err
 	}
 	if why != "" {
-		b.joinFailed(remote, now)
+		if b.joinFailed(remote, now) {
+			// Once per window: the appliance now refuses every join.
+			_ = audit.WriteEvent(audit.WithRemoteAddr(systemCtx(ctx), ""), b.db.W.WithContext(ctx), ActCodeRefused, "access_code", 0, "",
+				map[string]any{"reason": "too many wrong access codes on this appliance", "count": maxJoinFailuresGlobal,
+					"window_seconds": int(joinWindow / time.Second), "limit": "global"})
+		}
 		return refused(why), 0, nil
 	}
 	l := b.newLive(rec)
@@ -252,25 +278,89 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 	return &agentproto.HandshakeReply{Welcome: &agentproto.Welcome{Session: &info}}, rec.ID, nil
 }
 
-func (b *Broker) joinBlocked(remote string, now time.Time) bool {
+// Results of joinBlocked.
+const (
+	joinAllowed = iota
+	joinBlockedAddress
+	joinBlockedAll
+)
+
+// joinBlocked says whether remote, or every address, has used up its
+// failures of the window.
+func (b *Broker) joinBlocked(remote string, now time.Time) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	all := b.pruneJoinFailsLocked(joinFailsAll, now)
+	if all == 0 && len(b.joinFails) > 1 {
+		// Nothing failed within the window: forget every address.
+		clear(b.joinFails)
+	}
+	switch {
+	case b.pruneJoinFailsLocked(remote, now) >= maxJoinFailures:
+		return joinBlockedAddress
+	case all >= maxJoinFailuresGlobal:
+		return joinBlockedAll
+	}
+	return joinAllowed
+}
+
+// pruneJoinFailsLocked drops the failures of key older than the window
+// and returns how many are left.
+func (b *Broker) pruneJoinFailsLocked(key string, now time.Time) int {
 	var keep []time.Time
-	for _, t := range b.joinFails[remote] {
-		if now.Sub(t) < time.Minute {
+	for _, t := range b.joinFails[key] {
+		if now.Sub(t) < joinWindow {
 			keep = append(keep, t)
 		}
 	}
 	if len(keep) == 0 {
-		delete(b.joinFails, remote)
+		delete(b.joinFails, key)
 	} else {
-		b.joinFails[remote] = keep
+		b.joinFails[key] = keep
 	}
-	return len(keep) >= maxJoinFailures
+	return len(keep)
 }
 
-func (b *Broker) joinFailed(remote string, now time.Time) {
+// joinFailed counts a failure of remote; it reports whether it was the one
+// that reached the global bound.
+func (b *Broker) joinFailed(remote string, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.joinFails[remote] = append(b.joinFails[remote], now)
+	b.joinFails[joinFailsAll] = append(b.joinFails[joinFailsAll], now)
+	return len(b.joinFails[joinFailsAll]) == maxJoinFailuresGlobal
+}
+
+// systemCtx gives ctx the principal of the appliance's own audit rows.
+func systemCtx(ctx context.Context) context.Context { return auth.WithPrincipal(ctx, auth.System) }
+
+// auditRefusal records a refused join in the access_code.refused row of
+// its address and reason for the current window (joinWindow from the
+// row's first refusal), counting it there: repeated failures do not grow
+// the audit log, one row per address, reason and minute does. The row
+// carries the address (remote_addr and details.remote), the reason, the
+// count and the time of the last refusal.
+func auditRefusal(ctx context.Context, tx *gorm.DB, codeID int64, why, remote string) error {
+	now := time.Now().UTC()
+	var rows []audit.Record
+	if err := tx.Where("action = ? AND remote_addr = ? AND time >= ?", ActCodeRefused, remote, now.Add(-joinWindow)).
+		Order("id DESC").Limit(5).Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		d := map[string]any{}
+		if err := json.Unmarshal([]byte(r.Details), &d); err != nil || d["reason"] != why {
+			continue
+		}
+		n, _ := d["count"].(float64)
+		d["count"] = int(n) + 1
+		d["last_at"] = now.Format(time.RFC3339Nano)
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		return tx.Model(&audit.Record{}).Where("id = ?", r.ID).Update("details", string(b)).Error
+	}
+	return audit.WriteEvent(ctx, tx, ActCodeRefused, "access_code", codeID, "", map[string]any{"reason": why, "remote": remote,
+		"count": 1, "last_at": now.Format(time.RFC3339Nano), "window_seconds": int(joinWindow / time.Second)})
 }

@@ -14,6 +14,10 @@ const (
 	// Public routes need no token (probes, the OpenAPI document, agent endpoints
 	// that authenticate on their own).
 	Public
+	// OwnToken routes take a bearer credential that the handler checks
+	// itself, because it need not be an API token (GET /metrics takes the
+	// scrape token too). They are documented as Authenticated.
+	OwnToken
 )
 
 // Route is one method+path with its handler and documentation.

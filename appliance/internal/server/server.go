@@ -64,6 +64,13 @@ type Deps struct {
 	// Sessions tunes the broker (Minute, Now, HTTPClient); its
 	// collaborators are filled in.
 	Sessions broker.Config
+	// MetricsTokenHash is the auth.HashToken of the scrape token that GET
+	// /metrics takes besides an administrator's API token; "" takes only
+	// the latter.
+	MetricsTokenHash string
+	// BodyTimeout bounds reading a request body (see bodyDeadline); default
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
 }
 
 // Server is the appliance's HTTP API.
@@ -81,9 +88,13 @@ type Server struct {
 	Clients *jumpclient.Service
 	// Broker runs sessions.
 	Broker *broker.Broker
-	keys   *installer.KeyConfig
-	db     *db.DB
-	log    *slog.Logger
+	// Metrics serves the Prometheus metrics without any authentication,
+	// for the separate --metrics-listen address; the /metrics route of
+	// Handler checks a token first.
+	Metrics http.Handler
+	keys    *installer.KeyConfig
+	db      *db.DB
+	log     *slog.Logger
 }
 
 var ginModeOnce sync.Once
@@ -144,7 +155,8 @@ func New(d Deps) (*Server, error) {
 	jumpGroups.Spec.Changed, jumpPolicies.Spec.Changed, groupPolicies.Spec.Changed = s.Broker.AccessChanged, s.Broker.AccessChanged, s.Broker.AccessChanged
 
 	var routes []route.Route
-	routes = append(routes, s.probeRoutes(d.Registry)...)
+	s.Metrics = promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})
+	routes = append(routes, s.probeRoutes(authenticator, d.MetricsTokenHash)...)
 	routes = append(routes, s.whoamiRoute())
 	routes = append(routes, resourceRoutes(jumpGroups)...)
 	routes = append(routes, resourceRoutes(jumpPolicies)...)
@@ -173,7 +185,11 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	e.Use(requestID(), s.recovery(), m.middleware(), accessLog(d.Log), errorMiddleware(d.Log))
+	bodyTimeout := d.BodyTimeout
+	if bodyTimeout <= 0 {
+		bodyTimeout = DefaultBodyTimeout
+	}
+	e.Use(bodyDeadline(bodyTimeout), requestID(), s.recovery(), m.middleware(), accessLog(d.Log), errorMiddleware(d.Log))
 	authn := auth.Middleware(authenticator)
 	for _, r := range routes {
 		handlers := []gin.HandlerFunc{}
@@ -230,8 +246,7 @@ func (s *Server) Close() {
 // resource.Routes is generic over the collection's types.
 func resourceRoutes[S interface{ RoutesOf() []route.Route }](s S) []route.Route { return s.RoutesOf() }
 
-func (s *Server) probeRoutes(reg *prometheus.Registry) []route.Route {
-	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+func (s *Server) probeRoutes(authn auth.Authenticator, metricsTokenHash string) []route.Route {
 	return []route.Route{
 		{Method: http.MethodGet, Path: "/healthz", Access: route.Public, Tag: "probes", Summary: "Liveness: the process serves requests",
 			Response: map[string]string{}, Handler: func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }},
@@ -246,8 +261,9 @@ func (s *Server) probeRoutes(reg *prometheus.Registry) []route.Route {
 				}
 				c.JSON(http.StatusOK, gin.H{"status": "ready"})
 			}},
-		{Method: http.MethodGet, Path: "/metrics", Access: route.Public, Tag: "probes", Summary: "Prometheus metrics", RawBody: "text/plain",
-			Handler: gin.WrapH(metrics)},
+		{Method: http.MethodGet, Path: "/metrics", Access: route.OwnToken, Tag: "probes", RawBody: "text/plain",
+			Summary: "Prometheus metrics; the bearer token is the scrape token of <data-dir>/metrics-token or an administrator's API token",
+			Errors: []int{http.StatusForbidden}, Handler: metricsAuth(authn, metricsTokenHash, s.Metrics)},
 		{Method: http.MethodGet, Path: "/api/v1/openapi.json", Access: route.Public, Tag: "meta", Summary: "This OpenAPI document", RawBody: "application/json",
 			Handler: func(c *gin.Context) { c.Data(http.StatusOK, "application/json", api.OpenAPI) }},
 	}
