@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
@@ -32,6 +33,14 @@ func (s *Server) HTTPClient(t testing.TB) *http.Client {
 // returns the answer and the key; a refusal is returned as an *api.Problem.
 func (s *Server) Enroll(t testing.TB, keyInfo string, facts agentproto.Facts, o agentproto.Overrides) (*agentproto.EnrollResponse, ed25519.PrivateKey, error) {
 	t.Helper()
+	return s.EnrollReplacing(t, keyInfo, facts, o, nil, "", 0)
+}
+
+// EnrollReplacing is Enroll for a reinstall: when old is set, the request
+// carries the proof (agentproto.Replaces) that the holder of old, the key
+// of (kind, id), hands that identity over to the new key.
+func (s *Server) EnrollReplacing(t testing.TB, keyInfo string, facts agentproto.Facts, o agentproto.Overrides, old ed25519.PrivateKey, kind string, id int64) (*agentproto.EnrollResponse, ed25519.PrivateKey, error) {
+	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +51,11 @@ func (s *Server) Enroll(t testing.TB, keyInfo string, facts agentproto.Facts, o 
 	if facts.InstallMode == "" {
 		facts.InstallMode = api.InstallUser
 	}
-	body, _ := json.Marshal(agentproto.EnrollRequest{KeyInfo: keyInfo, PublicKey: pub, Overrides: o, Facts: facts, Version: "test"})
+	er := agentproto.EnrollRequest{KeyInfo: keyInfo, PublicKey: pub, Overrides: o, Facts: facts, Version: "test"}
+	if old != nil {
+		er.Replaces = agentproto.SignReplaces(old, kind, id, pub, time.Now())
+	}
+	body, _ := json.Marshal(er)
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.URL+agentproto.PathEnroll, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -289,13 +290,27 @@ func (r *runner) enroll(ctx context.Context) error {
 		Version:   api.Version,
 	}
 	pred := r.st.Predecessor
-	if pred != nil && len(pred.PrivateKey) == ed25519.SeedSize {
-		// The proof that this install replaces the old one on this machine
-		// (see install's findPredecessor): without it the appliance
-		// re-binds nothing to the new key.
-		req.Replaces = agentproto.SignReplaces(ed25519.NewKeyFromSeed(pred.PrivateKey), pred.Kind, pred.ID, req.PublicKey, r.cfg.Now())
+	var resp *agentproto.EnrollResponse
+	for deadline := r.cfg.Now().Add(predecessorGone); ; {
+		if pred != nil && len(pred.PrivateKey) == ed25519.SeedSize {
+			// The proof that this install replaces the old one on this
+			// machine (see install's findPredecessor): without it the
+			// appliance re-binds nothing to the new key.
+			req.Replaces = agentproto.SignReplaces(ed25519.NewKeyFromSeed(pred.PrivateKey), pred.Kind, pred.ID, req.PublicKey, r.cfg.Now())
+		}
+		resp, err = enroll.Enroll(ctx, r.dialer, req)
+		var p *api.Problem
+		if err == nil || pred == nil || !errors.As(err, &p) || p.Status != http.StatusConflict || !r.cfg.Now().Before(deadline) {
+			break
+		}
+		// The installer stopped the old agent, and the appliance refuses
+		// while its connection is still open: give it a moment to close.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	resp, err := enroll.Enroll(ctx, r.dialer, req)
 	if err != nil {
 		return err
 	}
@@ -318,6 +333,10 @@ func (r *runner) enroll(ctx context.Context) error {
 	}
 	return nil
 }
+
+// predecessorGone is how long an enrollment that replaces an old install
+// retries a conflict: the old agent, just stopped, may still be connected.
+const predecessorGone = 10 * time.Second
 
 // removePredecessor removes the install this one took over: its key is
 // retired, so it would only uninstall itself at its next start.

@@ -246,32 +246,76 @@ func testHub(t *testing.T, dsn string) {
 		assert.Equal(t, agentproto.RefusedUnauthorized, refused.Code)
 	})
 
-	t.Run("reinstall re-binds within the jump group, refuses another", func(t *testing.T) {
+	t.Run("reinstall re-binds only a disconnected client, with the old key's proof, within the installer's group", func(t *testing.T) {
+		count := func() int {
+			n, err := s.Admin.ListJumpClients(ctx, nil)
+			require.NoError(t, err)
+			return len(n.Items)
+		}
 		old, refused := dial(t, s, agentproto.KindJumpClient, e.ID, key, agentproto.IntentRun, facts("host-a"))
 		require.Nil(t, refused)
 		eventually(t, "registered", func() bool { return hub.IsConnected(agentproto.KindJumpClient, e.ID) })
-		again, key2, err := s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{})
+
+		// A host id is no secret: key info plus a copied host id is refused,
+		// and so is a genuine proof while the client is connected.
+		_, _, err := s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{})
+		require.ErrorIs(t, err, api.ErrConflict)
+		assert.Contains(t, err.Error(), "connected now")
+		_, _, err = s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{}, key, agentproto.KindJumpClient, e.ID)
+		require.ErrorIs(t, err, api.ErrConflict)
+		select {
+		case <-old.gone:
+			t.Fatal("a refused enrollment cut the live client")
+		case <-time.After(200 * time.Millisecond):
+		}
+		assert.True(t, hub.IsConnected(agentproto.KindJumpClient, e.ID))
+
+		// Disconnected: still no re-bind without the proof, nor with a
+		// proof by another key or for another client.
+		_ = old.mux.Close()
+		eventually(t, "disconnected", func() bool { return !hub.IsConnected(agentproto.KindJumpClient, e.ID) })
+		_, _, err = s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{})
+		require.ErrorIs(t, err, api.ErrConflict)
+		assert.Contains(t, err.Error(), "no proof")
+		_, stranger, _ := ed25519.GenerateKey(nil)
+		_, _, err = s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{}, stranger, agentproto.KindJumpClient, e.ID)
+		require.ErrorIs(t, err, api.ErrConflict)
+		_, _, err = s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{}, key, agentproto.KindJumpClient, e.ID+1000)
+		require.ErrorIs(t, err, api.ErrConflict)
+		_, _, err = s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{}, key, agentproto.KindJumpoint, e.ID)
+		require.ErrorIs(t, err, api.ErrConflict)
+		assert.Equal(t, 1, count(), "no duplicate")
+		back, refused := dial(t, s, agentproto.KindJumpClient, e.ID, key, agentproto.IntentRun, facts("host-a"))
+		require.Nil(t, refused, "the refusals left the client's key alone")
+		_ = back.mux.Close()
+
+		// An installer of another group that may override the group cannot
+		// reach this client, even with the old key's proof.
+		g2, err := s.Admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Other", CodeName: "other"})
+		require.NoError(t, err)
+		oin, err := s.Admin.CreateJumpClientInstaller(ctx, &api.JumpClientInstaller{JumpGroupID: g2.ID, AllowOverrideJumpGroup: true})
+		require.NoError(t, err)
+		jgServers := "jumpgroup:servers"
+		eventually(t, "disconnected", func() bool { return !hub.IsConnected(agentproto.KindJumpClient, e.ID) })
+		_, _, err = s.EnrollReplacing(t, oin.KeyInfo, facts("host-a"), agentproto.Overrides{JumpGroup: &jgServers}, key, agentproto.KindJumpClient, e.ID)
+		require.ErrorIs(t, err, api.ErrConflict)
+		assert.Contains(t, err.Error(), "another jump group than installer")
+
+		// The genuine reinstall: the old key signs the hand-over.
+		again, key2, err := s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{}, key, agentproto.KindJumpClient, e.ID)
 		require.NoError(t, err)
 		assert.Equal(t, e.ID, again.ID)
 		assert.True(t, again.Rebound)
-		select {
-		case <-old.gone:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the replaced key's connection was not cut")
-		}
 		_, refused = dial(t, s, agentproto.KindJumpClient, e.ID, key, agentproto.IntentRun, facts("host-a"))
 		require.NotNil(t, refused)
 		assert.Equal(t, agentproto.RefusedDeleted, refused.Code, "the replaced install is told to uninstall")
 		key = key2
 
-		g2, err := s.Admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Other", CodeName: "other"})
-		require.NoError(t, err)
+		// Moving the client to another group by reinstalling is refused.
 		jg := "jumpgroup:" + g2.CodeName
-		_, _, err = s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{JumpGroup: &jg})
+		_, _, err = s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{JumpGroup: &jg}, key, agentproto.KindJumpClient, e.ID)
 		assert.ErrorIs(t, err, api.ErrConflict)
-		n, err := s.Admin.ListJumpClients(ctx, nil)
-		require.NoError(t, err)
-		assert.Len(t, n.Items, 1, "no duplicate")
+		assert.Equal(t, 1, count(), "no duplicate")
 	})
 
 	t.Run("local uninstall: restricted, then kept as uninstalled", func(t *testing.T) {
