@@ -117,8 +117,40 @@ func check(ctx context.Context, tx *gorm.DB, a *api.APIToken, id int64) error {
 			inv.Add("user_id", "cannot be changed; create a token for the other user instead")
 		}
 		a.UserID = cur.UserID
+		p, err := auth.MustFromContext(ctx)
+		if err != nil {
+			return err
+		}
+		if msg := expiryChange(p, cur.ExpiresAt, a.ExpiresAt, time.Now()); msg != "" {
+			inv.Add("expires_at", "%s", msg)
+		}
 	}
 	return inv.Err()
+}
+
+// expiryChange says why p may not move a token's expiry from cur to next,
+// or "" when it may. Nobody revives an expired token; its owner may only
+// shorten its life (set an expiry, or an earlier one); an administrator
+// may also lengthen the life of a token that has not expired.
+func expiryChange(p auth.Principal, cur, next *time.Time, now time.Time) string {
+	if next != nil {
+		t := next.UTC().Truncate(time.Second)
+		next = &t
+	}
+	same := (cur == nil && next == nil) || (cur != nil && next != nil && cur.Equal(*next))
+	switch {
+	case same:
+		return ""
+	case cur != nil && !cur.After(now):
+		return fmt.Sprintf("cannot be changed: the token expired at %s, and an expired token is never revived; create a new token", cur.UTC().Format(time.RFC3339))
+	case p.Admin:
+		return ""
+	case next == nil:
+		return fmt.Sprintf("cannot be removed: you may only shorten your token's life (it expires at %s); an administrator may lengthen it", cur.UTC().Format(time.RFC3339))
+	case cur != nil && next.After(*cur):
+		return fmt.Sprintf("cannot be later than the token's expiry, %s: you may only shorten your token's life; an administrator may lengthen it", cur.UTC().Format(time.RFC3339))
+	}
+	return ""
 }
 
 // Authenticator resolves tokens against the database, joined with their

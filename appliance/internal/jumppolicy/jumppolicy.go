@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
@@ -140,7 +141,16 @@ func New(d *db.DB) *Service {
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
 			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jump policy %q", r.CodeName), r.ID, users)
 		},
-		Name:         func(a *api.JumpPolicy) string { return a.CodeName },
+		Name: func(a *api.JumpPolicy) string { return a.CodeName },
+		// Webhook URLs often carry a secret in their path or query: only
+		// administrators (the console's admins, the provider, the
+		// operator) read them. Only administrators write jump policies,
+		// so the hidden value is never written back.
+		RedactFor: func(p auth.Principal, a *api.JumpPolicy) {
+			if !p.Admin {
+				a.TicketIDWebhookURL, a.NotificationWebhookURL = "", ""
+			}
+		},
 		NonAdminRead: true,
 		Filters: map[string]resource.Filter{
 			"code_name":    {Column: "code_name", Doc: "Only the jump policy with this code name."},

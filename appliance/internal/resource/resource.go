@@ -89,6 +89,13 @@ type Spec[A any, R any] struct {
 	Name func(a *A) string
 	// Redact removes secrets from objects that are read (get and list).
 	Redact func(a *A)
+	// RedactFor removes, after Redact, what caller p may not read of an
+	// object that is read or answered to a write (webhook URLs hidden
+	// from non-administrators). A merge patch applies to the object as
+	// stored, so a hidden field is kept; a field hidden from callers who
+	// may also replace the object (PUT) would be lost, so hide only what
+	// those callers cannot write.
+	RedactFor func(p auth.Principal, a *A)
 	// Reveal adds secrets to the create answer only (new token, key info).
 	Reveal func(ctx context.Context, a *A, r *R)
 	// WriteOnly lists request fields that are never echoed (passwords); the

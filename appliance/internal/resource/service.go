@@ -160,9 +160,7 @@ func (s *Service[A, R]) Create(ctx context.Context, in *A) (*A, error) {
 		return nil, s.uniqueConflict(ctx, err, in, 0)
 	}
 	s.changed()
-	if s.Spec.Redact != nil {
-		s.Spec.Redact(out)
-	}
+	s.redact(ctx, out)
 	if s.Spec.Reveal != nil {
 		s.Spec.Reveal(ctx, out, rec)
 	}
@@ -179,9 +177,7 @@ func (s *Service[A, R]) Get(ctx context.Context, id int64) (*A, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Spec.Redact != nil {
-		s.Spec.Redact(a)
-	}
+	s.redact(ctx, a)
 	return a, nil
 }
 
@@ -270,9 +266,7 @@ func (s *Service[A, R]) Update(ctx context.Context, id int64, in *A, ifMatch int
 	if changed {
 		s.changed()
 	}
-	if s.Spec.Redact != nil {
-		s.Spec.Redact(out)
-	}
+	s.redact(ctx, out)
 	return out, nil
 }
 
@@ -463,9 +457,7 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 		}
 	}
 	for _, a := range ptrs {
-		if s.Spec.Redact != nil {
-			s.Spec.Redact(a)
-		}
+		s.redact(ctx, a)
 		out.Items = append(out.Items, *a)
 	}
 	return out, nil
@@ -481,6 +473,17 @@ func (s *Service[A, R]) filterNames() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// redact applies Redact and RedactFor (for the caller of ctx) to a.
+func (s *Service[A, R]) redact(ctx context.Context, a *A) {
+	if s.Spec.Redact != nil {
+		s.Spec.Redact(a)
+	}
+	if s.Spec.RedactFor != nil {
+		p, _ := auth.FromContext(ctx)
+		s.Spec.RedactFor(p, a)
+	}
 }
 
 func (s *Service[A, R]) changed() {
