@@ -60,11 +60,11 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%q is not a CIDR prefix or IP address", item)
 			}
+			if a.Zone() != "" {
+				return nil, fmt.Errorf("%q: zones are not allowed", item)
+			}
 			a = a.Unmap()
 			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		if p.Addr().Zone() != "" {
-			return nil, fmt.Errorf("%q: zones are not allowed", item)
 		}
 		out = append(out, p.Masked())
 	}
