@@ -57,6 +57,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -83,8 +84,38 @@ const (
 	StreamTunnel   = "tunnel"
 )
 
-// MaxLine bounds an Open, Opened or Event line.
+// FeatureStreams are the feature stream types, in the order of the
+// package comment.
+var FeatureStreams = []string{StreamShell, StreamExec, StreamSysInfo, StreamFileList, StreamFileGet, StreamFilePut, StreamTunnel}
+
+// ItemStreams returns the stream types a session on an item of itemType
+// (api.ItemJumpClient, api.ItemProtocolTunnelJump, api.ItemCustomerClient)
+// may carry, whatever its session policy grants. The endpoint of a
+// Protocol Tunnel Jump is a node of its Jumpoint, which carries tunnels to
+// the item's own targets and nothing else: no shell, exec, files or system
+// information of the node. Agents apply the same rule by their kind: a
+// Jumpoint node serves tunnel streams only.
+func ItemStreams(itemType string) []string {
+	if itemType == api.ItemProtocolTunnelJump {
+		return []string{StreamTunnel}
+	}
+	return FeatureStreams
+}
+
+// ItemCarries reports whether a session on an item of itemType may carry
+// streams of type typ (see ItemStreams).
+func ItemCarries(itemType, typ string) bool {
+	return slices.Contains(ItemStreams(itemType), typ)
+}
+
+// MaxLine bounds an Opened or Event line, and an Open line on the agent
+// leg.
 const MaxLine = 64 << 10
+
+// MaxOpenLine bounds the Open line a representative's client sends on a
+// session channel; a longer one is a protocol violation that ends the
+// channel. An exec's command line and a path fit well within it.
+const MaxOpenLine = 16 << 10
 
 // Open is the first line of a session stream.
 type Open struct {
@@ -314,9 +345,17 @@ func WriteLine(w io.Writer, v any) error {
 	return err
 }
 
-// ReadLine reads one JSON line into v, byte by byte so that nothing after
-// the line is consumed (the body follows it on the same stream).
-func ReadLine(r io.Reader, v any) error {
+// ErrLineTooLong is returned by ReadLine and ReadLineLimit for a line over
+// the limit.
+var ErrLineTooLong = errors.New("line too long")
+
+// ReadLine reads one JSON line of at most MaxLine bytes into v, byte by
+// byte so that nothing after the line is consumed (the body follows it on
+// the same stream).
+func ReadLine(r io.Reader, v any) error { return ReadLineLimit(r, v, MaxLine) }
+
+// ReadLineLimit is ReadLine with a limit of max bytes.
+func ReadLineLimit(r io.Reader, v any, max int) error {
 	var line []byte
 	var b [1]byte
 	for {
@@ -329,8 +368,8 @@ func ReadLine(r io.Reader, v any) error {
 		if b[0] == '\n' {
 			break
 		}
-		if len(line) >= MaxLine {
-			return fmt.Errorf("line longer than %d bytes", MaxLine)
+		if len(line) >= max {
+			return fmt.Errorf("%w: more than %d bytes", ErrLineTooLong, max)
 		}
 		line = append(line, b[0])
 	}

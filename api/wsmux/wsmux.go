@@ -7,9 +7,16 @@
 // over a WebSocket each Write is a message of its own: twice the framing,
 // masking and TLS records. Coalesce merges the two. Second, the default
 // 256 KiB stream window caps one stream at window/RTT (11 MB/s at 20 ms);
-// Window raises it to cover bandwidth × delay on long paths. yamux only
-// grows a stream's window as its reader consumes, so the memory held is
-// what the far side sent and nobody has read yet.
+// Window raises it to cover more of bandwidth × delay on long paths.
+//
+// A window is also memory: yamux grows a stream's window to its maximum as
+// soon as its reader reads, and then holds whatever the far side sends
+// until the reader catches up. A relay that cannot pass data on (a stalled
+// far end) so holds up to Window per stream and direction, which a
+// representative can bring about on purpose; Window is therefore the
+// bound per stream of what the appliance keeps for anyone, and the
+// stream limits of the session channel (api.MaxChannelStreams and the
+// broker's) multiply it.
 package wsmux
 
 import (
@@ -22,8 +29,24 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// Window is the largest receive window of one stream.
-const Window = 16 << 20
+// Window is the largest receive window of one stream: 1 MiB covers 50 MB/s
+// at 20 ms per stream, and bounds what the appliance buffers for a stalled
+// one (see the package comment).
+const Window = 1 << 20
+
+// ChannelBacklog is how many streams of a session channel may wait to be
+// accepted. On the client it bounds the streams it opens before the
+// appliance accepted them (yamux waits for room), so on the appliance a
+// stream past it comes from a client that ignores the protocol and is
+// reset at once, not buffered.
+const ChannelBacklog = 64
+
+// ChannelConfig is Config for both ends of a session channel.
+func ChannelConfig(keepAlive time.Duration) *yamux.Config {
+	c := Config(keepAlive)
+	c.AcceptBacklog = ChannelBacklog
+	return c
+}
 
 // Config returns the yamux configuration of a data path. keepAlive is the
 // ping interval, 0 for none (the side that does not ping notices silence

@@ -162,3 +162,81 @@ func running(pid int) bool {
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(f) > 0 && f[0] != "Z"
 }
+
+// TestRun_JumpointServesTunnelsOnly drives a Jumpoint node directly, as a
+// modified appliance would: it announces a session whose permissions grant
+// everything and opens every kind of stream. The node refuses all but a
+// tunnel to one of its items' targets, and nothing runs on it.
+func TestRun_JumpointServesTunnelsOnly(t *testing.T) {
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { target.Close() })
+	go func() {
+		for {
+			c, err := target.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("hello from the target"))
+			c.Close()
+		}
+	}()
+	port := target.Addr().(*net.TCPAddr).Port
+
+	a := conntest.New(t)
+	cfg := agentproto.Config{ConnectionType: "active", Tunnels: []agentproto.TunnelTarget{{Item: 7, Host: "127.0.0.1", Ports: []int{port}}}}
+	a.SetConfig(cfg)
+	dir, _ := install(t, a, func(st *state.State) {
+		st.Kind = agentproto.KindJumpoint
+		enrolled(a, cfg)(st)
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	wait := startRun(t, ctx, testConfig(t, dir))
+	c := nextConn(t, a)
+	recvType(t, c, agentproto.MsgReport)
+	all := api.SessionPermissions{Shell: true, FileRead: true, FileWrite: true, Tunnel: true, SystemInfo: true}
+	sendSession(t, c, agentproto.SessionInfo{ID: 9, Status: api.SessionActive, Mode: api.ModeUnattended, Permissions: all})
+
+	marker := t.TempDir() + "/pwned"
+	// The session message and the first stream travel separately: wait
+	// until the tunnel goes through, which also proves the session is known.
+	var st net.Conn
+	var o sessionproto.Opened
+	eventually(t, func() bool {
+		st, o = openSession(t, c, sessionproto.Open{Type: sessionproto.StreamTunnel, Session: 9, Item: 7, Host: "127.0.0.1", Port: port})
+		return o.OK
+	}, "the tunnel to the item's own target was refused")
+	got, err := io.ReadAll(st)
+	require.NoError(t, err)
+	assert.Equal(t, "hello from the target", string(got))
+
+	for _, open := range []sessionproto.Open{
+		{Type: sessionproto.StreamExec, Command: []string{"sh", "-c", "id > " + marker}},
+		{Type: sessionproto.StreamShell},
+		{Type: sessionproto.StreamFileGet, Path: dir + "/" + state.File},
+		{Type: sessionproto.StreamFileList, Path: "/"},
+		{Type: sessionproto.StreamFilePut, Path: marker, Size: 1, SHA256: strings.Repeat("0", 64)},
+		{Type: sessionproto.StreamSysInfo},
+	} {
+		open.Session = 9
+		_, o := openSession(t, c, open)
+		assert.False(t, o.OK, "%s is refused by a jumpoint node", open.Type)
+		assert.Equal(t, sessionproto.CodePermission, o.Code, "%s: %s", open.Type, o.Error)
+		assert.Contains(t, o.Error, "tunnel streams", open.Type)
+	}
+	// Tunnels go only to the items' targets.
+	for _, open := range []sessionproto.Open{
+		{Type: sessionproto.StreamTunnel, Item: 7, Host: "127.0.0.1", Port: port + 1},
+		{Type: sessionproto.StreamTunnel, Item: 7, Host: "localhost", Port: port},
+		{Type: sessionproto.StreamTunnel, Item: 8, Host: "127.0.0.1", Port: port},
+	} {
+		open.Session = 9
+		_, o := openSession(t, c, open)
+		assert.Equal(t, sessionproto.CodeRefused, o.Code, "%+v: %s", open, o.Error)
+	}
+	_, err = os.Stat(marker)
+	assert.True(t, os.IsNotExist(err), "nothing ran on the node")
+	cancel()
+	require.NoError(t, wait())
+}

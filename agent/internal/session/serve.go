@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/sessionproto"
 )
 
@@ -95,6 +96,13 @@ func (m *Manager) admit(s *stream, open *sessionproto.Open) *sessionproto.Opened
 	f, ok := features[open.Type]
 	if !ok {
 		r := sessionproto.Refuse(sessionproto.CodeBadRequest, "unknown session stream type %q", open.Type)
+		return &r
+	}
+	// A Jumpoint node carries tunnels to its items' targets and nothing
+	// else, whatever the appliance says the session may do: no shell,
+	// exec, files or system information of the node itself.
+	if m.cfg.Kind == agentproto.KindJumpoint && open.Type != sessionproto.StreamTunnel {
+		r := sessionproto.Refuse(sessionproto.CodePermission, "this is a jumpoint node: it serves tunnel streams to its items' targets only, not %s", open.Type)
 		return &r
 	}
 	m.mu.Lock()

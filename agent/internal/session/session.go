@@ -27,8 +27,11 @@
 // # Streams
 //
 // Serve answers one stream with an Opened line. It refuses (in this order)
-// a stream of a session that is not active here (no_session), a feature
-// the session's permissions do not grant (permission_denied), and, while
+// on a Jumpoint node anything but a tunnel (permission_denied: a node
+// serves tunnels to its items' targets and nothing of its own, whatever
+// the appliance asks), a stream of a session that is not active here
+// (no_session), a feature the session's permissions do not grant
+// (permission_denied), and, while
 // control is revoked, anything that acts on the endpoint: shell, exec,
 // file_put, tunnel (control_revoked). Viewing (sysinfo, file_list,
 // file_get) goes on while control is revoked. Open shells and execs keep

@@ -86,6 +86,9 @@ type Broker struct {
 
 	recDir string
 
+	// lim bounds what users hold through session channels.
+	lim *limits
+
 	mu   sync.Mutex
 	live map[int64]*live
 	// joinFails counts failed access-code joins per remote address.
@@ -114,8 +117,8 @@ func New(cfg Config) *Broker {
 	}
 	b := &Broker{
 		cfg: cfg, db: cfg.DB, log: cfg.Log, hub: cfg.Hub, hc: cfg.HTTPClient, now: cfg.Now,
-		recDir: filepath.Join(cfg.DataDir, "recordings"),
-		live:   map[int64]*live{}, joinFails: map[string][]time.Time{}, rv: newRevoker(),
+		recDir: filepath.Join(cfg.DataDir, "recordings"), lim: newLimits(),
+		live: map[int64]*live{}, joinFails: map[string][]time.Time{}, rv: newRevoker(),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b

@@ -29,6 +29,8 @@ type channel struct {
 	p   auth.Principal
 	ws  *websocket.Conn
 	mux *yamux.Session
+	// remote is the representative's address as the appliance saw it.
+	remote string
 
 	mu   sync.Mutex
 	ctl  net.Conn
@@ -57,13 +59,10 @@ func (c *channel) close() {
 }
 
 // channelConfig is the appliance's side of a session channel: it pings the
-// CLI, so a vanished representative is noticed, and it accepts enough
-// streams at once for every tunnel connection of a session.
-var channelConfig = func() *yamux.Config {
-	c := wsmux.Config(30 * time.Second)
-	c.AcceptBacklog = 2 * api.MaxTunnelConnections
-	return c
-}()
+// CLI, so a vanished representative is noticed. Its accept backlog is the
+// channel's (wsmux.ChannelBacklog): the client never has more streams
+// waiting to be accepted, so a stream past it is reset, not buffered.
+var channelConfig = wsmux.ChannelConfig(30 * time.Second)
 
 // handleConnect serves GET /api/v1/sessions/:id/connect.
 func (b *Broker) handleConnect(c *gin.Context) {
@@ -91,9 +90,20 @@ func (b *Broker) handleConnect(c *gin.Context) {
 	ok := l.participants[p.UserID]
 	b.mu.Unlock()
 	if !ok {
-		_ = c.Error(problem.Forbidden("you are not a participant of session %d", id))
+		// Answer as for a session that does not exist unless the caller
+		// may see this one: the channel tells no more than GET does.
+		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
+			_ = c.Error(problem.Forbidden("you are not a participant of session %d", id))
+			return
+		}
+		_ = c.Error(problem.NotFound("session %d does not exist or is not open", id))
 		return
 	}
+	if !b.lim.openChannel(p.UserID) {
+		_ = c.Error(problem.TooManyRequests("you have %d session channels open, the most one user may have; close one first", api.MaxUserChannels))
+		return
+	}
+	defer b.lim.closeChannel(p.UserID)
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols: []string{sessionproto.Subprotocol}, CompressionMode: websocket.CompressionDisabled,
 	})
@@ -110,7 +120,7 @@ func (b *Broker) handleConnect(c *gin.Context) {
 		_ = ws.CloseNow()
 		return
 	}
-	ch := &channel{l: l, p: p, ws: ws, mux: mux}
+	ch := &channel{l: l, p: p, ws: ws, mux: mux, remote: c.Request.RemoteAddr}
 	defer ch.close()
 	actx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	st, err := mux.AcceptStreamWithContext(actx)
@@ -144,14 +154,51 @@ func (b *Broker) handleConnect(c *gin.Context) {
 	ch.send(first)
 	defer b.leave(ch)
 
+	b.acceptStreams(ch)
+}
+
+// acceptStreams serves ch's feature streams until the channel closes,
+// within the limits of limits.go: it takes a stream only when the channel,
+// its user and the appliance each have room for one more and fewer than
+// maxPendingOpens streams of the channel wait for their Open line.
+func (b *Broker) acceptStreams(ch *channel) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-ch.mux.CloseChan():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	slots := make(chan struct{}, api.MaxChannelStreams)
+	pending := make(chan struct{}, maxPendingOpens)
 	for {
-		s, err := mux.AcceptStream()
-		if err != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
 			return
 		}
-		wg.Go(func() { b.serveStream(ch, s) })
+		select {
+		case pending <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		if !b.lim.acquire(ctx, ch.p.UserID) {
+			return
+		}
+		s, err := ch.mux.AcceptStreamWithContext(ctx)
+		if err != nil {
+			b.lim.release(ch.p.UserID)
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			defer b.lim.release(ch.p.UserID)
+			b.serveStream(ch, s, func() { <-pending })
+		})
 	}
 }
 

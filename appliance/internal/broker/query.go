@@ -50,6 +50,34 @@ func (b *Broker) mayRead(p auth.Principal, s *api.Session) bool {
 	return false
 }
 
+// mayReadRecording tells whether p may read a recording of session s (which
+// p may see) that started at started. Administrators and the
+// representative who requested the session read every recording of it; a
+// representative who joined reads only those that started while they took
+// part: joining a session gives no view of what happened in it before.
+func mayReadRecording(p auth.Principal, s *api.Session, started time.Time) bool {
+	if p.Admin || s.UserID == p.UserID {
+		return true
+	}
+	for _, pa := range s.Participants {
+		if pa.UserID == p.UserID && !started.Before(pa.JoinedAt) && (pa.LeftAt == nil || started.Before(*pa.LeftAt)) {
+			return true
+		}
+	}
+	return false
+}
+
+// visibleRecordings drops from s the recordings p may not read.
+func visibleRecordings(p auth.Principal, s *api.Session) {
+	kept := s.Recordings[:0]
+	for _, r := range s.Recordings {
+		if mayReadRecording(p, s, r.StartedAt) {
+			kept = append(kept, r)
+		}
+	}
+	s.Recordings = kept
+}
+
 // Get returns session id as stored, with live figures (status, time left,
 // tunnel statistics) while it runs. It does no access check.
 func (b *Broker) Get(ctx context.Context, id int64) (*api.Session, error) {
@@ -191,6 +219,7 @@ func (b *Broker) List(ctx context.Context, q map[string][]string) (*api.List[api
 		return nil, err
 	}
 	for _, s := range ss {
+		visibleRecordings(p, s)
 		out.Items = append(out.Items, *s)
 	}
 	return out, nil
@@ -209,6 +238,7 @@ func (b *Broker) GetFor(ctx context.Context, id int64) (*api.Session, error) {
 	if !b.mayRead(p, s) {
 		return nil, problem.NotFound("session %d does not exist", id)
 	}
+	visibleRecordings(p, s)
 	return s, nil
 }
 

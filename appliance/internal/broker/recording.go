@@ -23,8 +23,11 @@ import (
 // castWriter writes one shell stream as an asciicast v2 file: a header
 // line, then one JSON array per event ([seconds, "o", text] for output,
 // [seconds, "r", "COLSxROWS"] for a resize). Each event is written (and so
-// survives a crash of the appliance) as it happens. Output is split only on
-// whole UTF-8 sequences; invalid bytes become U+FFFD, as asciinema does.
+// survives a crash of the appliance) as it happens. An exec's stderr is
+// recorded as output too, as a terminal shows it: asciicast v2 has one
+// output stream, and a recording that left stderr out would hide what a
+// command wrote there. Output is split only on whole UTF-8 sequences, kept
+// apart per stream; invalid bytes become U+FFFD, as asciinema does.
 type castWriter struct {
 	mu    sync.Mutex
 	id    int64
@@ -32,7 +35,9 @@ type castWriter struct {
 	h     hash.Hash
 	w     io.Writer
 	start time.Time
-	carry []byte
+	// carry holds an incomplete UTF-8 sequence at the end of stdout
+	// (carry[0]) and stderr (carry[1]).
+	carry [2][]byte
 	size  int64
 	err   error
 }
@@ -111,14 +116,20 @@ func (c *castWriter) elapsed() float64 {
 	return float64(time.Since(c.start).Microseconds()) / 1e6
 }
 
-// output records terminal output.
-func (c *castWriter) output(p []byte) error {
+// Output streams of a cast: the index of castWriter.carry.
+const (
+	castStdout = 0
+	castStderr = 1
+)
+
+// output records terminal output of stream (castStdout or castStderr).
+func (c *castWriter) output(stream int, p []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
 		return c.err
 	}
-	data := append(c.carry, p...)
+	data := append(c.carry[stream], p...)
 	// Keep an incomplete UTF-8 sequence at the end for the next chunk.
 	cut := len(data)
 	for i := len(data) - 1; i >= 0 && i >= len(data)-utf8.UTFMax; i-- {
@@ -129,7 +140,7 @@ func (c *castWriter) output(p []byte) error {
 			break
 		}
 	}
-	c.carry = append([]byte(nil), data[cut:]...)
+	c.carry[stream] = append([]byte(nil), data[cut:]...)
 	if cut == 0 {
 		return nil
 	}
@@ -151,8 +162,10 @@ func (c *castWriter) resize(cols, rows int) {
 // hash.
 func (c *castWriter) finish(b *Broker) error {
 	c.mu.Lock()
-	if len(c.carry) > 0 && c.err == nil {
-		_ = c.line([]any{c.elapsed(), "o", strings.ToValidUTF8(string(c.carry), "\uFFFD")})
+	for _, rest := range c.carry {
+		if len(rest) > 0 && c.err == nil {
+			_ = c.line([]any{c.elapsed(), "o", strings.ToValidUTF8(string(rest), "\uFFFD")})
+		}
 	}
 	err := c.err
 	if serr := c.f.Sync(); err == nil {
@@ -182,13 +195,17 @@ type tunnelLog struct {
 
 // tunnelEntry is one line of a tunnel log.
 type tunnelEntry struct {
-	OpenedAt   time.Time `json:"opened_at"`
-	ClosedAt   time.Time `json:"closed_at"`
-	Peer       string    `json:"peer"`
-	Target     string    `json:"target"`
-	BytesIn    int64     `json:"bytes_in"`
-	BytesOut   int64     `json:"bytes_out"`
-	DurationMS int64     `json:"duration_ms"`
+	OpenedAt time.Time `json:"opened_at"`
+	ClosedAt time.Time `json:"closed_at"`
+	// Peer is the representative's address as the appliance saw it;
+	// ClientPeer is the local application's address as the
+	// representative's client reported it (unverified).
+	Peer       string `json:"peer"`
+	ClientPeer string `json:"client_peer,omitempty"`
+	Target     string `json:"target"`
+	BytesIn    int64  `json:"bytes_in"`
+	BytesOut   int64  `json:"bytes_out"`
+	DurationMS int64  `json:"duration_ms"`
 }
 
 // logTunnel appends one closed connection to the session's tunnel log,

@@ -465,6 +465,9 @@ func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *ap
 		if !perm.Tunnel {
 			return nil, refuse(api.RefusedPermission, "session policy %q does not allow tunnels", sp.DisplayName), nil
 		}
+		// The session carries what the item can (sessionproto.ItemStreams):
+		// the policy's other grants do not apply to a Jumpoint node.
+		rec.Permissions = api.SessionPermissions{Tunnel: true, Clipboard: api.ClipboardOff}
 		var jpt jumpoint.Record
 		if err := b.db.R.WithContext(ctx).Take(&jpt, it.jumpointID).Error; err != nil {
 			return nil, nil, fmt.Errorf("load jumpoint %d: %w", it.jumpointID, err)

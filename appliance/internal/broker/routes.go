@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -218,6 +219,11 @@ func (b *Broker) handleRecording(c *gin.Context) {
 			return
 		}
 		_ = c.Error(err)
+		return
+	}
+	if !slices.ContainsFunc(sess.Recordings, func(v api.Recording) bool { return v.ID == r.ID }) {
+		// GetFor left out what the caller may not read (mayReadRecording).
+		_ = c.Error(problem.NotFound("session %d has no recording %d", id, rid))
 		return
 	}
 	f, err := os.Open(filepath.Join(b.recDir, filepath.Clean(r.Path)))

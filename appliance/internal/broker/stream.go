@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,13 +53,23 @@ func needsControl(typ string) bool {
 	return false
 }
 
-// serveStream serves one feature stream of a session channel.
-func (b *Broker) serveStream(ch *channel, st net.Conn) {
-	defer st.Close()
+// serveStream serves one feature stream of a session channel. read is
+// called once the stream's Open line was read, or failed to be.
+func (b *Broker) serveStream(ch *channel, st net.Conn, read func()) {
+	defer closeAndDrain(st)
 	l := ch.l
 	var open sessionproto.Open
-	_ = st.SetReadDeadline(time.Now().Add(openTimeout))
-	if err := sessionproto.ReadLine(st, &open); err != nil {
+	_ = st.SetReadDeadline(time.Now().Add(openDeadline))
+	err := sessionproto.ReadLineLimit(st, &open, sessionproto.MaxOpenLine)
+	read()
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			// A stream that gave up before its Open line is no harm; a
+			// line too long, too slow or not JSON is not the CLI.
+			b.log.Warn("closing a session channel: a stream broke the protocol before its open line", "session", l.rec.ID,
+				"user", ch.p.Username, "remote", ch.remote, "err", err)
+			ch.close()
+		}
 		return
 	}
 	_ = st.SetReadDeadline(time.Time{})
@@ -76,6 +87,9 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		refusal = &r
 	case perm == "":
 		r := sessionproto.Refuse(sessionproto.CodeBadRequest, "unknown stream type %q", open.Type)
+		refusal = &r
+	case !sessionproto.ItemCarries(rec.ItemType, open.Type):
+		r := sessionproto.Refuse(sessionproto.CodePermission, "a session on a %s carries %s streams only, not %s", rec.ItemType, strings.Join(sessionproto.ItemStreams(rec.ItemType), ", "), open.Type)
 		refusal = &r
 	case !ok:
 		r := sessionproto.Refuse(sessionproto.CodePermission, "the session policy does not allow %s (permission %s)", open.Type, perm)
@@ -124,9 +138,9 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		act := ActStreamRefused
 		if open.Type == sessionproto.StreamTunnel {
 			act = ActTunnelRefused
-			b.log.Warn("tunnel connection refused", "session", rec.ID, "port", open.Port, "peer", open.Peer, "code", refusal.Code, "reason", refusal.Error)
+			b.log.Warn("tunnel connection refused", "session", rec.ID, "port", open.Port, "peer", ch.remote, "client_peer", open.Peer, "code", refusal.Code, "reason", refusal.Error)
 		}
-		b.event(ctx, rec, act, map[string]any{"type": open.Type, "code": refusal.Code, "detail": refusal.Error, "peer": open.Peer, "port": open.Port, "path": open.Path})
+		b.event(ctx, rec, act, map[string]any{"type": open.Type, "code": refusal.Code, "detail": refusal.Error, "peer": ch.remote, "client_peer": open.Peer, "port": open.Port, "path": open.Path})
 		reply(*refusal)
 		return
 	}
@@ -160,7 +174,7 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		}
 	case sessionproto.StreamTunnel:
 		action = ActTunnelOpened
-		details = map[string]any{"peer": open.Peer, "target": fmt.Sprintf("%s:%d", stat.host, open.Port)}
+		details = map[string]any{"peer": ch.remote, "client_peer": open.Peer, "target": fmt.Sprintf("%s:%d", stat.host, open.Port)}
 	}
 	if err := b.event(ctx, rec, action, details); err != nil {
 		reply(sessionproto.Refuse(sessionproto.CodeFailed, "the appliance could not write the audit log"))
@@ -180,7 +194,7 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		if stat != nil {
 			stat.refused.Add(1)
 		}
-		b.event(ctx, rec, failedAction(open.Type), map[string]any{"type": open.Type, "code": sessionproto.CodeOffline, "detail": err.Error(), "peer": open.Peer})
+		b.event(ctx, rec, failedAction(open.Type), map[string]any{"type": open.Type, "code": sessionproto.CodeOffline, "detail": err.Error(), "peer": ch.remote, "client_peer": open.Peer})
 		reply(sessionproto.Refuse(sessionproto.CodeOffline, "%v", err))
 		return
 	}
@@ -197,7 +211,7 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		if stat != nil {
 			stat.refused.Add(1)
 		}
-		b.event(ctx, rec, failedAction(open.Type), map[string]any{"type": open.Type, "code": aOpened.Code, "detail": aOpened.Error, "peer": open.Peer, "by": "endpoint"})
+		b.event(ctx, rec, failedAction(open.Type), map[string]any{"type": open.Type, "code": aOpened.Code, "detail": aOpened.Error, "peer": ch.remote, "client_peer": open.Peer, "by": "endpoint"})
 		reply(*aOpened)
 		return
 	}
@@ -208,9 +222,9 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		var conn byteCounts
 		splice(st, as, []*atomic.Int64{&stat.out, &conn.out}, []*atomic.Int64{&stat.in, &conn.in})
 		closedAt := time.Now()
-		e := tunnelEntry{OpenedAt: opened.UTC(), ClosedAt: closedAt.UTC(), Peer: open.Peer, Target: fmt.Sprintf("%s:%d", stat.host, open.Port),
+		e := tunnelEntry{OpenedAt: opened.UTC(), ClosedAt: closedAt.UTC(), Peer: ch.remote, ClientPeer: open.Peer, Target: fmt.Sprintf("%s:%d", stat.host, open.Port),
 			BytesIn: conn.in.Load(), BytesOut: conn.out.Load(), DurationMS: closedAt.Sub(opened).Milliseconds()}
-		closed := map[string]any{"peer": e.Peer, "target": e.Target, "bytes_in": e.BytesIn,
+		closed := map[string]any{"peer": e.Peer, "client_peer": e.ClientPeer, "target": e.Target, "bytes_in": e.BytesIn,
 			"bytes_out": e.BytesOut, "duration_ms": e.DurationMS}
 		if node != 0 {
 			closed["jumpoint_node"] = node
@@ -244,6 +258,18 @@ func (b *Broker) serveStream(ch *channel, st net.Conn) {
 		reply(*aOpened)
 		splice(st, as, nil, nil)
 	}
+}
+
+// closeAndDrain closes the appliance's side of a feature stream and reads
+// (and drops) what the client still sends until it closes its side too, or
+// until yamux gives up on it (channelConfig.StreamCloseTimeout). Until
+// then the stream holds its channel slot: a client that never closes its
+// streams cannot make the appliance keep their buffers beyond the
+// channel's limits.
+func closeAndDrain(st net.Conn) {
+	_ = st.Close()
+	_ = st.SetReadDeadline(time.Now().Add(channelConfig.StreamCloseTimeout + time.Second))
+	_, _ = io.Copy(io.Discard, st)
 }
 
 // byteCounts are one connection's counters, for its log line.
@@ -385,9 +411,13 @@ func (b *Broker) relayFrames(ctx context.Context, l *live, rec Record, open *ses
 			break
 		}
 		switch typ {
-		case sessionproto.FrameData:
+		case sessionproto.FrameData, sessionproto.FrameStderr:
 			if rc != nil {
-				if err := rc.output(p); err != nil {
+				stream := castStdout
+				if typ == sessionproto.FrameStderr {
+					stream = castStderr
+				}
+				if err := rc.output(stream, p); err != nil {
 					b.log.Error("recording write failed; ending the session", "session", rec.ID, "err", err)
 					go b.End(auth.WithPrincipal(context.Background(), auth.System), rec.ID, api.EndedBySystem, api.EndRecordingError, "the session's recording could not be written")
 					_ = cli.Close()
@@ -401,11 +431,14 @@ func (b *Broker) relayFrames(ctx context.Context, l *live, rec Record, open *ses
 				if open.Type == sessionproto.StreamFilePut {
 					dir = "upload"
 				}
-				path := open.Path
-				if d.Path != "" {
-					path = d.Path
+				// The path is the one the representative asked for, which the
+				// broker let through; the agent's own report of where the
+				// file is (a relative path resolved, say) is only noted.
+				det := map[string]any{"direction": dir, "path": open.Path, "size": d.Size, "sha256": d.SHA256}
+				if d.Path != "" && d.Path != open.Path {
+					det["endpoint_path"] = d.Path
 				}
-				_ = b.event(ctx, rec, ActFileTransferred, map[string]any{"direction": dir, "path": path, "size": d.Size, "sha256": d.SHA256})
+				_ = b.event(ctx, rec, ActFileTransferred, det)
 			}
 		}
 		if err := sessionproto.WriteFrame(cli, typ, p); err != nil {

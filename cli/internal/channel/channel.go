@@ -91,7 +91,7 @@ func Dial(ctx context.Context, c *api.Client, id int64) (*Channel, error) {
 	nc := websocket.NetConn(life, ws, websocket.MessageBinary)
 	// A yamux data frame is at most one stream window (plus its header).
 	ws.SetReadLimit(2 * wsmux.Window)
-	mux, err := wsmux.Client(nc, wsmux.Config(keepAlive))
+	mux, err := wsmux.Client(nc, wsmux.ChannelConfig(keepAlive))
 	if err != nil {
 		cancel()
 		nc.Close()

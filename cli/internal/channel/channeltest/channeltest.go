@@ -52,7 +52,7 @@ func (b *Broker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nc := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
-	mux, err := wsmux.Server(nc, wsmux.Config(0))
+	mux, err := wsmux.Server(nc, wsmux.ChannelConfig(0))
 	if err != nil {
 		nc.Close()
 		return
