@@ -794,9 +794,19 @@ func (m metrics) sum(name string) float64 {
 	return s
 }
 
-// scrape reads /metrics (the Prometheus text format: "name{labels} value").
+// scrape reads /metrics (the Prometheus text format: "name{labels} value")
+// with the scrape token the appliance wrote at first start.
 func (a *appliance) scrape() (metrics, error) {
-	resp, err := a.hc.Get(a.url + "/metrics")
+	tok, err := os.ReadFile(filepath.Join(a.dataDir, "metrics-token"))
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(http.MethodGet, a.url+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	resp, err := a.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
