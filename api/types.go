@@ -108,7 +108,8 @@ type JumpPolicy struct {
 	Timezone string `json:"timezone" validate:"omitempty,timezone"`
 	// ScheduleStrict ends running sessions when their window closes.
 	ScheduleStrict bool `json:"schedule_strict"`
-	// ExpiresAt, when set, is when the policy stops allowing any jump.
+	// ExpiresAt, when set, is when the policy stops allowing any jump; the
+	// sessions under it end then too (end reason policy_expired).
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// SimultaneousJumps is allow (independent sessions), join (later users
 	// join the running session) or disallow; default "join".
@@ -117,6 +118,7 @@ type JumpPolicy struct {
 	// TicketIDWebhookURL, before a jump.
 	TicketIDRequired bool `json:"ticket_id_required"`
 	// TicketIDWebhookURL validates ticket IDs; required when TicketIDRequired.
+	// Non-administrators read it as "" (webhook URLs often carry secrets).
 	TicketIDWebhookURL string `json:"ticket_id_webhook_url" validate:"omitempty,weburl,max=2048"`
 	// ApprovalRequired makes jumps wait for an approver's grant.
 	ApprovalRequired bool `json:"approval_required"`
@@ -133,6 +135,7 @@ type JumpPolicy struct {
 	// NotificationEmailAddresses receive start/end notifications.
 	NotificationEmailAddresses []string `json:"notification_email_addresses" validate:"max=100,dive,email,max=254"`
 	// NotificationWebhookURL receives start/end notifications as JSON POSTs.
+	// Non-administrators read it as "".
 	NotificationWebhookURL string `json:"notification_webhook_url" validate:"omitempty,weburl,max=2048"`
 	// RecordingsDisabled turns session recording off for items under this policy.
 	RecordingsDisabled bool `json:"recordings_disabled"`
@@ -864,9 +867,12 @@ type APIToken struct {
 	// UserID is the token's owner; default the caller. Only admins may
 	// create tokens for others.
 	UserID int64 `json:"user_id" validate:"omitempty,gte=1"`
-	// ExpiresAt, when set, is when the token stops working. It must be in
-	// the future on create; an update may set it to the past to expire the
-	// token at once.
+	// ExpiresAt, when set, is when the token stops working, also for the
+	// session channels opened with it. It must be in the future on create;
+	// an update may set it to the past to expire the token at once. The
+	// owner may only shorten a token's life (never remove or postpone the
+	// expiry); an administrator may also postpone or remove it; nobody
+	// changes the expiry of an expired token.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// LastUsedAt is when the token was last used (to the minute).
 	LastUsedAt *time.Time `json:"last_used_at,omitempty" jg:"readonly"`

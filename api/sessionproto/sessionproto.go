@@ -309,7 +309,9 @@ const (
 	// EventNotice: something the representative should know (the end
 	// user revoked control; a stream was refused).
 	EventNotice = "notice"
-	// EventEnded: the session is over; the appliance closes the channel.
+	// EventEnded: the session is over, or over for this channel: its token
+	// was revoked or its participant removed while others go on
+	// (EndReason says why). The appliance closes the channel.
 	EventEnded = "ended"
 )
 
