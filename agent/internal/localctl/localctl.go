@@ -23,14 +23,17 @@
 //
 // # Who may connect
 //
-// The socket is mode 0666 when the agent runs as root, so that the user at
-// the console can reach it, and 0600 otherwise; its directory is 0755. On
-// Linux (SO_PEERCRED) and macOS (LOCAL_PEERCRED) the server learns the
-// peer's uid and allows only root, the agent's own user, and users with a
-// login session on the machine now (Policy). Elsewhere the peer's uid is
-// unknown: the server then relies on the socket's mode alone, and refuses
-// everyone when it runs as root (mode 0666 would let any local user in).
-// Windows has no control socket (ErrUnsupported).
+// The socket is mode 0666 when the agent runs as root, so that the end user
+// can reach it, and 0600 otherwise; its directory is 0755. On Linux
+// (SO_PEERCRED) and macOS (LOCAL_PEERCRED) the server learns the peer's uid
+// and allows only root, the agent's own user and the end user (Policy;
+// package enduser decides who that is: the install's --end-users, else the
+// user of the active session at the machine's seat). It decides at connect
+// and again before every request, and every few seconds during a watch,
+// so that a user who has left the seat loses the socket. Elsewhere the
+// peer's uid is unknown: the server then relies on the socket's mode
+// alone, and refuses everyone when it runs as root (mode 0666 would let any
+// local user in). Windows has no control socket (ErrUnsupported).
 //
 // The user name of the peer is what the session manager records as the
 // one who answered, revoked or ended ("by").

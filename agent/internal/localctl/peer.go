@@ -1,9 +1,9 @@
 package localctl
 
 import (
+	"errors"
 	"fmt"
 	"os/user"
-	"slices"
 	"strconv"
 )
 
@@ -23,16 +23,17 @@ type Peer struct {
 }
 
 // Policy is the default authorisation of peers: root, the agent's own user
-// and the users logged in on the machine now; everyone else is refused. A
-// peer whose uid is unknown is allowed only when the socket's mode already
-// restricts it to the agent's user and root (the agent does not run as
-// root).
+// and the end user (package enduser: the user at the machine's active seat,
+// or the users the install names); everyone else is refused. A peer whose
+// uid is unknown is allowed only when the socket's mode already restricts
+// it to the agent's user and root (the agent does not run as root).
 type Policy struct {
 	// OwnUID is the uid the agent runs as.
 	OwnUID int
-	// LoggedIn returns the names of the users logged in now
-	// (host.LoggedInUsers).
-	LoggedIn func() []string
+	// EndUser returns nil when uid is the end user now
+	// (enduser.Policy.Check), else why not; nil refuses everyone but root
+	// and the agent's user.
+	EndUser func(uid int) error
 }
 
 // Allow returns nil when peer may use the socket, else an error that says
@@ -47,10 +48,13 @@ func (p Policy) Allow(peer Peer) error {
 	case peer.UID == 0, peer.UID == p.OwnUID:
 		return nil
 	}
-	if p.LoggedIn != nil && peer.User != "" && slices.Contains(p.LoggedIn(), peer.User) {
-		return nil
+	why := errors.New("only root and the agent's user may")
+	if p.EndUser != nil {
+		if why = p.EndUser(peer.UID); why == nil {
+			return nil
+		}
 	}
-	return fmt.Errorf("user %s (uid %d) may not control the agent's sessions: only root, the agent's user and users logged in on this machine may", peer.User, peer.UID)
+	return fmt.Errorf("user %s (uid %d) may not control the agent's sessions: %w", peer.User, peer.UID, why)
 }
 
 // userName names uid, or returns it as a number when it has no name.

@@ -5,34 +5,38 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/jumpgate/jumpgate/agent/internal/enduser"
 )
 
 func TestPolicy_Allow(t *testing.T) {
-	loggedIn := func() []string { return []string{"alice", "carol"} }
+	// alice (1000) is the end user; everyone else is not.
+	endUser := func(uid int) error {
+		if uid == 1000 {
+			return nil
+		}
+		return enduser.ErrNotAtSeat
+	}
 	tests := []struct {
 		name    string
 		policy  Policy
 		peer    Peer
 		wantErr string
 	}{
-		{name: "root", policy: Policy{OwnUID: 0, LoggedIn: loggedIn}, peer: Peer{UID: 0, User: "root"}},
-		{name: "the agent's own user", policy: Policy{OwnUID: 1001, LoggedIn: loggedIn}, peer: Peer{UID: 1001, User: "jc"}},
-		{name: "a logged-in user", policy: Policy{OwnUID: 0, LoggedIn: loggedIn}, peer: Peer{UID: 1000, User: "alice"}},
+		{name: "root", policy: Policy{OwnUID: 0, EndUser: endUser}, peer: Peer{UID: 0, User: "root"}},
+		{name: "the agent's own user", policy: Policy{OwnUID: 1001, EndUser: endUser}, peer: Peer{UID: 1001, User: "jc"}},
+		{name: "the end user", policy: Policy{OwnUID: 0, EndUser: endUser}, peer: Peer{UID: 1000, User: "alice"}},
 		{
-			name: "a user not logged in", policy: Policy{OwnUID: 0, LoggedIn: loggedIn}, peer: Peer{UID: 1002, User: "mallory"},
-			wantErr: "user mallory (uid 1002) may not control the agent's sessions: only root, the agent's user and users logged in on this machine may",
+			name: "another user", policy: Policy{OwnUID: 0, EndUser: endUser}, peer: Peer{UID: 1002, User: "mallory"},
+			wantErr: "user mallory (uid 1002) may not control the agent's sessions: only root and the user logged in at this machine's screen and keyboard (its active seat) may",
 		},
 		{
-			name: "a uid without a name", policy: Policy{OwnUID: 0, LoggedIn: func() []string { return []string{"4242"} }}, peer: Peer{UID: 4242},
-			wantErr: "user  (uid 4242) may not control",
-		},
-		{
-			name: "nobody knows who is logged in", policy: Policy{OwnUID: 0}, peer: Peer{UID: 1000, User: "alice"},
-			wantErr: "user alice (uid 1000) may not control",
+			name: "no end user rule", policy: Policy{OwnUID: 0}, peer: Peer{UID: 1000, User: "alice"},
+			wantErr: "user alice (uid 1000) may not control the agent's sessions: only root and the agent's user may",
 		},
 		{name: "unknown peer, socket 0600", policy: Policy{OwnUID: 1001}, peer: Peer{UID: UnknownUID, User: "jc"}},
 		{
-			name: "unknown peer, root agent (socket 0666)", policy: Policy{OwnUID: 0, LoggedIn: loggedIn}, peer: Peer{UID: UnknownUID},
+			name: "unknown peer, root agent", policy: Policy{OwnUID: 0, EndUser: endUser}, peer: Peer{UID: UnknownUID},
 			wantErr: "the control socket is refused to everyone",
 		},
 	}

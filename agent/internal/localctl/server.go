@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jumpgate/jumpgate/agent/internal/host"
+	"github.com/jumpgate/jumpgate/agent/internal/enduser"
 	"github.com/jumpgate/jumpgate/agent/internal/session"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 )
@@ -31,6 +31,10 @@ const (
 	idleTimeout = time.Minute
 	// writeTimeout bounds writing one line to a client.
 	writeTimeout = 10 * time.Second
+	// reauthInterval is how often a watch connection's peer is authorised
+	// again while nothing changes (a user who left the seat stops seeing
+	// the sessions within it).
+	reauthInterval = 2 * time.Second
 )
 
 // Config configures a Server.
@@ -39,8 +43,12 @@ type Config struct {
 	Dir string
 	// Manager is the session manager the requests go to. Required.
 	Manager Manager
-	// Authorize decides whether a peer may use the socket; nil uses Policy
-	// with the agent's uid and host.LoggedInUsers.
+	// EndUsers says who the end user is (the install's --end-users, else
+	// the user at the active seat).
+	EndUsers enduser.Policy
+	// Authorize decides whether a peer may use the socket, at connect and
+	// again before every request; nil uses Policy with the agent's uid and
+	// EndUsers.
 	Authorize func(Peer) error
 	// Log receives the server's log; nil discards it.
 	Log *slog.Logger
@@ -78,7 +86,7 @@ func Listen(cfg Config) (*Server, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Authorize == nil {
-		cfg.Authorize = Policy{OwnUID: os.Geteuid(), LoggedIn: host.LoggedInUsers}.Allow
+		cfg.Authorize = Policy{OwnUID: os.Geteuid(), EndUser: cfg.EndUsers.Check}.Allow
 	}
 	path := SocketPath(cfg.Dir)
 	if err := checkPathLen(path); err != nil {
@@ -276,6 +284,13 @@ func (s *Server) serveConn(c net.Conn) {
 			}
 			continue
 		}
+		// The end user is decided again for every request: whoever left
+		// the seat since connecting has lost it.
+		if err := s.cfg.Authorize(peer); err != nil {
+			s.cfg.Log.Warn("control socket: peer no longer allowed", "uid", peer.UID, "pid", peer.PID, "user", peer.User, "op", req.Op)
+			_ = writeLine(c, Response{Error: err.Error()})
+			return
+		}
 		if req.Op == OpWatch {
 			s.watch(c, r, peer)
 			return
@@ -365,13 +380,25 @@ func (s *Server) watch(c net.Conn, r *bufio.Reader, peer Peer) {
 			return
 		}
 	}
+	recheck := time.NewTicker(reauthInterval)
+	defer recheck.Stop()
 	for {
 		select {
 		case si, ok := <-changes:
 			if !ok {
 				return
 			}
+			if err := s.cfg.Authorize(peer); err != nil {
+				_ = writeLine(c, Response{Error: err.Error()})
+				return
+			}
 			if writeLine(c, si) != nil {
+				return
+			}
+		case <-recheck.C:
+			if err := s.cfg.Authorize(peer); err != nil {
+				s.cfg.Log.Info("control socket: watcher no longer allowed", "uid", peer.UID, "user", peer.User)
+				_ = writeLine(c, Response{Error: err.Error()})
 				return
 			}
 		case <-hup:

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -361,6 +362,50 @@ func TestServer_RefusedPeer(t *testing.T) {
 	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
 		assert.Equal(t, os.Geteuid(), peers[0].UID, "the peer's uid comes from the kernel")
 	}
+}
+
+// TestServer_ReauthorizesEveryRequest: a peer allowed when it connected
+// (alice at the seat) who is no longer allowed (she left it, someone else
+// sat down) cannot act on the connection she kept open, and her watch is
+// cut.
+func TestServer_ReauthorizesEveryRequest(t *testing.T) {
+	m := localctltest.New(sessions()...)
+	var allowed atomic.Bool
+	allowed.Store(true)
+	_, dir := serve(t, m, func(localctl.Peer) error {
+		if allowed.Load() {
+			return nil
+		}
+		return errors.New("user alice (uid 1000) may not control the agent's sessions: only root and the user logged in at this machine's screen and keyboard (its active seat) may")
+	})
+	path := localctl.SocketPath(dir)
+
+	t.Run("a request", func(t *testing.T) {
+		allowed.Store(true)
+		c := dial(t, path)
+		assert.Contains(t, c.roundTrip(t, `{"op":"list"}`), `"ok":true`)
+		allowed.Store(false)
+		assert.Contains(t, c.roundTrip(t, `{"op":"answer","session":7,"accept":true}`), "may not control the agent's sessions")
+		_, err := c.r.ReadString('\n')
+		assert.Error(t, err, "the connection is closed")
+		assert.Empty(t, m.Calls(), "nothing reached the manager")
+	})
+	t.Run("a watch", func(t *testing.T) {
+		allowed.Store(true)
+		c := dial(t, path)
+		require.NoError(t, c.SetDeadline(time.Now().Add(30*time.Second)))
+		_, err := c.Write([]byte(`{"op":"watch"}` + "\n"))
+		require.NoError(t, err)
+		c.readLine(t)
+		c.readLine(t)
+		eventually(t, "the subscription", func() bool { return m.Subscribers() == 1 })
+		allowed.Store(false)
+		// Nothing changes: the periodic check cuts the watcher by itself.
+		assert.Contains(t, c.readLine(t), "may not control the agent's sessions")
+		_, err = c.r.ReadString('\n')
+		assert.Error(t, err, "the connection is closed")
+		eventually(t, "the subscription ends", func() bool { return m.Subscribers() == 0 })
+	})
 }
 
 func TestListen_SocketAndDirModes(t *testing.T) {
