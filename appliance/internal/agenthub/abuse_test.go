@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jumpgate/jumpgate/agent/agenttest"
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
@@ -52,16 +55,18 @@ func openWS(ctx context.Context, t *testing.T, s *appliancetest.Server, src stri
 	return ws, http.StatusSwitchingProtocols
 }
 
-// TestConnect_FloodCannotStarveAgents performs issue 13's attack: peers at
-// two addresses open WebSockets to /agent/v1/connect and never
-// authenticate, more than the whole handshake budget. A real agent at a
-// third address must still connect at once, while the flooding addresses
-// are refused beyond their share. (Before the fair share, the agent was
-// refused as busy until the flood's handshakes timed out.)
+// TestConnect_FloodCannotStarveAgents performs issue 13's attack: 600
+// WebSockets to /agent/v1/connect from two addresses that never
+// authenticate, more than the whole handshake budget of 512. A Jump Client
+// and the real jumpgate-agent (joining with an access code) at a third
+// address must still connect at once, while the flooding addresses are
+// refused beyond their share. (Before the fair share, agents were refused
+// as busy until the flood's handshakes timed out.)
 func TestConnect_FloodCannotStarveAgents(t *testing.T) {
-	const budget = 32
+	const budget = 512 // the default
+	agentBin := agenttest.Build(t, "flood-test")
 	// The flood's handshakes would outlive the test: only the fair share
-	// can let the agent in.
+	// can let the agents in.
 	s := appliancetest.NewServer(t, appliancetest.WithHandshakeBudget(budget, time.Minute))
 	_, _, in := setupOn(t, s)
 	e, key, err := s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{})
@@ -74,7 +79,7 @@ func TestConnect_FloodCannotStarveAgents(t *testing.T) {
 	busy := 0
 	var wg sync.WaitGroup
 	for _, src := range []string{"127.0.0.2", "127.0.0.3"} {
-		for range budget {
+		for range 300 {
 			wg.Go(func() {
 				ws, status := openWS(ctx, t, s, src)
 				mu.Lock()
@@ -114,6 +119,29 @@ func TestConnect_FloodCannotStarveAgents(t *testing.T) {
 	}
 	assert.Less(t, time.Since(start), 5*time.Second)
 	eventually(t, "agent registered", func() bool { return s.App.Server.Hub.IsConnected(agentproto.KindJumpClient, e.ID) })
+
+	// The real agent binary, as a customer client.
+	ac, err := s.Admin.CreateAccessCode(ctx, &api.AccessCode{Comment: "flood"})
+	require.NoError(t, err)
+	join := exec.Command(agentBin, "join", ac.Code, "--name", "Carol", "--url", s.URL, "--ca-cert", s.CAFile)
+	join.Env = append(os.Environ(), "HOME="+t.TempDir())
+	var out strings.Builder
+	join.Stdout, join.Stderr = &out, &out
+	stdin, err := join.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	start = time.Now()
+	require.NoError(t, join.Start())
+	t.Cleanup(func() { _ = join.Process.Kill(); _ = join.Wait() })
+	for {
+		got, err := s.Admin.GetAccessCode(ctx, ac.ID)
+		require.NoError(t, err)
+		if got.Status == api.CodeUsed {
+			break
+		}
+		require.Less(t, time.Since(start), 10*time.Second, "the real agent did not join through the flood: %s", &out)
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestConnect_OneAddressMayUseTheWholeBudget: agents behind one NAT (or
