@@ -11,7 +11,8 @@ package broker
 //     and the Jump Policy that applies now, its expiry and a strict
 //     schedule), against the user as stored now (deleted, disabled, no
 //     longer an administrator), and looks up the API token every session
-//     channel was opened with (deleted or expired). Services call
+//     channel was opened with (deleted or expired; a channel of a principal
+//     without a token id is checked through its user only). Services call
 //     AccessChanged after each committed write that can take access away
 //     (tokens, users, group policies and memberships, Jump Groups, Jump
 //     Policies, items); it runs Revalidate in the background, once for any
@@ -91,6 +92,30 @@ type revoker struct {
 	cut map[*channel]*live
 	// kick asks the loop for a full pass; it holds at most one request.
 	kick chan struct{}
+	// lastErr is when a failed check was last logged: a database that is
+	// down fails every tick, and is logged every errEvery.
+	lastErr time.Time
+}
+
+// errEvery is how often a failing check is logged.
+const errEvery = 10 * time.Second
+
+// checkFailed logs a check that could not run (the access it would have
+// cut stays until a later check succeeds), at most once every errEvery.
+func (b *Broker) checkFailed(ctx context.Context, msg string, args ...any) {
+	if ctx.Err() != nil {
+		return
+	}
+	b.mu.Lock()
+	now := time.Now()
+	quiet := now.Sub(b.rv.lastErr) < errEvery
+	if !quiet {
+		b.rv.lastErr = now
+	}
+	b.mu.Unlock()
+	if !quiet {
+		b.log.Error(msg, args...)
+	}
 }
 
 type standing struct {
@@ -282,7 +307,7 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 	if len(userIDs) > 0 {
 		var rows []userRow
 		if err := b.db.R.WithContext(ctx).Table("users").Select("id, username, admin, enabled").Where("id IN ?", keysOf(userIDs)).Scan(&rows).Error; err != nil {
-			b.log.Error("revalidate sessions: load users", "cause", cause, "err", err)
+			b.checkFailed(ctx, "revalidate sessions: load users", "cause", cause, "err", err)
 			return
 		}
 		for _, r := range rows {
@@ -293,7 +318,7 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 	if len(tokenIDs) > 0 {
 		var rows []tokenRow
 		if err := b.db.R.WithContext(ctx).Table("api_tokens").Select("id, user_id, expires_at").Where("id IN ?", keysOf(tokenIDs)).Scan(&rows).Error; err != nil {
-			b.log.Error("revalidate sessions: load tokens", "cause", cause, "err", err)
+			b.checkFailed(ctx, "revalidate sessions: load tokens", "cause", cause, "err", err)
 			return
 		}
 		for _, r := range rows {
@@ -319,8 +344,10 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 				var err error
 				st, err = b.standingOn(ctx, auth.Principal{UserID: uid, Username: u.Username, Admin: u.Admin}, &v.rec, now)
 				if err != nil {
-					b.log.Error("revalidate sessions: check a participant", "session", v.rec.ID, "user", uid, "cause", cause, "err", err)
-					continue
+					// Known as checked, so that the tick does not retry it
+					// at once; the next pass does.
+					b.checkFailed(ctx, "revalidate sessions: check a participant", "session", v.rec.ID, "user", uid, "cause", cause, "err", err)
+					st = standing{}
 				}
 			}
 			if st.reason != "" && !now.Before(st.until) {
