@@ -73,7 +73,7 @@ func ParsePrefixes(s string) ([]netip.Prefix, error) {
 
 // Trusted reports whether addr is in one of the prefixes.
 func Trusted(prefixes []netip.Prefix, addr netip.Addr) bool {
-	addr = addr.Unmap()
+	addr = addr.Unmap().WithZone("")
 	for _, p := range prefixes {
 		if p.Contains(addr) {
 			return true
