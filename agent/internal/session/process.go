@@ -69,6 +69,15 @@ func (m *Manager) serveProcess(s *stream, open *sessionproto.Open) {
 		}
 		spec.path, spec.args = path, open.Command
 	}
+	// Nothing the agent inherited may reach the process (it may run as
+	// another user): refuse rather than leak it across that boundary.
+	if err := closeInherited(); err != nil {
+		if acct.switchTo {
+			s.refuse(sessionproto.Refuse(sessionproto.CodeFailed, "%v", err))
+			return
+		}
+		m.log.Warn("descriptors the agent inherited may reach the session's process", "err", err)
+	}
 	if spec.tty {
 		m.runPTY(s, spec)
 	} else {

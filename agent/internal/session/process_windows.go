@@ -104,3 +104,7 @@ func (p *proc) wait() sessionproto.Exit {
 }
 
 func (p *proc) cleanup() {}
+
+// closeInherited: Windows passes a child only the handles it is given
+// (exec.Cmd makes no other handle inheritable).
+func closeInherited() error { return nil }
