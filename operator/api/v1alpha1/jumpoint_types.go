@@ -134,14 +134,18 @@ type JumpointDeployment struct {
 	// Number of nodes (pods): 1–10, the clustered jumpoint limit; above 1
 	// needs `clustered: true`. Default 1.
 	//
-	// A jumpoint that is not clustered has one node, which every new pod
-	// takes over (its pods share one host id) and which is rolled out by
-	// the Recreate strategy, so there is never a second one. In a clustered
-	// jumpoint each pod is its own node (host id: the pod name), and the
-	// Deployment is rolled out one pod at a time, never above `replicas`
-	// pods. The appliance counts every enrolled node against the limit of
-	// 10, connected or not, so the operator removes the nodes of pods that
-	// are gone (not connected, and no pod of that name exists).
+	// Each pod is a node of its own (host id: the pod name); a new pod,
+	// which starts from an empty volume without the old pod's key, never
+	// takes an old pod's node over, since the appliance does not let a host
+	// id alone replace a node. The appliance counts every enrolled node
+	// against the jumpoint's limit (one, or 10 when clustered), connected
+	// or not, so the operator removes the nodes of pods that are gone (not
+	// connected, and no pod of that name exists) through the appliance's
+	// nodes API. A jumpoint that is not clustered is rolled out by the
+	// Recreate strategy: its new pod is refused until the old pod's node is
+	// removed, and enrolls on a container restart after that. A clustered
+	// jumpoint's Deployment is rolled out one pod at a time, never above
+	// `replicas` pods.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=10
 	// +kubebuilder:default=1

@@ -42,14 +42,15 @@ import (
 //   - The Deployment <name>-jumpoint runs jumpgate-agent in the foreground
 //     (`run --dir /var/lib/jumpgate-agent --key-info-file /etc/jumpgate-agent/key-info`):
 //     on its first start a pod enrolls from the key info into its emptyDir,
-//     then serves the jumpoint. The appliance tells a new node from a
-//     replaced one by the host id (JUMPGATE_AGENT_HOST_ID); a replaced node
-//     takes over the old node's place and the old key stops working. A
-//     clustered jumpoint gives each pod its own node (host id = pod name).
-//     A jumpoint that is not clustered has one node, so its pods share one
-//     host id ("k8s-" and the Jumpoint's UID) and are rolled out with the Recreate
-//     strategy: a new pod takes over the node instead of being refused as
-//     a second one.
+//     then serves the jumpoint. Each pod is a node of its own: its host id
+//     (JUMPGATE_AGENT_HOST_ID) is its name. A new pod starts from an empty
+//     volume, without the old pod's key, and the appliance never lets a
+//     host id alone take a node over, so the operator — an administrator —
+//     removes the nodes of pods that are gone (pruneJumpointNodes) to make
+//     room. A jumpoint that is not clustered has one node, and its pods are
+//     rolled out with the Recreate strategy: the new pod's enrollment is
+//     refused while the old pod's node holds the place, and succeeds on a
+//     container restart once the operator has removed that node.
 //   - Both carry a controller owner reference to the Jumpoint, so edits and
 //     deletions by hand reconcile it (and are undone), and objects of those
 //     names that the Jumpoint does not own are never taken over (NotOwned).
@@ -172,16 +173,17 @@ func syncJumpointDeployment(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint,
 // pruneJumpointNodes removes the jumpoint's enrolled nodes that its pods
 // left behind. The appliance counts every enrolled node against the
 // jumpoint's limit (one node, or 10 when clustered), connected or not, and
-// each new pod of a clustered jumpoint enrolls as a new node (its host id is
-// its name): without this, rollouts, evictions and rescheduled pods would
-// fill the jumpoint until no pod could enroll. A node is removed only when it
-// is not connected and is one of this Jumpoint's pods' (its host id is the
-// shared host id or the name of a pod of its Deployment) but no longer
-// stands for a pod: in a clustered jumpoint, no pod of that name exists; in
-// one that is not clustered, its pods share the host id, so any other of
-// theirs is stale; without spec.deployment, all of them are. Nodes installed
-// elsewhere are never touched, nor is a connected node or the node of a pod
-// that exists (it may be restarting).
+// each new pod enrolls as a new node (its host id is its name; a host id
+// never takes a node over): without this, a rollout, an eviction or a
+// rescheduled pod would leave the jumpoint full and the new pod refused. A
+// node is removed only when it is not connected and is one of this
+// Jumpoint's pods' (its host id is the name of a pod of its Deployment, or
+// the host id that the pods of a jumpoint that is not clustered shared
+// before each pod had its own) but no longer stands for a pod: no pod of
+// that name exists (the shared host id stands for none); without
+// spec.deployment, all of them are. Nodes installed elsewhere are never
+// touched, nor is a connected node or the node of a pod that exists (it
+// may be restarting: its volume, and with it its key, survives).
 func pruneJumpointNodes(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *api.Jumpoint) error {
 	shared := JumpointHostID(o)
 	prefix := JumpointDeploymentName(o.Name) + "-"
@@ -190,13 +192,9 @@ func pruneJumpointNodes(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *
 			continue
 		}
 		switch {
-		case o.Spec.Deployment == nil && (n.HostID == shared || strings.HasPrefix(n.HostID, prefix)):
 		case n.HostID == shared:
-			if !o.Spec.Clustered {
-				continue // the node every pod takes over
-			}
 		case strings.HasPrefix(n.HostID, prefix):
-			if o.Spec.Clustered {
+			if o.Spec.Deployment != nil {
 				exists, err := podExists(ctx, h, o.Namespace, n.HostID)
 				if err != nil {
 					return err
@@ -237,7 +235,9 @@ func podExists(ctx context.Context, h *Hooks, namespace, name string) (bool, err
 }
 
 // JumpointHostID is the host id that the pods of a Jumpoint that is not
-// clustered share, so that each new pod takes over its one node.
+// clustered shared in operators before this one, when a new pod took the
+// one node over by its host id (which the appliance no longer allows). No
+// pod gets it now; the operator removes disconnected nodes that have it.
 func JumpointHostID(o *v1alpha1.Jumpoint) string { return "k8s-" + string(o.UID) }
 
 // syncEnrollmentSecret writes new key info to the enrollment Secret when it
@@ -478,12 +478,13 @@ func jumpointSelector(o *v1alpha1.Jumpoint) map[string]string {
 func DesiredJumpointDeployment(o *v1alpha1.Jumpoint, image string) *appsv1.Deployment {
 	d := o.Spec.Deployment
 	labels := jumpointLabels(o)
-	hostID := corev1.EnvVar{Name: JumpointHostIDEnv, Value: JumpointHostID(o)}
+	// A node per pod, named after it: a new pod never takes an old pod's
+	// node over (see pruneJumpointNodes).
+	hostID := corev1.EnvVar{Name: JumpointHostIDEnv, ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"},
+	}}
 	strategy := appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 	if o.Spec.Clustered {
-		hostID = corev1.EnvVar{Name: JumpointHostIDEnv, ValueFrom: &corev1.EnvVarSource{
-			FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"},
-		}}
 		// Never more pods than replicas: a cluster has at most 10 nodes.
 		strategy = appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
 			RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: ptr.To(intstr.FromInt32(0)), MaxUnavailable: ptr.To(intstr.FromInt32(1))}}

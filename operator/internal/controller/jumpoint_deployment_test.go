@@ -189,8 +189,9 @@ func TestJumpoint_Deployment(t *testing.T) {
 	assert.Equal(t, "registry.example.com/jumpgate-agent:1.2.3", ct.Image)
 	assert.Nil(t, ct.Command, "the image's entry point, the agent")
 	assert.Equal(t, []string{"run", "--dir", "/var/lib/jumpgate-agent", "--key-info-file", "/etc/jumpgate-agent/key-info"}, ct.Args)
-	assert.Equal(t, []corev1.EnvVar{{Name: "JUMPGATE_AGENT_HOST_ID", Value: "k8s-" + string(jp.UID)}}, ct.Env,
-		"not clustered: every pod takes over the one node")
+	assert.Equal(t, []corev1.EnvVar{{Name: "JUMPGATE_AGENT_HOST_ID", ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"}}}}, ct.Env,
+		"not clustered either: a node per pod, never one taken over by a shared host id")
 	assert.Empty(t, ct.EnvFrom)
 	assert.Equal(t, "200m", ct.Resources.Limits.Cpu().String())
 	assert.Equal(t, "64Mi", ct.Resources.Limits.Memory().String())
@@ -557,6 +558,56 @@ func jpdStartPod(t *testing.T, e *env, agent string, d *appsv1.Deployment, sec *
 	return p
 }
 
+// restartOnFailure restarts the pod's container whenever it exits with an
+// error, as the kubelet does (restartPolicy Always, its volumes kept), until
+// the test ends.
+func (p *jpdPod) restartOnFailure(t *testing.T) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	cur := p
+	var mu sync.Mutex
+	go func() {
+		defer wg.Done()
+		for {
+			mu.Lock()
+			c := cur
+			mu.Unlock()
+			select {
+			case <-stop:
+				return
+			case <-c.done:
+			}
+			if c.exited == nil {
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			cmd := exec.Command(c.cmd.Path, c.cmd.Args[1:]...)
+			cmd.Env, cmd.Dir = c.cmd.Env, c.cmd.Dir
+			next := &jpdPod{obj: c.obj, cmd: cmd, out: c.out, done: make(chan struct{})}
+			cmd.Stdout, cmd.Stderr = next.out, next.out
+			if err := cmd.Start(); err != nil {
+				return
+			}
+			go func() { next.exited = cmd.Wait(); close(next.done) }()
+			mu.Lock()
+			cur = next
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		cur.stop(t)
+	})
+}
+
 // stop sends SIGTERM, as the kubelet does, and waits for the agent to exit.
 func (p *jpdPod) stop(t *testing.T) {
 	select {
@@ -622,9 +673,11 @@ func jpdWaitNodes(e *env, jp *v1alpha1.Jumpoint, id int64, n int, pods ...*jpdPo
 
 // TestJumpoint_DeploymentRunsNodes runs the real jumpgate-agent as the pods
 // of the Deployment the operator wrote, with its Secret: the node enrolls
-// and connects; a replacement pod (new name, empty volume) takes the one
-// node over instead of being refused; and a clustered jumpoint's two pods
-// are two nodes.
+// and connects; a replacement pod (new name, empty volume, no old key)
+// never takes the old node over by a host id — it is a node of its own,
+// enrolled once the operator has removed the old pod's node through the
+// nodes API (until then the appliance refuses it and its container
+// restarts); and a clustered jumpoint's two pods are two nodes.
 func TestJumpoint_DeploymentRunsNodes(t *testing.T) {
 	t.Parallel()
 	agent := agenttest.Build(t, api.Version)
@@ -644,18 +697,34 @@ func TestJumpoint_DeploymentRunsNodes(t *testing.T) {
 	c := e.WaitCondition(jp, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
 	assert.Contains(t, c.Message, "nodes connected: 1")
 
-	// The pod is replaced (a rollout, a drained node): the new one enrolls
-	// from the same Secret into an empty volume and takes the node over.
+	old, err := e.API.ListJumpointNodes(e.ctx, id)
+	require.NoError(t, err)
+	require.Len(t, old, 1)
+	assert.Equal(t, podA.obj.Name, old[0].HostID, "a node per pod")
+
+	// The pod is replaced (a rollout, a drained node): the new one starts
+	// from the same Secret with an empty volume as soon as the old one is
+	// gone.
 	podA.stop(t)
 	require.NoError(t, k8s.Delete(e.ctx, podA.obj))
 	jpdWaitNodes(e, jp, id, 0)
 	podB := jpdStartPod(t, e, agent, d, sec, "edge-jumpoint-7d9f8c6b5-p8m2z")
+	podB.restartOnFailure(t)
+	e.Eventually(func() error {
+		if got := jpdNodeHosts(e, id); !assert.ObjectsAreEqual(map[string]bool{podB.obj.Name: true}, got) {
+			return fmt.Errorf("nodes (host id: connected) %v; agent log:\n%s", got, podB.out)
+		}
+		return nil
+	}, "the new pod's node alone, connected")
 	jpdWaitNodes(e, jp, id, 1, podB)
 	assert.Contains(t, podB.out.String(), "installed and enrolled from the key info file")
 	nodes, err := e.API.ListJumpointNodes(e.ctx, id)
 	require.NoError(t, err)
-	require.Len(t, nodes, 1, "the same node, taken over")
-	assert.Equal(t, controller.JumpointHostID(jp), nodes[0].HostID)
+	require.Len(t, nodes, 1, "the old pod's node was removed")
+	assert.NotEqual(t, old[0].ID, nodes[0].ID, "a node of its own, not the old one taken over")
+	assert.Equal(t, podB.obj.Name, nodes[0].HostID)
+	ev := e.WaitEvent(jp, "NodeRemoved")
+	assert.Contains(t, ev.Note, fmt.Sprintf(`removed node %d (host %q) of jumpoint %d`, old[0].ID, podA.obj.Name, id))
 
 	cl := deployedJumpoint("cluster")
 	cl.Spec.Clustered = true
