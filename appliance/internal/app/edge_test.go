@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,6 +220,32 @@ func TestSlowBody(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSlowBody_HonestUploadPasses: a body that keeps arriving faster than
+// the minimum rate may take longer than the body timeout.
+func TestSlowBody_HonestUploadPasses(t *testing.T) {
+	s := appliancetest.NewServer(t, appliancetest.WithBodyTimeout(time.Second))
+	c, err := tls.Dial("tcp", hostPort(s), &tls.Config{RootCAs: roots(t, s), NextProtos: []string{"http/1.1"}})
+	require.NoError(t, err)
+	defer c.Close()
+	body := `{"name":"Big","code_name":"big"` + strings.Repeat(" ", 48<<10) + `}`
+	_, err = c.Write([]byte("POST /api/v1/jump-groups HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.AdminToken +
+		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"))
+	require.NoError(t, err)
+	start := time.Now()
+	for len(body) > 0 {
+		n := min(6<<10, len(body))
+		_, err := c.Write([]byte(body[:n]))
+		require.NoError(t, err)
+		body = body[n:]
+		time.Sleep(250 * time.Millisecond) // 24 KiB/s, for about 2 s
+	}
+	require.Greater(t, time.Since(start), time.Second, "the upload outlasted the body timeout")
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "HTTP/1.1 201 Created\r\n", line)
 }
 
 // TestMetrics_NonAdminTokenForbidden: an API token of a user who is not an
