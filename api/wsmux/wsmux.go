@@ -7,16 +7,17 @@
 // over a WebSocket each Write is a message of its own: twice the framing,
 // masking and TLS records. Coalesce merges the two. Second, the default
 // 256 KiB stream window caps one stream at window/RTT (11 MB/s at 20 ms);
-// Window raises it to cover more of bandwidth × delay on long paths.
+// Window raises it to cover bandwidth × delay on long paths.
 //
 // A window is also memory: yamux grows a stream's window to its maximum as
 // soon as its reader reads, and then holds whatever the far side sends
 // until the reader catches up. A relay that cannot pass data on (a stalled
-// far end) so holds up to Window per stream and direction, which a
-// representative can bring about on purpose; Window is therefore the
-// bound per stream of what the appliance keeps for anyone, and the
-// stream limits of the session channel (api.MaxChannelStreams and the
-// broker's) multiply it.
+// far end) so holds up to one window per stream and direction, which a
+// representative can bring about on purpose. The endpoints (the CLI, the
+// agents) use Window: what they hold is their own. The appliance, which
+// holds it for everyone, uses ApplianceWindow, and the stream limits of
+// the session channel (api.MaxChannelStreams and the broker's) multiply
+// it.
 package wsmux
 
 import (
@@ -29,10 +30,15 @@ import (
 	"github.com/hashicorp/yamux"
 )
 
-// Window is the largest receive window of one stream: 1 MiB covers 50 MB/s
-// at 20 ms per stream, and bounds what the appliance buffers for a stalled
-// one (see the package comment).
-const Window = 1 << 20
+// Window is the largest receive window of one stream at an endpoint.
+const Window = 16 << 20
+
+// ApplianceWindow is the largest receive window of one stream at the
+// appliance, on session channels and agent connections: what it buffers
+// for a stalled stream (see the package comment). 1 MiB covers about
+// 50 MB/s per stream into the appliance at 20 ms; data towards the
+// endpoints flows within their larger Window.
+const ApplianceWindow = 1 << 20
 
 // ChannelBacklog is how many streams of a session channel may wait to be
 // accepted. On the client it bounds the streams it opens before the

@@ -210,9 +210,10 @@ func (c *idleConn) Read(p []byte) (int, error) {
 var yamuxConfig = func() *yamux.Config {
 	c := yamux.DefaultConfig()
 	// Session streams (tunnels, file transfers) need windows that cover
-	// bandwidth × delay; a window costs memory only for data received and
-	// not yet read.
-	c.MaxStreamWindowSize = wsmux.Window
+	// bandwidth × delay; a window costs memory for data received and not
+	// yet read, which a representative who stops reading leaves here: the
+	// appliance's window bounds it (wsmux.ApplianceWindow).
+	c.MaxStreamWindowSize = wsmux.ApplianceWindow
 	// The agent pings; the appliance notices silence through idleConn.
 	c.EnableKeepAlive = false
 	c.ConnectionWriteTimeout = 15 * time.Second

@@ -61,8 +61,13 @@ func (c *channel) close() {
 // channelConfig is the appliance's side of a session channel: it pings the
 // CLI, so a vanished representative is noticed. Its accept backlog is the
 // channel's (wsmux.ChannelBacklog): the client never has more streams
-// waiting to be accepted, so a stream past it is reset, not buffered.
-var channelConfig = wsmux.ChannelConfig(30 * time.Second)
+// waiting to be accepted, so a stream past it is reset, not buffered. Its
+// windows are the appliance's (wsmux.ApplianceWindow).
+var channelConfig = func() *yamux.Config {
+	c := wsmux.ChannelConfig(30 * time.Second)
+	c.MaxStreamWindowSize = wsmux.ApplianceWindow
+	return c
+}()
 
 // handleConnect serves GET /api/v1/sessions/:id/connect.
 func (b *Broker) handleConnect(c *gin.Context) {
