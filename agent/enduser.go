@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/jumpgate/jumpgate/agent/internal/enduser"
 	"github.com/jumpgate/jumpgate/agent/internal/localctl"
 	"github.com/jumpgate/jumpgate/agent/internal/prompt"
 	"github.com/jumpgate/jumpgate/agent/internal/session"
@@ -24,7 +25,10 @@ type endUser struct {
 // be made is logged: the agent runs on without it.
 func (u *endUser) start(ctx context.Context, dir string, st *state.State, exe string, m *session.Manager, log *slog.Logger) {
 	ctx, u.cancel = context.WithCancel(ctx)
-	srv, err := localctl.Listen(localctl.Config{Dir: dir, Manager: m, Log: log})
+	// Who may answer and control: the install's --end-users, else the
+	// user at the machine's active seat.
+	endUsers := enduser.Policy{Users: st.Install.EndUsers}
+	srv, err := localctl.Listen(localctl.Config{Dir: dir, Manager: m, EndUsers: endUsers, Log: log})
 	if err != nil {
 		log.Warn("no local control socket: the end user cannot answer prompts or control sessions with `consent` and `sessions`", "err", err)
 	} else {

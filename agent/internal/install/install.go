@@ -220,6 +220,7 @@ func newState(key *Key, signingKey []byte, o *Options, dir, platform string) (*s
 			Startup:     o.Startup,
 			Headless:    o.Headless,
 			SessionUser: o.SessionUser,
+			EndUsers:    o.EndUsers,
 			Platform:    platform,
 		},
 		Proxy:   o.Proxy,

@@ -72,6 +72,11 @@ type Options struct {
 	KeyInfo string
 	// SessionUser runs sessions as this user (system scope, headless only).
 	SessionUser string
+	// EndUsers are --end-users / END_USERS=: the only users (names or
+	// uids) who may answer consent prompts and control sessions at the
+	// endpoint (system scope only); empty means the user at the machine's
+	// active seat.
+	EndUsers []string
 	// Proxy is "", "direct" or the URL of the proxy the agent connects through.
 	Proxy string
 	// OnlineInstall fails the install unless enrollment succeeds at once.
@@ -164,6 +169,20 @@ var specs = []*spec{
 			return fmt.Errorf("%s is not a user name", quote(v))
 		}
 		o.SessionUser = v
+		return nil
+	}},
+	{flag: "end-users", prop: "END_USERS", set: func(o *Options, v string) error {
+		var users []string
+		for _, u := range strings.Split(v, ",") {
+			u = strings.TrimSpace(u)
+			if !sysUserRE.MatchString(u) {
+				return fmt.Errorf("must be a comma-separated list of user names or uids, not %s", quote(v))
+			}
+			if !slices.Contains(users, u) {
+				users = append(users, u)
+			}
+		}
+		o.EndUsers = users
 		return nil
 	}},
 	{flag: "proxy", prop: "PROXY", set: func(o *Options, v string) error {
@@ -396,6 +415,9 @@ func (o *Options) complete(goos string) []string {
 	}
 	if o.SessionUser != "" && (o.Scope != ScopeSystem || !o.Headless) {
 		problems = append(problems, "--session-user applies only with --scope system and --headless")
+	}
+	if len(o.EndUsers) > 0 && o.Scope != ScopeSystem {
+		problems = append(problems, "--end-users applies only with --scope system (a --scope user agent serves only its own user)")
 	}
 	return problems
 }

@@ -50,6 +50,18 @@ func TestParseArgs(t *testing.T) {
 			want: Options{Scope: "system", Startup: "task", InstallDir: `C:\Jumpgate\x`},
 		},
 		{
+			name: "end users, flag",
+			goos: "linux",
+			args: []string{"--end-users", "alice, 1005,alice"},
+			want: Options{Scope: "system", Startup: "systemd", EndUsers: []string{"alice", "1005"}},
+		},
+		{
+			name: "end users, property",
+			goos: "linux",
+			args: []string{"end_users=helpdesk"},
+			want: Options{Scope: "system", Startup: "systemd", EndUsers: []string{"helpdesk"}},
+		},
+		{
 			name: "every flag",
 			goos: "linux",
 			args: []string{
@@ -129,7 +141,7 @@ func TestParseArgs(t *testing.T) {
 // exactly as its flag does.
 func TestParseArgs_FlagsAndPropertiesAgree(t *testing.T) {
 	values := map[string]string{
-		"install-dir": "/srv/jc", "key-info": "jgk1.x.y", "proxy": "http://proxy:3128",
+		"install-dir": "/srv/jc", "key-info": "jgk1.x.y", "proxy": "http://proxy:3128", "end-users": "alice,1005",
 		"jc-name": "n", "jc-jump-group": "user:alice", "jc-public-site-address": "a.example.com",
 		"jc-session-policy-present": "p1", "jc-session-policy-not-present": "p2",
 		"jc-support-button-profile": "sb", "jc-support-button-direct-queue": "team:q",
@@ -178,6 +190,9 @@ func TestParseArgs_Errors(t *testing.T) {
 		{"session user without headless", "linux", []string{"--session-user", "bob"}, []string{"--session-user applies only with --scope system and --headless"}},
 		{"session user in user scope", "linux", []string{"--scope", "user", "--headless", "--session-user", "bob"}, []string{"--session-user applies only"}},
 		{"bad session user", "linux", []string{"--session-user", "bob smith"}, []string{`--session-user "bob smith" is not a user name`}},
+		{"end users in user scope", "linux", []string{"--scope", "user", "--end-users", "alice"}, []string{"--end-users applies only with --scope system"}},
+		{"bad end users", "linux", []string{"--end-users", "alice,bob smith"}, []string{`--end-users (END_USERS) must be a comma-separated list of user names or uids, not "alice,bob smith"`}},
+		{"empty end user", "linux", []string{"--end-users", "alice,,bob"}, []string{`--end-users (END_USERS) must be a comma-separated list`}},
 		{"bad jump group", "linux", []string{"--jc-jump-group", "ops"}, []string{"--jc-jump-group (JC_JUMP_GROUP) must be user:<username> or jumpgroup:<code-name>"}},
 		{"empty jump group name", "linux", []string{"JC_JUMP_GROUP=jumpgroup:"}, []string{"must be user:<username> or jumpgroup:<code-name>"}},
 		{"bad direct queue", "linux", []string{"--jc-support-button-direct-queue", "queue:x"}, []string{"must be team:<code-name>"}},

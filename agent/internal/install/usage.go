@@ -22,6 +22,10 @@ Flags:
   --key-info KEY               the key info a generic installer needs
   --online-install             fail unless the appliance can be reached now
   --session-user USER          run sessions as USER (--scope system --headless only)
+  --end-users USER[,USER…]     only these users (names or uids) may answer consent
+                               prompts and control sessions here, wherever they
+                               log in from (--scope system only; default: the
+                               user at this machine's screen and keyboard)
   --proxy URL                  connect through this proxy (http://, https://,
                                socks5://) or "direct"
   --help                       show this help
@@ -41,7 +45,7 @@ Overrides (each only if the installer allows overriding the field):
   --jc-ephemeral               the same as --jc-max-offline-minutes 5
 
 Properties (Windows style; names in any case, usable on every platform):
-  KEY_INFO=  INSTALLDIR=  PROXY=  JC_NAME=  JC_JUMP_GROUP=  JC_PUBLIC_SITE_ADDRESS=
+  KEY_INFO=  INSTALLDIR=  PROXY=  END_USERS=  JC_NAME=  JC_JUMP_GROUP=  JC_PUBLIC_SITE_ADDRESS=
   JC_SESSION_POLICY_PRESENT=  JC_SESSION_POLICY_NOT_PRESENT=  JC_SUPPORT_BUTTON_PROFILE=
   JC_SUPPORT_BUTTON_DIRECT_QUEUE=  JC_JUMP_POLICY=  JC_TAG=  JC_COMMENTS=
   JC_MAX_OFFLINE_MINUTES=  JC_EPHEMERAL=1  ONLINE_INSTALL=1

@@ -92,6 +92,10 @@ type Install struct {
 	Headless bool `json:"headless"`
 	// SessionUser is --session-user.
 	SessionUser string `json:"session_user,omitempty"`
+	// EndUsers is --end-users: the users (names or uids) who may answer
+	// consent prompts and control sessions at the endpoint; empty means
+	// the user at the machine's active seat (package enduser).
+	EndUsers []string `json:"end_users,omitempty"`
 	// ExtraFiles are files outside Dir made at install (systemd unit, XDG
 	// autostart entry).
 	ExtraFiles []string `json:"extra_files,omitempty"`
