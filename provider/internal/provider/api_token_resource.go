@@ -93,7 +93,7 @@ func apiTokenSchema() schema.Schema {
 			"expires_at": schema.StringAttribute{
 				MarkdownDescription: "When the token stops working, as an RFC 3339 time in whole seconds (e.g. `2030-01-31T18:00:00Z` or `2030-01-31T19:00:00+01:00`; the appliance stores the instant, and another spelling of the same instant is no change); " +
 					"null (the default) for never. It must be in the future when the token is created; " +
-					"it can be changed in place, even to a past time, which expires the token at once.",
+					"it can be changed in place, even to a past time, which expires the token at once. Only an administrator may postpone or remove it, and once the token has expired its expiry cannot be changed at all: replace the resource for a new token.",
 				CustomType: timetypes.RFC3339Type{},
 				Optional:   true,
 				Validators: []validator.String{expiresAtValidator()},
