@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -179,7 +180,8 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 	refused := func(msg string) *agentproto.HandshakeReply {
 		return &agentproto.HandshakeReply{Refused: &agentproto.Refused{Code: agentproto.RefusedCode, Message: msg}}
 	}
-	switch b.joinBlocked(remote, now) {
+	key := joinKey(remote)
+	switch b.joinBlocked(key, now) {
 	case joinBlockedAddress:
 		return refused("too many wrong access codes from this address; wait a minute"), 0, nil
 	case joinBlockedAll:
@@ -257,7 +259,7 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 		return nil, 0, err
 	}
 	if why != "" {
-		if b.joinFailed(remote, now) {
+		if b.joinFailed(key, now) {
 			// Once per window: the appliance now refuses every join.
 			_ = audit.WriteEvent(audit.WithRemoteAddr(systemCtx(ctx), ""), b.db.W.WithContext(ctx), ActCodeRefused, "access_code", 0, "",
 				map[string]any{"reason": "too many wrong access codes on this appliance", "count": maxJoinFailuresGlobal,
@@ -276,6 +278,20 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 	info := b.infoLocked(l, fmt.Sprintf("connected to %s", rec.Username))
 	b.mu.Unlock()
 	return &agentproto.HandshakeReply{Welcome: &agentproto.Welcome{Session: &info}}, rec.ID, nil
+}
+
+// joinKey is what the per-address join limit counts against: the IP, or
+// its /64 for IPv6, the block one host or home usually gets.
+func joinKey(remote string) string {
+	a, err := netip.ParseAddr(remote)
+	if err != nil {
+		return remote
+	}
+	if a = a.Unmap().WithZone(""); !a.Is6() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // Results of joinBlocked.
