@@ -334,6 +334,13 @@ func testHub(t *testing.T, dsn string) {
 		_, refused = dial(t, s, agentproto.KindJumpClient, e.ID, key, agentproto.IntentRun, facts("host-a"))
 		require.NotNil(t, refused)
 		assert.Equal(t, agentproto.RefusedDeleted, refused.Code)
+
+		// Its agent said, with its key, that it is gone: installing again
+		// on the host needs no proof and keeps the client.
+		again, _, err := s.Enroll(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{})
+		require.NoError(t, err)
+		assert.Equal(t, e.ID, again.ID)
+		assert.True(t, again.Rebound)
 	})
 
 	t.Run("delete cuts the connection and tells the agent to uninstall", func(t *testing.T) {
