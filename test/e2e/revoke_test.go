@@ -366,3 +366,47 @@ func TestRevoke_LiveSessions(t *testing.T) {
 		w.ended(t, sess.ID, api.EndUserDisabled)
 	})
 }
+
+// TestRevoke_CommandOnJumpClient runs a long command on a Jump Client as a
+// non-administrator and deletes their token: the command's stream is cut,
+// the CLI exits saying why, and the session ends with the reason.
+func TestRevoke_CommandOnJumpClient(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	admin := w.s.Admin
+	u, err := admin.CreateUser(ctx, &api.User{Username: "runner"})
+	require.NoError(t, err)
+	_, err = admin.CreateGroupPolicy(ctx, &api.GroupPolicy{Name: "runner", Members: []int64{u.ID},
+		JumpGroups: []api.GroupPolicyJumpGroup{{JumpGroupID: w.group, Role: api.RoleStart}}})
+	require.NoError(t, err)
+	secret := tokenFor(t, w.s, u.ID)
+	me, err := w.s.Client(t, secret).WhoAmI(ctx)
+	require.NoError(t, err)
+
+	cmd, out, errb := newRep(t, w.s, secret).start("run", w.clientRef(), "--", "sh", "-c", "echo started; sleep 120")
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	eventually(t, 30*time.Second, "the command runs", func() (bool, string) {
+		return strings.Contains(out.String(), "started"), out.String() + errb.String()
+	})
+	ss := sessionsOf(t, w.s, api.ItemJumpClient, w.client.ID)
+	require.NotEmpty(t, ss)
+	sess := ss[0]
+	require.Equal(t, u.ID, sess.UserID)
+
+	require.NoError(t, admin.DeleteAPIToken(ctx, me.TokenID))
+	select {
+	case <-exited:
+	case <-time.After(cutWithin):
+		t.Fatalf("jumpgate run still runs after its token was deleted; stderr: %s", errb.String())
+	}
+	assert.Contains(t, errb.String(), "token")
+	assert.NotEqual(t, 0, cmd.ProcessState.ExitCode())
+	eventually(t, cutWithin, "the session ended", func() (bool, string) {
+		s, err := admin.GetSession(ctx, sess.ID)
+		if err != nil {
+			return false, err.Error()
+		}
+		return s.Status == api.SessionEnded && s.EndReason == api.EndTokenRevoked, s.Status + " " + s.EndReason
+	})
+}
