@@ -13,10 +13,23 @@ import (
 // pathJumpClients is the jump-clients collection.
 const pathJumpClients = api.PathJumpClients
 
+// number reads a JSON number of a decoded object: objects are decoded
+// with UseNumber (decodeObject), so numbers are json.Number.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
 // clientCPU shows a client's latest CPU figure.
 func clientCPU(o map[string]any) string {
 	st, _ := o["statistics"].(map[string]any)
-	if v, ok := st["cpu_percent"].(float64); ok {
+	if v, ok := number(st["cpu_percent"]); ok {
 		return fmt.Sprintf("%.0f%%", v)
 	}
 	return ""
@@ -25,7 +38,7 @@ func clientCPU(o map[string]any) string {
 // clientUptime shows a client's latest uptime, rounded.
 func clientUptime(o map[string]any) string {
 	st, _ := o["statistics"].(map[string]any)
-	if v, ok := st["uptime_seconds"].(float64); ok {
+	if v, ok := number(st["uptime_seconds"]); ok {
 		return (time.Duration(v) * time.Second).Round(time.Minute).String()
 	}
 	return ""

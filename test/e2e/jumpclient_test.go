@@ -189,6 +189,36 @@ func TestJumpClient_InstallConnectReportDelete(t *testing.T) {
 	out, code := e.run(filepath.Join(dir, "init-script"), "status")
 	assert.Equal(t, 0, code, out)
 
+	// The CLI's table shows the statistics the client reported.
+	admin := newRep(t, s, s.AdminToken)
+	eventually(t, 30*time.Second, "CPU and uptime in jumpgate clients list", func() (bool, string) {
+		c := onlineClient(t, s, in.InstallerID, true)
+		if c.Statistics.CPUPercent == nil || c.Statistics.UptimeSeconds == nil {
+			return false, "the client has not reported CPU and uptime yet"
+		}
+		table, errOut, code := admin.jg("", "clients", "list")
+		require.Equal(t, 0, code, errOut)
+		lines := strings.Split(strings.TrimSpace(table), "\n")
+		require.Len(t, lines, 2, table)
+		cols := strings.Fields(lines[0])
+		cells := map[string]string{}
+		row := lines[1]
+		// Columns are left-aligned: each cell starts where its header does.
+		for i, h := range cols {
+			start := strings.Index(lines[0], h)
+			end := len(row)
+			if i+1 < len(cols) {
+				end = min(strings.Index(lines[0], cols[i+1]), len(row))
+			}
+			if start < len(row) {
+				cells[h] = strings.TrimSpace(row[start:end])
+			}
+		}
+		want := fmt.Sprintf("%.0f%%", *c.Statistics.CPUPercent)
+		up := (time.Duration(*c.Statistics.UptimeSeconds) * time.Second).Round(time.Minute).String()
+		return cells["CPU"] == want && cells["UPTIME"] == up, fmt.Sprintf("want CPU %s UPTIME %s in\n%s", want, up, table)
+	})
+
 	// An edit reaches the agent; a delete makes it uninstall itself.
 	_, err := s.Admin.PatchJumpClient(context.Background(), c.ID, map[string]any{"comments": "rack 4"})
 	require.NoError(t, err)
