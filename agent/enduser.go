@@ -39,7 +39,7 @@ func (u *endUser) start(ctx context.Context, dir string, st *state.State, exe st
 			}
 		})
 	}
-	p := prompt.New(prompt.Config{Headless: st.Install.Headless, Command: exe, Log: log})
+	p := prompt.New(prompt.Config{Headless: st.Install.Headless, EndUsers: endUsers, Command: exe, Log: log})
 	u.wg.Go(func() { p.Run(ctx, m) })
 }
 

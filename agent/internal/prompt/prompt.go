@@ -25,6 +25,16 @@
 // WAYLAND_DISPLAY: an agent installed for the user, started in their
 // graphical session); on macOS the agent must run as a user, not as root.
 // Dialogs run beside the manager and each other: none waits for another.
+//
+// Whoever sits at the display answers, so the display must be the end
+// user's (Config.AtDisplay, checked before each dialog or notification and
+// again before a dialog's answer is passed on). An agent that runs as a
+// user shows its own user's display: it is that user's agent. A root agent
+// shows a dialog only on the X11 display of a local seat's active session
+// whose user is an end user (package enduser): never on a display it
+// inherited from an ssh login (localhost:10.0), a greeter's, or anyone's
+// when nobody holds the seat; a prompt then runs out and the session
+// policy's on_timeout applies.
 package prompt
 
 import (
@@ -39,6 +49,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jumpgate/jumpgate/agent/internal/enduser"
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 )
@@ -85,6 +96,13 @@ type Config struct {
 	// Display reports whether a dialog can be shown; nil detects it from
 	// the agent's environment (see the package comment).
 	Display func() bool
+	// EndUsers says who the end user is (the install's --end-users, else
+	// the user at the active seat); it is what the default AtDisplay asks.
+	EndUsers enduser.Policy
+	// AtDisplay returns nil when the person at the display the dialogs
+	// show on is the end user, else why not; nil is
+	// SeatDisplay(EndUsers, $DISPLAY, the agent's euid).
+	AtDisplay func() error
 	// Programs overrides the programs' names.
 	Programs Programs
 	// Command is how the end user runs the agent, in the text of the
@@ -109,6 +127,9 @@ func New(cfg Config) *Prompter {
 	if cfg.Display == nil {
 		goos := cfg.GOOS
 		cfg.Display = func() bool { return displayAvailable(goos, os.Getenv, os.Geteuid()) }
+	}
+	if cfg.AtDisplay == nil {
+		cfg.AtDisplay = SeatDisplay(cfg.EndUsers, os.Getenv("DISPLAY"), os.Geteuid())
 	}
 	p := &cfg.Programs
 	p.Zenity = cmp(p.Zenity, "zenity")
@@ -143,6 +164,21 @@ func displayAvailable(goos string, getenv func(string) string, euid int) bool {
 		return euid != 0
 	}
 	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
+}
+
+// SeatDisplay is the default Config.AtDisplay of an agent that runs as
+// euid with $DISPLAY display: nil for an agent that runs as a user (its
+// display is its own user's); for a root agent, nil only while display is
+// the X11 display of a local seat's active session whose user is an end
+// user of policy.
+func SeatDisplay(policy enduser.Policy, display string, euid int) func() error {
+	if euid != 0 {
+		return func() error { return nil }
+	}
+	return func() error {
+		_, err := policy.DisplaySeat(display)
+		return err
+	}
 }
 
 // Enabled reports whether the prompter shows anything: not headless, and a
@@ -229,6 +265,12 @@ func (r *run) prompt(s agentproto.SessionInfo) {
 	if left <= 0 {
 		return
 	}
+	// Not recorded as open: a later change of the prompt asks again, in
+	// case the end user has sat down since.
+	if err := r.p.cfg.AtDisplay(); err != nil {
+		r.p.cfg.Log.Info("no consent dialog: the display is not the end user's; they can answer with `consent`", "session", s.ID, "why", err.Error())
+		return
+	}
 	d, ok := r.p.dialog(s, left)
 	if !ok {
 		r.p.cfg.Log.Warn("no dialog program to ask for consent; telling the user with a notification, if possible", "session", s.ID)
@@ -262,6 +304,10 @@ func (r *run) stopAll() {
 
 // notify shows a notification beside everything else.
 func (r *run) notify(summary, body string) {
+	if err := r.p.cfg.AtDisplay(); err != nil {
+		r.p.cfg.Log.Debug("no notification: the display is not the end user's", "summary", summary, "why", err.Error())
+		return
+	}
 	argv, ok := r.p.notification(summary, body)
 	if !ok {
 		r.p.cfg.Log.Debug("no notification program", "summary", summary)
@@ -351,6 +397,11 @@ func (p *Prompter) show(ctx context.Context, m Manager, id int64, d dialogCmd) {
 	}
 	if !answered {
 		p.cfg.Log.Info("consent dialog closed without an answer", "session", id, "exit", code)
+		return
+	}
+	// The seat may have changed hands while the dialog was open.
+	if err := p.cfg.AtDisplay(); err != nil {
+		p.cfg.Log.Warn("consent dialog answered, but the display is no longer the end user's: the answer is dropped", "session", id, "accept", accept, "why", err.Error())
 		return
 	}
 	if err := m.Answer(id, accept, By); err != nil {

@@ -136,6 +136,9 @@ func start(t *testing.T, cfg prompt.Config, m *localctltest.Manager) *logBuffer 
 	if cfg.Display == nil {
 		cfg.Display = func() bool { return true }
 	}
+	if cfg.AtDisplay == nil {
+		cfg.AtDisplay = func() error { return nil }
+	}
 	p := prompt.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -324,7 +327,7 @@ func TestPrompter_KillsDialogsWhenStopped(t *testing.T) {
 	d := newDesktop(t)
 	d.set("zenity.wait", "")
 	m := localctltest.New()
-	p := prompt.New(prompt.Config{Display: func() bool { return true }, Now: func() time.Time { return t0 },
+	p := prompt.New(prompt.Config{Display: func() bool { return true }, AtDisplay: func() error { return nil }, Now: func() time.Time { return t0 },
 		Programs: prompt.Programs{Zenity: d.path("zenity"), NotifySend: d.path("notify-send")}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
