@@ -94,6 +94,7 @@ done
 abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 ca=$(abs "$ca")
 token_file=$(abs "$data_dir")/admin-token
+metrics_token_file=$(abs "$data_dir")/metrics-token
 if [[ -r $token_file ]]; then
 	token=$(<"$token_file")
 else
@@ -118,6 +119,9 @@ cat <<BANNER
 
  Or the CLI:
    bin/jumpgate login --url $url --token "\$(cat $token_file)" --ca-cert $ca
+
+ Prometheus metrics (the scrape token, or the admin token):
+   curl --cacert $ca -H "Authorization: Bearer \$(cat $metrics_token_file)" $url/metrics
 
  Press Ctrl-C to stop.
 ================================================================================
