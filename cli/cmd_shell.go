@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/jumpgate/jumpgate/api/sessionproto"
 	"github.com/jumpgate/jumpgate/cli/internal/channel"
@@ -85,6 +87,11 @@ the remote command.
 			if err != nil {
 				return err
 			}
+			if rest := args; itemArg != "" && len(rest) > 0 && cmd.ArgsLenAtDash() != 0 {
+				if err := flagAfterItem(cmd.Flags(), itemArg, rest[1:]); err != nil {
+					return err
+				}
+			}
 			return e.inSession(cmd.Context(), f, sf, sessionJob{itemArg: itemArg, allowed: refClient,
 				run: func(ctx context.Context, ls *liveSession) error {
 					return e.runProcess(ctx, ls, sessionproto.Open{Type: sessionproto.StreamExec, Command: command, TTY: tty}, tty)
@@ -120,6 +127,38 @@ func runArgs(withSession bool, args []string, dash int) (string, []string, error
 		return "", nil, errors.New(usage)
 	}
 	return item, args, nil
+}
+
+// flagAfterItem refuses a flag of run written after the item: flags end
+// at the item, so `run web-01 --mode consent -- id` would run "--mode" on
+// the endpoint (in a session started with the default mode). rest is what
+// follows the item. Unless it starts with "--" (then all of it is the
+// command), a known flag first in it, or anywhere before a later "--", is
+// taken for that mistake; anything else is the remote command's own.
+func flagAfterItem(fs *pflag.FlagSet, item string, rest []string) error {
+	if len(rest) == 0 || rest[0] == "--" {
+		return nil
+	}
+	dash := slices.Index(rest, "--")
+	for i, a := range rest {
+		if i > 0 && (dash < 0 || i >= dash) {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue
+		}
+		var f *pflag.Flag
+		if name, ok := strings.CutPrefix(a, "--"); ok {
+			name, _, _ = strings.Cut(name, "=")
+			f = fs.Lookup(name)
+		} else if len(a) >= 2 {
+			f = fs.ShorthandLookup(a[1:2])
+		}
+		if f != nil {
+			return fmt.Errorf("%s is a flag of jumpgate run, written after the item %s: flags go before the item, as in jumpgate run [flags] %s -- COMMAND", a, item, item)
+		}
+	}
+	return nil
 }
 
 // runProcess runs a shell or exec stream on the user's terminal or pipes

@@ -505,3 +505,36 @@ func TestTunnel_EndedRemotely(t *testing.T) {
 	assert.Equal(t, 1, <-done)
 	assert.Regexp(t, `: 0 open, 0 total, 0 refused, 0 B in, 0 B out\njumpgate: session 7 ended: it reached its maximum duration\n$`, stderr.String())
 }
+
+// TestRun_FlagAfterItem: a flag of run written after the item is an error
+// that says where flags go, before any session is requested (it used to run
+// "--mode" on the endpoint, in a session of the default mode).
+func TestRun_FlagAfterItem(t *testing.T) {
+	f := newSessionFake(t)
+	f.broker.Streams = execStreams
+	for _, args := range [][]string{
+		{"run", "client:1", "--mode", "consent", "--", "id"},
+		{"run", "client:1", "--mode=consent", "--", "id"},
+		{"run", "web-01", "-t", "--", "top"},
+		{"run", "web-01", "--ticket", "INC-1", "id"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			before := len(f.calls())
+			r := runCLI(t, f.vars(t), "", args...)
+			assert.Equal(t, 1, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "is a flag of jumpgate run, written after the item "+args[1]+": flags go before the item")
+			assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %q", r.stderr)
+			assert.Len(t, f.calls(), before, "no request reached the appliance")
+		})
+	}
+	// A remote command's own flags are its own.
+	for _, tt := range []struct{ args, want []string }{
+		{[]string{"run", "web-01", "--", "ls", "-t", "--mode"}, []string{"ls", "-t", "--mode"}},
+		{[]string{"run", "web-01", "--", "ls", "-t", "--", "x"}, []string{"ls", "-t", "--", "x"}},
+		{[]string{"run", "web-01", "ls", "-t"}, []string{"ls", "-t"}},
+	} {
+		r := runCLI(t, f.vars(t), "", tt.args...)
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Equal(t, tt.want, f.broker.Opens()[len(f.broker.Opens())-1].Command)
+	}
+}
