@@ -311,6 +311,21 @@ func testHub(t *testing.T, dsn string) {
 		assert.Equal(t, agentproto.RefusedDeleted, refused.Code, "the replaced install is told to uninstall")
 		key = key2
 
+		// A proven reinstall keeps its client when the host id changed (a
+		// regenerated machine id), and back.
+		for _, host := range []string{"host-a-new-id", "host-a"} {
+			again, key2, err = s.EnrollReplacing(t, in.KeyInfo, facts(host), agentproto.Overrides{}, key, agentproto.KindJumpClient, e.ID)
+			require.NoError(t, err)
+			assert.Equal(t, e.ID, again.ID)
+			assert.True(t, again.Rebound)
+			key = key2
+		}
+		assert.Equal(t, 1, count(), "no duplicate")
+		evs, err := api.ListAll(ctx, s.Admin.ListAuditEvents, &api.ListOptions{Filters: map[string]string{"action": "rebind"}})
+		require.NoError(t, err)
+		require.Len(t, evs, 3, "each re-bind audited")
+		assert.Equal(t, "old_key_proof", evs[0].Diff["rebound_by"].New)
+
 		// Moving the client to another group by reinstalling is refused.
 		jg := "jumpgroup:" + g2.CodeName
 		_, _, err = s.EnrollReplacing(t, in.KeyInfo, facts("host-a"), agentproto.Overrides{JumpGroup: &jg}, key, agentproto.KindJumpClient, e.ID)

@@ -106,10 +106,24 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 				return fmt.Errorf("look up existing client: %w", err)
 			}
 		}
+		if !found && req.Replaces != nil && req.Replaces.Kind == agentproto.KindJumpClient {
+			// A proven reinstall whose host id changed (a regenerated
+			// machine id) keeps its client too.
+			var named Record
+			err := tx.Take(&named, req.Replaces.ID).Error
+			switch {
+			case err == nil:
+				found = req.Replaces.Verify(agentproto.KindJumpClient, named.ID, named.PublicKey, req.PublicKey, now)
+				existing = named
+			case !errors.Is(err, gorm.ErrRecordNotFound):
+				return fmt.Errorf("look up replaced client: %w", err)
+			}
+		}
 		r := &Record{}
 		action := "enroll"
+		reboundBy := ""
 		if found {
-			if err := s.rebindable(ctx, tx, &existing, &inst, a, req, now); err != nil {
+			if reboundBy, err = s.rebindable(ctx, tx, &existing, &inst, a, req, now); err != nil {
 				return err
 			}
 			r = &existing
@@ -144,6 +158,9 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 			return fmt.Errorf("write jump client state: %w", err)
 		}
 		diff := resource.Diff(nil, toAPI(r))
+		if reboundBy != "" {
+			diff["rebound_by"] = api.FieldChange{New: reboundBy}
+		}
 		if err := audit.Write(ctx, tx, action, "jump_client", r.ID, r.Name, diff); err != nil {
 			return err
 		}
@@ -160,39 +177,46 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 	return out, rec, nil
 }
 
+// Why a re-bind was allowed, in its audit event (rebound_by).
+const (
+	reboundByProof       = "old_key_proof"
+	reboundByUninstalled = "reported_uninstall"
+)
+
 // rebindable checks the reinstall rule of Enroll for existing, the client
 // the enrolling host already has; a is the new client's resolved fields.
-func (s *Service) rebindable(ctx context.Context, tx *gorm.DB, existing *Record, inst *installer.Record, a *api.JumpClient, req *agentproto.EnrollRequest, now time.Time) error {
+// It returns why the re-bind is allowed.
+func (s *Service) rebindable(ctx context.Context, tx *gorm.DB, existing *Record, inst *installer.Record, a *api.JumpClient, req *agentproto.EnrollRequest, now time.Time) (string, error) {
 	if existing.JumpGroupID != inst.JumpGroupID || existing.JumpGroupType != inst.JumpGroupType {
-		return problem.Conflict("this host already has jump client %d in another jump group than installer %s's; "+
+		return "", problem.Conflict("this host already has jump client %d in another jump group than installer %s's; "+
 			"use an installer of that jump group, or delete the client (DELETE /api/v1/%s/%d) before installing into this one",
 			existing.ID, inst.InstallerID, api.PathJumpClients, existing.ID)
 	}
 	if existing.JumpGroupID != a.JumpGroupID || existing.JumpGroupType != a.JumpGroupType {
-		return problem.Conflict("this host already has jump client %d (%q) in another jump group; delete it before installing into a different jump group", existing.ID, existing.Name)
+		return "", problem.Conflict("this host already has jump client %d (%q) in another jump group; delete it before installing into a different jump group", existing.ID, existing.Name)
 	}
 	if s.Hub != nil && s.Hub.IsConnected(agentproto.KindJumpClient, existing.ID) {
-		return problem.Conflict("this host already has jump client %d (%q), and it is connected now: a connected client is never replaced. "+
+		return "", problem.Conflict("this host already has jump client %d (%q), and it is connected now: a connected client is never replaced. "+
 			"Reinstall over it on its machine (the installer finds the old install and stops it), or delete it (DELETE /api/v1/%s/%d) first",
 			existing.ID, existing.Name, api.PathJumpClients, existing.ID)
 	}
 	if req.Replaces.Verify(agentproto.KindJumpClient, existing.ID, existing.PublicKey, req.PublicKey, now) {
-		return nil
+		return reboundByProof, nil
 	}
 	var st State
 	err := tx.WithContext(ctx).Where("client_id = ?", existing.ID).Take(&st).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-		return fmt.Errorf("read jump client state: %w", err)
+		return "", fmt.Errorf("read jump client state: %w", err)
 	}
 	if err == nil && st.Status == api.ClientUninstalled {
 		// Its agent said, with its own key, that it is gone.
-		return nil
+		return reboundByUninstalled, nil
 	}
 	why := "the enrollment carries no proof from the old install's key"
 	if req.Replaces != nil {
 		why = "the enrollment's proof from the old install's key does not verify (another client's, stale, or forged)"
 	}
-	return problem.Conflict("this host already has jump client %d (%q), and %s: a host id alone never replaces a client. "+
+	return "", problem.Conflict("this host already has jump client %d (%q), and %s: a host id alone never replaces a client. "+
 		"If the machine was wiped or the old install is lost, delete the old client (DELETE /api/v1/%s/%d) and install again",
 		existing.ID, existing.Name, why, api.PathJumpClients, existing.ID)
 }

@@ -281,11 +281,22 @@ func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.E
 		t := now.UTC().Truncate(time.Microsecond)
 		n := &Node{JumpointID: id, CreatedAt: t}
 		action := "enroll_node"
+		var old *Node
 		for i := range nodes {
-			if req.Facts.HostID == "" || nodes[i].HostID != req.Facts.HostID {
-				continue
+			if req.Facts.HostID != "" && nodes[i].HostID == req.Facts.HostID {
+				old = &nodes[i]
+				break
 			}
-			old := &nodes[i]
+		}
+		if old == nil && req.Replaces != nil && req.Replaces.Kind == agentproto.KindJumpoint {
+			// A proven reinstall whose host id changed keeps its node too.
+			for i := range nodes {
+				if nodes[i].ID == req.Replaces.ID && req.Replaces.Verify(agentproto.KindJumpoint, nodes[i].ID, nodes[i].PublicKey, req.PublicKey, now) {
+					old = &nodes[i]
+				}
+			}
+		}
+		if old != nil {
 			remove := fmt.Sprintf("DELETE /api/v1/%s/%d/nodes/%d", api.PathJumpoints, j.ID, old.ID)
 			if connected != nil && connected(old.ID) {
 				return problem.Conflict("this host already has node %d of jumpoint %q, and it is connected now: a connected node is never replaced. "+
@@ -307,7 +318,6 @@ func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.E
 			if err := agentid.Bury(ctx, tx, agentproto.KindJumpoint, n.ID, n.PublicKey, "replaced by a reinstall"); err != nil {
 				return err
 			}
-			break
 		}
 		if replaced == nil {
 			limit := 1

@@ -77,5 +77,15 @@ func testJumpointNodeRebind(t *testing.T, s *appliancetest.Server) {
 		n, refused := dialNode(t, s, node.ID, key2)
 		require.Nil(t, refused)
 		_ = n.mux.Close()
+		eventually(t, "the node disconnected", func() bool { return !hub.IsConnected(agentproto.KindJumpoint, node.ID) })
+
+		// A proven reinstall keeps its node when the host id changed.
+		moved, _, err := s.EnrollReplacing(t, ki, nodeFacts("host-a-new-id"), agentproto.Overrides{}, key2, agentproto.KindJumpoint, node.ID)
+		require.NoError(t, err)
+		assert.Equal(t, node.ID, moved.ID)
+		got, err = s.Admin.ListJumpointNodes(ctx, j.ID)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, "id-host-a-new-id", got[0].HostID)
 	}
 }
