@@ -101,7 +101,7 @@ func TestJumpoint_TunnelSessionIsConfined(t *testing.T) {
 
 	sess, err := w.s.Admin.StartSession(ctx, &api.SessionRequest{ItemType: api.ItemProtocolTunnelJump, ItemID: w.item.ID})
 	require.NoError(t, err)
-	assert.Equal(t, api.SessionPermissions{Tunnel: true, Clipboard: api.ClipboardOff}, sess.Permissions, "the session's permissions are what the item can carry")
+	assert.Equal(t, api.SessionPermissions{Tunnel: true, Clipboard: api.ClipboardOff, ClipboardMaxBytes: api.DefaultClipboardMaxBytes}, sess.Permissions, "the session's permissions are what the item can carry")
 	ch, err := dialChannel(t, w.s, w.s.AdminToken, sess.ID, 256)
 	require.NoError(t, err)
 

@@ -467,7 +467,7 @@ func (b *Broker) decide(ctx context.Context, p auth.Principal, it *item, req *ap
 		}
 		// The session carries what the item can (sessionproto.ItemStreams):
 		// the policy's other grants do not apply to a Jumpoint node.
-		rec.Permissions = api.SessionPermissions{Tunnel: true, Clipboard: api.ClipboardOff}
+		rec.Permissions = api.SessionPermissions{Tunnel: true, Clipboard: api.ClipboardOff, ClipboardMaxBytes: api.DefaultClipboardMaxBytes}
 		var jpt jumpoint.Record
 		if err := b.db.R.WithContext(ctx).Take(&jpt, it.jumpointID).Error; err != nil {
 			return nil, nil, fmt.Errorf("load jumpoint %d: %w", it.jumpointID, err)
