@@ -365,6 +365,20 @@ func TestRevoke_LiveSessions(t *testing.T) {
 		h2.cut(t)
 		w.ended(t, sess.ID, api.EndUserDisabled)
 	})
+
+	// Last, as it takes the item away from every other subtest's users.
+	t.Run("item moved to a group the user has no role in", func(t *testing.T) {
+		r := w.newRep(t, nil)
+		h := w.hold(t, r)
+		sess := w.sessionOf(t, r.user)
+		g, err := admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Elsewhere", CodeName: "elsewhere"})
+		require.NoError(t, err)
+		_, err = admin.PatchProtocolTunnelJump(ctx, w.item.ID, map[string]any{"jump_group_id": g.ID})
+		require.NoError(t, err)
+		h.cut(t)
+		w.eventWith(t, sess.ID, "session.participant_removed", api.EndAccessRemoved)
+		w.ended(t, sess.ID, api.EndAccessRemoved)
+	})
 }
 
 // TestRevoke_CommandOnJumpClient runs a long command on a Jump Client as a
