@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -106,6 +107,33 @@ func (p Policy) Check(uid int) error {
 		}
 	}
 	return ErrNotAtSeat
+}
+
+// UIDs returns the uids of the end users now, sorted and without root:
+// those of the listed users the agent can resolve (numbers as they are),
+// else the owners of the active seats. It is what a file such as the
+// control socket is opened to; Check stays the decision.
+func (p Policy) UIDs() []int {
+	var uids []int
+	if len(p.Users) > 0 {
+		for _, u := range p.Users {
+			u = strings.TrimSpace(u)
+			if n, err := strconv.Atoi(u); err == nil {
+				uids = append(uids, n)
+			} else if acct, err := user.Lookup(u); err == nil {
+				if n, err := strconv.Atoi(acct.Uid); err == nil {
+					uids = append(uids, n)
+				}
+			}
+		}
+	} else if seats, err := p.Source.Active(); err == nil {
+		for _, s := range seats {
+			uids = append(uids, s.UID)
+		}
+	}
+	slices.Sort(uids)
+	uids = slices.Compact(uids)
+	return slices.DeleteFunc(uids, func(uid int) bool { return uid <= 0 })
 }
 
 // listed reports whether the allow-list names uid. Names are resolved to

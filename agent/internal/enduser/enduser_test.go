@@ -209,3 +209,12 @@ func TestPolicy_DisplaySeat(t *testing.T) {
 		})
 	}
 }
+
+func TestPolicy_UIDs(t *testing.T) {
+	skipNotRoot(t)
+	seat := endusertest.Logind(t, "", "2", alice, mallory, greeter)
+	greeterOnly := endusertest.Logind(t, "", "c1", greeter, alice, mallory)
+	assert.Equal(t, []int{1000}, enduser.Policy{Source: enduser.Source{Root: seat}}.UIDs())
+	assert.Empty(t, enduser.Policy{Source: enduser.Source{Root: greeterOnly}}.UIDs())
+	assert.Equal(t, []int{1001, 65534}, enduser.Policy{Users: []string{"nobody", "1001", "root", "no-such-user-jg", "1001"}, Source: enduser.Source{Root: seat}}.UIDs())
+}

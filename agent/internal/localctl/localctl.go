@@ -23,8 +23,11 @@
 //
 // # Who may connect
 //
-// The socket is mode 0666 when the agent runs as root, so that the end user
-// can reach it, and 0600 otherwise; its directory is 0755. On Linux
+// The socket is mode 0600; its directory is 0755. A root agent on Linux
+// adds a POSIX ACL that lets the end users' uids connect, brought up to
+// date every second (the seat changes hands), so that the kernel refuses
+// everyone else. Where the file system has no ACLs, and on macOS, a root
+// agent makes the socket 0666 and relies on the checks below. On Linux
 // (SO_PEERCRED) and macOS (LOCAL_PEERCRED) the server learns the peer's uid
 // and allows only root, the agent's own user and the end user (Policy;
 // package enduser decides who that is: the install's --end-users, else the

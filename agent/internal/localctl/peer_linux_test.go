@@ -184,34 +184,89 @@ func TestServer_EndUser(t *testing.T) {
 		{name: "listed: alice at the seat is not", policy: enduser.Policy{Users: []string{mallory.name}, Source: enduser.Source{Root: seat}}, who: &alice, req: accept,
 			want: refusal(alice, enduser.ErrNotListed.Error())},
 	}
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := filepath.Join(base, strconv.Itoa(i))
-			require.NoError(t, os.Mkdir(dir, 0o755))
-			m := localctltest.New(sessions()...)
-			srv, err := localctl.Listen(localctl.Config{Dir: dir, Manager: m, EndUsers: tt.policy})
-			require.NoError(t, err)
-			ctx, cancel := context.WithCancel(context.Background())
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve(ctx) }()
-			defer func() { cancel(); <-served }()
-
-			got := as(t, helper, dir, tt.who, tt.req)
-			if tt.wantCall == nil {
-				assert.Empty(t, m.Calls(), "a refused peer reached the manager")
-				assert.Equal(t, api.SessionPrompting, m.Sessions()[0].Status, "the prompt is still waiting")
-				assert.Len(t, m.Sessions(), 2, "no session ended")
-				// The socket's permissions may stop the peer before the
-				// agent hears from it; else the agent refuses it.
-				if strings.HasPrefix(got, "dial:") {
-					assert.Contains(t, got, "permission denied")
-					return
-				}
-				assert.JSONEq(t, tt.want, got)
-				return
+	// Both guards are seen on their own: the socket's ACL (the kernel
+	// refuses the connection), and, where a file system has no ACLs and
+	// the socket is 0666, the agent's check of the peer.
+	for _, layer := range []string{"socket ACL", "peer check"} {
+		t.Run(layer, func(t *testing.T) {
+			if layer == "peer check" {
+				localctl.WithoutACL(t)
 			}
-			assert.JSONEq(t, tt.want, got)
-			assert.Equal(t, []localctltest.Call{*tt.wantCall}, m.Calls())
+			for i, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					dir := filepath.Join(base, layer[:4]+strconv.Itoa(i))
+					require.NoError(t, os.Mkdir(dir, 0o755))
+					m := localctltest.New(sessions()...)
+					srv, err := localctl.Listen(localctl.Config{Dir: dir, Manager: m, EndUsers: tt.policy})
+					require.NoError(t, err)
+					ctx, cancel := context.WithCancel(context.Background())
+					served := make(chan error, 1)
+					go func() { served <- srv.Serve(ctx) }()
+					defer func() { cancel(); <-served }()
+
+					got := as(t, helper, dir, tt.who, tt.req)
+					if tt.wantCall != nil {
+						assert.JSONEq(t, tt.want, got)
+						assert.Equal(t, []localctltest.Call{*tt.wantCall}, m.Calls())
+						return
+					}
+					assert.Empty(t, m.Calls(), "a refused peer reached the manager")
+					assert.Equal(t, api.SessionPrompting, m.Sessions()[0].Status, "the prompt is still waiting")
+					assert.Len(t, m.Sessions(), 2, "no session ended")
+					if layer == "socket ACL" {
+						assert.True(t, strings.HasPrefix(got, "dial:") && strings.Contains(got, "permission denied"),
+							"the kernel lets a user who is not the end user connect: %s", got)
+						return
+					}
+					assert.JSONEq(t, tt.want, got)
+				})
+			}
 		})
+	}
+}
+
+// TestServer_ACLFollowsTheSeat: the socket opens to alice when she sits
+// down at the machine and closes again when she leaves, without a restart.
+func TestServer_ACLFollowsTheSeat(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: it runs the agent as root, makes a local user and runs a client as it")
+	}
+	if _, err := exec.LookPath("useradd"); err != nil {
+		t.Skip("no useradd")
+	}
+	alice := addUser(t, "jga")
+	aliceAtSeat := endusertest.Session{ID: "2", UID: alice.uid, User: alice.name, Seat: "seat0", Display: ":0"}
+	greeter := endusertest.Session{ID: "c1", UID: 115, User: "gdm", Seat: "seat0", Class: "greeter", Display: ":1024"}
+	root := endusertest.Logind(t, "", "c1", aliceAtSeat, greeter)
+	base, helper := clientTree(t)
+	dir := filepath.Join(base, "jc")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	srv, err := localctl.Listen(localctl.Config{Dir: dir, Manager: localctltest.New(), EndUsers: enduser.Policy{Source: enduser.Source{Root: root}}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx) }()
+	defer func() { cancel(); <-served }()
+
+	list := `{"op":"list"}`
+	assert.Contains(t, as(t, helper, dir, &alice, list), "permission denied", "the greeter holds the seat")
+	endusertest.Logind(t, root, "2", aliceAtSeat, greeter)
+	poll(t, "alice reaches the socket once she holds the seat", func() bool {
+		return as(t, helper, dir, &alice, list) == `{"ok":true,"sessions":[]}`
+	})
+	endusertest.Logind(t, root, "c1", aliceAtSeat, greeter)
+	poll(t, "the socket closes to alice once she left", func() bool {
+		return strings.Contains(as(t, helper, dir, &alice, list), "permission denied")
+	})
+}
+
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 15s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

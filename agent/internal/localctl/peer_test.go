@@ -55,12 +55,15 @@ func TestPolicy_Allow(t *testing.T) {
 func TestSocketMode(t *testing.T) {
 	tests := []struct {
 		euid int
+		goos string
 		want os.FileMode
 	}{
-		{euid: 0, want: 0o666},
-		{euid: 1000, want: 0o600},
+		{euid: 0, goos: "linux", want: 0o666},
+		{euid: 0, goos: "darwin", want: 0o666},
+		{euid: 0, goos: "freebsd", want: 0o600},
+		{euid: 1000, goos: "linux", want: 0o600},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, socketMode(tt.euid), "euid %d", tt.euid)
+		assert.Equal(t, tt.want, socketMode(tt.euid, tt.goos), "euid %d on %s", tt.euid, tt.goos)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,6 +32,9 @@ const (
 	idleTimeout = time.Minute
 	// writeTimeout bounds writing one line to a client.
 	writeTimeout = 10 * time.Second
+	// aclInterval is how often a root agent's socket ACL is brought up to
+	// date with who the end user is.
+	aclInterval = time.Second
 	// reauthInterval is how often a watch connection's peer is authorised
 	// again while nothing changes (a user who left the seat stops seeing
 	// the sessions within it).
@@ -59,6 +63,10 @@ type Server struct {
 	cfg  Config
 	path string
 	ln   net.Listener
+	// acl: the socket's ACL names the end users (aclUIDs, touched by
+	// syncACL only once Serve runs).
+	acl     bool
+	aclUIDs []int
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -108,19 +116,78 @@ func Listen(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on the control socket: %w", err)
 	}
-	if err := os.Chmod(path, socketMode(os.Geteuid())); err != nil {
+	s := &Server{cfg: cfg, path: path, ln: ln, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}
+	if err := s.protect(os.Geteuid()); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("set the control socket's mode: %w", err)
+		return nil, err
 	}
-	return &Server{cfg: cfg, path: path, ln: ln, conns: map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
+	return s, nil
 }
 
-// socketMode is the control socket's mode for an agent running as euid.
-func socketMode(euid int) os.FileMode {
-	if euid == 0 {
+// protect sets the socket's permissions for an agent running as euid. Any
+// agent but root makes it 0600: only its user (and root) can connect. A
+// root agent on Linux makes it 0600 with a POSIX ACL that lets the end
+// users' uids connect (enduser.Policy.UIDs), kept up to date while it
+// serves (syncACL), so that the kernel keeps everyone else out before the
+// agent hears from them. Where the file system has no ACLs, and on macOS,
+// a root agent makes it 0666 and the check of every connection and request
+// (Authorize) keeps others out. Elsewhere a root agent cannot tell its
+// peers and refuses them all: 0600.
+func (s *Server) protect(euid int) error {
+	mode := socketMode(euid, runtime.GOOS)
+	if euid == 0 && runtime.GOOS == "linux" && !noACL {
+		uids := s.cfg.EndUsers.UIDs()
+		if err := os.Chmod(s.path, 0o600); err != nil {
+			return fmt.Errorf("set the control socket's mode: %w", err)
+		}
+		err := setSocketACL(s.path, uids)
+		if err == nil {
+			s.acl, s.aclUIDs = true, uids
+			return nil
+		}
+		s.cfg.Log.Warn("control socket: no ACLs here; the socket is open to every local user and each connection is checked instead", "err", err)
+	}
+	if err := os.Chmod(s.path, mode); err != nil {
+		return fmt.Errorf("set the control socket's mode: %w", err)
+	}
+	return nil
+}
+
+// socketMode is the control socket's mode, without an ACL, for an agent
+// running as euid on goos.
+func socketMode(euid int, goos string) os.FileMode {
+	if euid == 0 && (goos == "linux" || goos == "darwin") {
 		return 0o666
 	}
 	return 0o600
+}
+
+// noACL, set by tests, makes a root agent fall back to mode 0666 as on a
+// file system without ACLs.
+var noACL bool
+
+// syncACL keeps the socket's ACL naming the end users of now until the
+// server closes: the seat changes hands, a listed user is created.
+func (s *Server) syncACL() {
+	t := time.NewTicker(aclInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		uids := s.cfg.EndUsers.UIDs()
+		if slices.Equal(uids, s.aclUIDs) {
+			continue
+		}
+		if err := setSocketACL(s.path, uids); err != nil {
+			s.cfg.Log.Warn("control socket: cannot update its ACL", "err", err)
+			continue
+		}
+		s.cfg.Log.Debug("control socket: opened to the end users", "uids", uids)
+		s.aclUIDs = uids
+	}
 }
 
 // checkPathLen fails when path does not fit a sockaddr_un: 108 bytes on
@@ -174,6 +241,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		case <-s.done:
 		}
 	})
+	if s.acl {
+		s.wg.Go(s.syncACL)
+	}
 	defer s.wg.Wait()
 	defer s.Close()
 	for {
