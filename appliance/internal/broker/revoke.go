@@ -167,7 +167,9 @@ func (b *Broker) Revalidate(ctx context.Context, cause string) {
 // expire cuts the channels and participants whose known end has passed,
 // and checks the ones not checked yet.
 func (b *Broker) expire() {
-	now := b.now()
+	// Jump Policies follow the broker's clock, as at the request; tokens
+	// the wall clock, as the authenticator does.
+	now, wall := b.now(), time.Now()
 	type chanCut struct {
 		l       *live
 		tokenID int64
@@ -181,6 +183,7 @@ func (b *Broker) expire() {
 	var chans []chanCut
 	var parts []partCut
 	unchecked := map[int64]bool{}
+	inUse := map[int64]bool{}
 	b.mu.Lock()
 	for sid, l := range b.live {
 		if l.ended {
@@ -192,12 +195,12 @@ func (b *Broker) expire() {
 			if id == 0 || seen[id] || b.rv.cut[ch] != nil {
 				continue
 			}
-			seen[id] = true
+			seen[id], inUse[id] = true, true
 			exp, ok := b.rv.tokenExp[id]
 			switch {
 			case !ok:
 				unchecked[sid] = true
-			case !exp.IsZero() && !now.Before(exp):
+			case !exp.IsZero() && !wall.Before(exp):
 				chans = append(chans, chanCut{l, id, exp})
 			}
 		}
@@ -214,6 +217,11 @@ func (b *Broker) expire() {
 	for sid := range b.rv.standing {
 		if b.live[sid] == nil {
 			delete(b.rv.standing, sid)
+		}
+	}
+	for id := range b.rv.tokenExp {
+		if !inUse[id] {
+			delete(b.rv.tokenExp, id)
 		}
 	}
 	for ch, l := range b.rv.cut {
@@ -372,7 +380,7 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 			case !ok || t.UserID != uid:
 				b.log.Info("cutting session channels of a revoked token", "session", v.rec.ID, "token", id, "cause", cause)
 				b.cutToken(v.l, id, api.EndTokenRevoked, fmt.Sprintf("the API token (id %d) this channel was opened with was deleted", id))
-			case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+			case t.ExpiresAt != nil && !time.Now().Before(*t.ExpiresAt):
 				b.cutToken(v.l, id, api.EndTokenExpired, fmt.Sprintf("the API token (id %d) this channel was opened with expired at %s",
 					id, t.ExpiresAt.UTC().Format(time.RFC3339)))
 			default:
