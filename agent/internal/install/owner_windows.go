@@ -2,10 +2,10 @@ package install
 
 import "os"
 
-// ownedByMe reports whether path exists. Windows installs are protected by
-// their dir's ACL (SYSTEM and Administrators for system scope, the user's
-// profile for user scope), which only those who could read the key anyway
-// can write.
+// ownedByMe reports whether path exists. Windows has no such owner check
+// here: findPredecessor looks only in the scope's default parent there,
+// which only administrators (system scope, Program Files, and the install's
+// own ACL) or the user (user scope, the profile) can write.
 func ownedByMe(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil

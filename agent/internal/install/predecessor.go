@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 
 	"github.com/jumpgate/jumpgate/agent/internal/state"
@@ -19,7 +20,8 @@ import (
 // install beside the new one — the other entries of the new install dir's
 // parent, which for default dirs is /opt/jumpgate (system) or
 // ~/.local/share/jumpgate (user), where installs of other installers of
-// the same appliance live — and for the default dir of the scope. An old
+// the same appliance live — and for the default dir of the scope (on
+// Windows, only there). An old
 // install qualifies when its agent.json is enrolled to the same appliance
 // (URL and CA pin), is of the same kind and scope (a node: of the same
 // jumpoint), was not made by `run --key-info-file`, and its dir and
@@ -38,6 +40,12 @@ func findPredecessor(p *keyinfo.Payload, scope, dir, defaultDir string) *state.S
 	parents := []string{filepath.Dir(dir)}
 	if d := filepath.Dir(defaultDir); d != parents[0] {
 		parents = append(parents, d)
+	}
+	if runtime.GOOS == "windows" {
+		// No owner check there (see ownedByMe): only the default parent,
+		// which only administrators (system scope, under Program Files) or
+		// the user (user scope, in the profile) can write.
+		parents = []string{filepath.Dir(defaultDir)}
 	}
 	var found []*state.State
 	seen := map[string]bool{}
