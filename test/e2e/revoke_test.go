@@ -217,6 +217,19 @@ func TestRevoke_LiveSessions(t *testing.T) {
 			_, err := admin.Do(ctx, http.MethodDelete, fmt.Sprintf("%s/%d", api.PathGroupPolicies, r.policy.ID), nil, nil, nil)
 			require.NoError(t, err)
 		}},
+		{name: "membership removed on the jump group's side", reason: api.EndAccessRemoved, revoke: func(t *testing.T, r *repUser) {
+			g, err := admin.GetJumpGroup(ctx, w.item.JumpGroupID)
+			require.NoError(t, err)
+			kept := []api.JumpGroupMembership{}
+			for _, m := range g.Memberships {
+				if m.GroupPolicyID != r.policy.ID {
+					kept = append(kept, m)
+				}
+			}
+			require.Len(t, kept, len(g.Memberships)-1)
+			_, err = admin.PatchJumpGroup(ctx, g.ID, map[string]any{"memberships": kept})
+			require.NoError(t, err)
+		}},
 		{name: "role lowered to view", reason: api.EndAccessRemoved, revoke: func(t *testing.T, r *repUser) {
 			_, err := admin.PatchGroupPolicy(ctx, r.policy.ID, map[string]any{"jump_groups": []api.GroupPolicyJumpGroup{
 				{JumpGroupID: w.item.JumpGroupID, Role: api.RoleView}}})
