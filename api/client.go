@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -62,6 +63,8 @@ type clientOptions struct {
 	httpClient *http.Client
 	userAgent  string
 	timeout    time.Duration
+	// insecureHTTP allows an http:// URL on a loopback address.
+	insecureHTTP bool
 }
 
 // WithToken sets the bearer token.
@@ -91,6 +94,14 @@ func WithCACertFile(path string) Option {
 // WithHTTPClient uses hc for requests; CA options are then ignored.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *clientOptions) error { o.httpClient = hc; return nil }
+}
+
+// WithInsecureHTTP allows an http:// appliance URL, whose requests carry the
+// bearer token in clear text, for an appliance on a loopback address
+// (127.0.0.0/8, ::1, localhost) only: a TLS-terminating proxy on this
+// machine, say. Any other http:// URL is refused with or without it.
+func WithInsecureHTTP() Option {
+	return func(o *clientOptions) error { o.insecureHTTP = true; return nil }
 }
 
 // WithUserAgent sets the User-Agent header.
@@ -125,6 +136,14 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("appliance url %q has no host", baseURL)
 	}
+	if u.Scheme == "http" {
+		if !isLoopbackHost(u.Hostname()) {
+			return nil, fmt.Errorf("appliance url %q: http:// would send the token in clear text; use https://", baseURL)
+		}
+		if !o.insecureHTTP {
+			return nil, fmt.Errorf("appliance url %q: http:// would send the token in clear text; use https://, or allow plain HTTP to this loopback address explicitly (--insecure-http)", baseURL)
+		}
+	}
 	hc := o.httpClient
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -139,6 +158,16 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		hc = &http.Client{Transport: tr, Timeout: o.timeout}
 	}
 	return &Client{base: u, token: o.token, http: hc, userAgent: o.userAgent}, nil
+}
+
+// isLoopbackHost reports whether host (without port) is a loopback address
+// or localhost.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // NewFromEnv returns a client configured from JUMPGATE_URL, JUMPGATE_TOKEN and

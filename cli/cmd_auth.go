@@ -35,6 +35,7 @@ JUMPGATE_URL, JUMPGATE_TOKEN and JUMPGATE_CA_CERT, else from 'jumpgate login'.`,
 	pf.StringVar(&f.url, "url", "", "appliance URL, e.g. https://jumpgate.example.com:8443 (env "+api.EnvURL+")")
 	pf.StringVar(&f.token, "token", "", "API token, or - to read it from stdin (env "+api.EnvToken+")")
 	pf.StringVar(&f.caCert, "ca-cert", "", "PEM file of the appliance CA, e.g. <data-dir>/ca.pem (env "+api.EnvCACert+")")
+	pf.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow an http:// URL on a loopback address (the token then travels in clear text); any other http:// URL is refused")
 
 	root.AddCommand(
 		newLoginCmd(e, f), newLogoutCmd(e), newWhoAmICmd(e, f), newVersionCmd(e),
@@ -64,7 +65,7 @@ afterwards. Each flag falls back to its environment variable.`,
 			if token == "" {
 				return errors.New("login needs --token (- reads it from stdin) or " + api.EnvToken)
 			}
-			conn := &connection{url: u}
+			conn := &connection{url: u, insecureHTTP: f.insecureHTTP}
 			var err error
 			if conn.token, err = e.readToken(token); err != nil {
 				return err
@@ -82,7 +83,7 @@ afterwards. Each flag falls back to its environment variable.`,
 			if err != nil {
 				return fmt.Errorf("log in to %s: %w", c.BaseURL(), err)
 			}
-			stored := &storedConfig{URL: c.BaseURL(), Token: conn.token, CACertPEM: string(conn.caPEM)}
+			stored := &storedConfig{URL: c.BaseURL(), Token: conn.token, CACertPEM: string(conn.caPEM), InsecureHTTP: conn.insecureHTTP}
 			if _, err := e.saveConfig(stored); err != nil {
 				return err
 			}

@@ -26,17 +26,22 @@ type storedConfig struct {
 	URL       string `json:"url"`
 	Token     string `json:"token"`
 	CACertPEM string `json:"ca_cert_pem,omitempty"`
+	// InsecureHTTP records that login was told --insecure-http for URL.
+	InsecureHTTP bool `json:"insecure_http,omitempty"`
 }
 
 // connFlags are the persistent --url, --token and --ca-cert flags.
 type connFlags struct {
 	url, token, caCert string
+	// insecureHTTP allows an http:// URL on a loopback address.
+	insecureHTTP bool
 }
 
 // connection is a resolved appliance address and credentials.
 type connection struct {
-	url, token string
-	caPEM      []byte
+	url, token   string
+	caPEM        []byte
+	insecureHTTP bool
 }
 
 func (e env) configPath() (string, error) {
@@ -158,7 +163,7 @@ func readCA(path string) ([]byte, error) {
 // CA are only used for the stored URL, so pointing --url or JUMPGATE_URL at
 // another appliance never sends it the stored token.
 func (e env) resolve(f *connFlags) (*connection, error) {
-	c := &connection{url: e.flagOrEnv(f.url, api.EnvURL)}
+	c := &connection{url: e.flagOrEnv(f.url, api.EnvURL), insecureHTTP: f.insecureHTTP}
 	token := e.flagOrEnv(f.token, api.EnvToken)
 	caFile := e.flagOrEnv(f.caCert, api.EnvCACert)
 
@@ -174,6 +179,7 @@ func (e env) resolve(f *connFlags) (*connection, error) {
 		if caFile == "" && stored.CACertPEM != "" {
 			c.caPEM = []byte(stored.CACertPEM)
 		}
+		c.insecureHTTP = c.insecureHTTP || stored.InsecureHTTP
 	}
 	if c.url == "" {
 		return nil, errNotLoggedIn
@@ -201,6 +207,9 @@ func (c *connection) client() (*api.Client, error) {
 	opts := []api.Option{api.WithToken(c.token), api.WithUserAgent("jumpgate-cli/" + api.Version)}
 	if len(c.caPEM) > 0 {
 		opts = append(opts, api.WithCACertPEM(c.caPEM))
+	}
+	if c.insecureHTTP {
+		opts = append(opts, api.WithInsecureHTTP())
 	}
 	return api.New(c.url, opts...)
 }
