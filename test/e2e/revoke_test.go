@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jumpgate/jumpgate/agent/agenttest"
 	"github.com/jumpgate/jumpgate/api"
 )
 
@@ -436,4 +439,57 @@ func TestRevoke_CommandOnJumpClient(t *testing.T) {
 		}
 		return s.Status == api.SessionEnded && s.EndReason == api.EndTokenRevoked, s.Status + " " + s.EndReason
 	})
+}
+
+// TestRevoke_AccessCodeSession: a non-administrator's access-code session
+// relies on their account; disabling them ends it, and the customer's
+// client is told.
+func TestRevoke_AccessCodeSession(t *testing.T) {
+	s := newAppliance(t, agenttest.AgentDir(t, "e2e-1"))
+	ctx := context.Background()
+	u, err := s.Admin.CreateUser(ctx, &api.User{Username: "helpdesk"})
+	require.NoError(t, err)
+	r := newRep(t, s, tokenFor(t, s, u.ID))
+	out, errOut, code := r.jg("", "codes", "create", "-o", "json")
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+	var ac api.AccessCode
+	require.NoError(t, json.Unmarshal([]byte(out), &ac), out)
+
+	e := newEndpoint(t)
+	join := exec.Command(agenttest.Build(t, "e2e-1"), "join", ac.Code, "--name", "Bob", "--url", s.URL, "--ca-cert", s.CAFile)
+	join.Env, join.Dir = e.env, e.home
+	joinOut := &syncBuffer{}
+	join.Stdout, join.Stderr = joinOut, joinOut
+	_, err = join.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, join.Start())
+	exited := make(chan struct{})
+	go func() { _ = join.Wait(); close(exited) }()
+	t.Cleanup(func() { _ = join.Process.Kill(); <-exited })
+	var sid int64
+	eventually(t, 20*time.Second, "the code is used", func() (bool, string) {
+		got, err := s.Admin.GetAccessCode(ctx, ac.ID)
+		require.NoError(t, err)
+		if got.SessionID != nil {
+			sid = *got.SessionID
+		}
+		return sid != 0, got.Status + " " + joinOut.String()
+	})
+	out, errOut, code = r.jg("", "run", "--session", strconv.FormatInt(sid, 10), "--", "echo", "hi-bob")
+	require.Equal(t, 0, code, "%s %s", out, errOut)
+
+	_, err = s.Admin.PatchUser(ctx, u.ID, map[string]any{"enabled": false})
+	require.NoError(t, err)
+	eventually(t, cutWithin, "the session ended", func() (bool, string) {
+		got, err := s.Admin.GetSession(ctx, sid)
+		if err != nil {
+			return false, err.Error()
+		}
+		return got.Status == api.SessionEnded && got.EndReason == api.EndUserDisabled, got.Status + " " + got.EndReason
+	})
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the customer client still runs: %s", joinOut.String())
+	}
 }
