@@ -55,11 +55,21 @@ func GetFile(ctx context.Context, ch *Channel, remote, dest string, p Progress) 
 		p = NoProgress{}
 	}
 	part := dest + PartSuffix
+	_, statErr := os.Lstat(part)
+	created := errors.Is(statErr, os.ErrNotExist)
 	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", part, err)
 	}
 	defer f.Close()
+	// A download refused or failed before its first byte leaves nothing
+	// behind; one interrupted later keeps its part file to resume from.
+	defer func() {
+		if fi, err := os.Lstat(part); created && err == nil && fi.Size() == 0 {
+			f.Close()
+			os.Remove(part)
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		done, resumed, err := getInto(ctx, ch, remote, f, p)
 		if errors.Is(err, ErrChecksum) && resumed && attempt == 0 {
