@@ -234,3 +234,20 @@ func TestReinstall_JumpointNodeTakeoverRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, node.ID, st.ID, "a reinstall keeps the node")
 }
+
+// TestReinstall_RefusedKeepsOldInstall: a reinstall that the appliance
+// refuses (here: an installer of another jump group) leaves the old install
+// as it was — the installer stopped the old agent to enroll, and starts it
+// again when undoing the install.
+func TestReinstall_RefusedKeepsOldInstall(t *testing.T) {
+	v := newVictim(t)
+	in := installerFor(t, v.s, &api.JumpClientInstaller{})
+	require.NotEqual(t, v.group, in.JumpGroupID)
+	file := download(t, v.s, binPath(in))
+	dir2 := filepath.Join(v.e.home, "jc2")
+	out, code := v.e.install(file, "--scope", "user", "--startup", "none", "--online-install", "--install-dir", dir2)
+	assert.NotEqual(t, 0, code, out)
+	assert.Contains(t, out, fmt.Sprintf("jump client %d in another jump group than installer %s", v.client.ID, in.InstallerID))
+	assert.NoDirExists(t, dir2)
+	v.stillServes(t)
+}
