@@ -703,13 +703,24 @@ func TestJumpoint_DeploymentRunsNodes(t *testing.T) {
 	assert.Equal(t, podA.obj.Name, old[0].HostID, "a node per pod")
 
 	// The pod is replaced (a rollout, a drained node): the new one starts
-	// from the same Secret with an empty volume as soon as the old one is
-	// gone.
+	// from the same Secret with an empty volume while the old pod's object
+	// is still there (terminating). Its node keeps the one place — the
+	// operator never removes the node of a pod that exists — so the new
+	// pod is refused and its container restarts.
 	podA.stop(t)
-	require.NoError(t, k8s.Delete(e.ctx, podA.obj))
 	jpdWaitNodes(e, jp, id, 0)
 	podB := jpdStartPod(t, e, agent, d, sec, "edge-jumpoint-7d9f8c6b5-p8m2z")
 	podB.restartOnFailure(t)
+	e.Eventually(func() error {
+		if !strings.Contains(podB.out.String(), "is not clustered and already has a node") {
+			return fmt.Errorf("not refused yet; agent log:\n%s", podB.out)
+		}
+		return nil
+	}, "the new pod refused while the old pod's node holds the place")
+	assert.Equal(t, map[string]bool{podA.obj.Name: false}, jpdNodeHosts(e, id), "the old node is not taken over")
+	// The old pod's object goes: the operator removes its node, and the
+	// new pod enrolls at its next restart.
+	require.NoError(t, k8s.Delete(e.ctx, podA.obj))
 	e.Eventually(func() error {
 		if got := jpdNodeHosts(e, id); !assert.ObjectsAreEqual(map[string]bool{podB.obj.Name: true}, got) {
 			return fmt.Errorf("nodes (host id: connected) %v; agent log:\n%s", got, podB.out)
