@@ -163,7 +163,7 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED):
 		return nil, fmt.Errorf("%w: nothing serves the control socket %s", ErrNotRunning, c.Path)
 	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("%w on the control socket %s: only root, the agent's user and users logged in on this machine may use it", ErrPermission, c.Path)
+		return nil, fmt.Errorf("%w on the control socket %s: only root, the agent's user and the end user (the user at this machine's screen and keyboard, or the users the install names with --end-users) may use it", ErrPermission, c.Path)
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("no answer from the agent's control socket %s: %w", c.Path, ctx.Err())
 	}
