@@ -45,8 +45,9 @@ import (
 //     retired by an enrollment);
 //   - the request proves the reinstall (req.Replaces, signed with the
 //     client's current key, which the installer found in the old install),
-//     or the client's agent reported its own uninstall (status
-//     uninstalled).
+//     or the client is uninstalled (its agent reported its uninstall, or
+//     it was offline past max_offline_minutes; its key is refused either
+//     way).
 //
 // Anything else is refused (409) with the client's id, so that an
 // administrator who wiped the machine deletes the old client first
@@ -180,7 +181,7 @@ func (s *Service) Enroll(ctx context.Context, p *keyinfo.Payload, req *agentprot
 // Why a re-bind was allowed, in its audit event (rebound_by).
 const (
 	reboundByProof       = "old_key_proof"
-	reboundByUninstalled = "reported_uninstall"
+	reboundByUninstalled = "uninstalled"
 )
 
 // rebindable checks the reinstall rule of Enroll for existing, the client
@@ -209,7 +210,10 @@ func (s *Service) rebindable(ctx context.Context, tx *gorm.DB, existing *Record,
 		return "", fmt.Errorf("read jump client state: %w", err)
 	}
 	if err == nil && st.Status == api.ClientUninstalled {
-		// Its agent said, with its own key, that it is gone.
+		// Its agent said, with its own key, that it is gone, or it was
+		// offline past max_offline_minutes, after which its agent removes
+		// itself. Either way its key is refused from now on (the agent is
+		// told to uninstall), so no live endpoint is handed over.
 		return reboundByUninstalled, nil
 	}
 	why := "the enrollment carries no proof from the old install's key"
