@@ -47,8 +47,9 @@ func ParseSeat(b []byte) string {
 
 // SeatOf decodes the state file of logind session id and returns the seat
 // it makes the end user's: only when the session says it is the active
-// session of that very seat (SEAT=, ACTIVE=1), of class user (not a
-// greeter, lock screen or background session) and not remote, with a
+// session of that very seat (SEAT=, ACTIVE=1), of class user (user,
+// user-early or user-light; not a greeter, lock screen, background or
+// incomplete session) and not remote (REMOTE=0), with a
 // numeric UID= and a USER=. A key given twice counts as not given.
 func SeatOf(seat, id string, b []byte) (Seat, bool) {
 	kv := stateValues(b)
@@ -58,7 +59,7 @@ func SeatOf(seat, id string, b []byte) (Seat, bool) {
 		return Seat{}, false
 	}
 	switch kv["CLASS"] {
-	case "user", "user-early":
+	case "user", "user-early", "user-light":
 	default:
 		return Seat{}, false
 	}
