@@ -224,6 +224,11 @@ type Replaces struct {
 	Signature []byte `json:"signature"`
 }
 
+// ReplaceConnected is in the detail of the 409 that refuses an enrollment
+// because the identity it would replace is connected now: an agent that
+// has just stopped its predecessor retries it for a moment.
+const ReplaceConnected = "is connected now"
+
 // MaxReplaceSkew is how far a Replaces' SignedAt may be from the
 // appliance's clock.
 const MaxReplaceSkew = 10 * time.Minute

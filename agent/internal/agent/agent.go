@@ -37,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -300,7 +301,8 @@ func (r *runner) enroll(ctx context.Context) error {
 		}
 		resp, err = enroll.Enroll(ctx, r.dialer, req)
 		var p *api.Problem
-		if err == nil || pred == nil || !errors.As(err, &p) || p.Status != http.StatusConflict || !r.cfg.Now().Before(deadline) {
+		if err == nil || pred == nil || !errors.As(err, &p) || p.Status != http.StatusConflict ||
+			!strings.Contains(p.Detail, agentproto.ReplaceConnected) || !r.cfg.Now().Before(deadline) {
 			break
 		}
 		// The installer stopped the old agent, and the appliance refuses

@@ -197,9 +197,9 @@ func (s *Service) rebindable(ctx context.Context, tx *gorm.DB, existing *Record,
 		return "", problem.Conflict("this host already has jump client %d (%q) in another jump group; delete it before installing into a different jump group", existing.ID, existing.Name)
 	}
 	if s.Hub != nil && s.Hub.IsConnected(agentproto.KindJumpClient, existing.ID) {
-		return "", problem.Conflict("this host already has jump client %d (%q), and it is connected now: a connected client is never replaced. "+
+		return "", problem.Conflict("this host already has jump client %d (%q), and it %s: a connected client is never replaced. "+
 			"Reinstall over it on its machine (the installer finds the old install and stops it), or delete it (DELETE /api/v1/%s/%d) first",
-			existing.ID, existing.Name, api.PathJumpClients, existing.ID)
+			existing.ID, existing.Name, agentproto.ReplaceConnected, api.PathJumpClients, existing.ID)
 	}
 	if req.Replaces.Verify(agentproto.KindJumpClient, existing.ID, existing.PublicKey, req.PublicKey, now) {
 		return reboundByProof, nil

@@ -299,9 +299,9 @@ func Enroll(ctx context.Context, d *db.DB, p *keyinfo.Payload, req *agentproto.E
 		if old != nil {
 			remove := fmt.Sprintf("DELETE /api/v1/%s/%d/nodes/%d", api.PathJumpoints, j.ID, old.ID)
 			if connected != nil && connected(old.ID) {
-				return problem.Conflict("this host already has node %d of jumpoint %q, and it is connected now: a connected node is never replaced. "+
+				return problem.Conflict("this host already has node %d of jumpoint %q, and it %s: a connected node is never replaced. "+
 					"Reinstall over it on its machine (the installer finds the old install and stops it), or remove it with %s first",
-					old.ID, j.CodeName, remove)
+					old.ID, j.CodeName, agentproto.ReplaceConnected, remove)
 			}
 			if !req.Replaces.Verify(agentproto.KindJumpoint, old.ID, old.PublicKey, req.PublicKey, now) {
 				why := "the enrollment carries no proof from the old install's key"
