@@ -40,6 +40,7 @@ JUMPGATE_URL, JUMPGATE_TOKEN and JUMPGATE_CA_CERT, else from 'jumpgate login'.`,
 	root.AddCommand(
 		newLoginCmd(e, f), newLogoutCmd(e), newWhoAmICmd(e, f), newVersionCmd(e),
 		newListCmd(e, f), newGetCmd(e, f), newItemsCmd(e, f), newClientsCmd(e, f),
+		newCreateCmd(e, f), newUpdateCmd(e, f), newDeleteCmd(e, f), newApplyCmd(e, f),
 		newShellCmd(e, f), newRunCmd(e, f), newFilesCmd(e, f), newSysInfoCmd(e, f), newTunnelCmd(e, f),
 		newSessionsCmd(e, f), newApprovalsCmd(e, f), newCodesCmd(e, f), newRecordingsCmd(e, f),
 	)

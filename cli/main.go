@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,6 +73,25 @@ func describe(err error) string {
 		msg += " (the appliance's certificate is not trusted: pass --ca-cert <data-dir>/ca.pem or set " + api.EnvCACert + ")"
 	case errors.Is(err, api.ErrUnauthorized):
 		msg += " (the token was rejected: check it, or run 'jumpgate login' again)"
+	case errors.Is(err, api.ErrPreconditionFailed):
+		msg += " (the object changed since that version was read; nothing was written: read it again and retry)"
 	}
-	return msg
+	return fieldLines(err, msg)
+}
+
+// fieldLines moves the field errors of a problem from the end of msg, where
+// Problem.Error lists them inline, to lines of their own: "field: detail".
+func fieldLines(err error, msg string) string {
+	fes := api.FieldErrors(err)
+	if len(fes) == 0 {
+		return msg
+	}
+	inline := make([]string, len(fes))
+	lines := make([]string, len(fes))
+	for i, fe := range fes {
+		inline[i] = fe.Field + ": " + fe.Detail
+		lines[i] = "\n" + cleanCell(fe.Field) + ": " + cleanCell(fe.Detail)
+	}
+	msg = strings.Replace(msg, " ("+strings.Join(inline, "; ")+")", "", 1)
+	return msg + strings.Join(lines, "")
 }
