@@ -882,6 +882,15 @@ type APIToken struct {
 	Token string `json:"token,omitempty" jg:"readonly"`
 }
 
+// AuditObjectTypes are the object_type values of audit events: the
+// singular snake_case name of each collection, and session, approval and
+// access_code. GET /api/v1/audit-events?object_type= takes only these.
+var AuditObjectTypes = []string{
+	"access_code", "api_token", "approval", "group_policy", "jump_client", "jump_client_installer",
+	"jump_client_settings", "jump_group", "jump_policy", "jumpoint", "protocol_tunnel_jump",
+	"public_portal", "session", "session_policy", "user",
+}
+
 // AuditEvent records one change or session event, written before the action
 // is acknowledged.
 type AuditEvent struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,10 +177,9 @@ func (e env) listQuery(coll *collection, lf *listFlags) (url.Values, error) {
 		return nil, errors.New("--object-type, --actor and --since apply only to audit-events")
 	}
 	if lf.objectType != "" {
-		// Accept collection names too: "jump-groups" means jump_group.
-		t := lf.objectType
-		if c, err := lookupCollection(t); err == nil {
-			t = c.objectType()
+		t, err := auditObjectType(lf.objectType)
+		if err != nil {
+			return nil, err
 		}
 		q.Set("object_type", t)
 	}
@@ -321,4 +321,21 @@ func objectPath(coll *collection, args []string) (string, error) {
 		return "", fmt.Errorf("invalid id %q: want a positive number", args[0])
 	}
 	return coll.path + "/" + strconv.FormatInt(id, 10), nil
+}
+
+// auditObjectType turns --object-type into one of api.AuditObjectTypes. It
+// takes the type itself, a collection name ("jump-groups" means
+// jump_group) and a plural ("sessions"); anything else is an error naming
+// the valid types, since the filter would match nothing.
+func auditObjectType(v string) (string, error) {
+	t := strings.ToLower(strings.ReplaceAll(v, "-", "_"))
+	if c, err := lookupCollection(v); err == nil {
+		t = c.objectType()
+	}
+	for _, cand := range []string{t, strings.TrimSuffix(t, "s")} {
+		if slices.Contains(api.AuditObjectTypes, cand) {
+			return cand, nil
+		}
+	}
+	return "", fmt.Errorf("--object-type %q: not a kind of audited object; valid: %s", v, strings.Join(api.AuditObjectTypes, ", "))
 }

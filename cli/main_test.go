@@ -415,6 +415,8 @@ func TestErrors(t *testing.T) {
 		{name: "singleton list", args: []string{"list", "settings"}, want: "jump-client-settings is a single object; use 'jumpgate get jump-client-settings'"},
 		{name: "audit flags elsewhere", args: []string{"list", "users", "--actor", "bob"}, want: "--object-type, --actor and --since apply only to audit-events"},
 		{name: "bad since", args: []string{"list", "audit-events", "--since", "yesterday"}, want: `--since "yesterday": want an RFC 3339 time or a duration such as 1h`},
+		{name: "unknown audit object type", args: []string{"list", "audit-events", "--object-type", "nonsense"},
+			want: `--object-type "nonsense": not a kind of audited object; valid: access_code, api_token, approval,`},
 		{name: "bad filter", args: []string{"list", "users", "--filter", "enabled"}, want: `--filter "enabled": want key=value`},
 		{
 			name: "labels on a collection without them",

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -63,8 +65,21 @@ func WithRemoteAddr(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, remoteAddrKey{}, addr)
 }
 
+// knownObjectType refuses an object type outside api.AuditObjectTypes: the
+// list filter takes only those, so an event of another type could never be
+// found by it.
+func knownObjectType(t string) error {
+	if !slices.Contains(api.AuditObjectTypes, t) {
+		return fmt.Errorf("write audit event: object type %q is not in api.AuditObjectTypes", t)
+	}
+	return nil
+}
+
 // Write adds an event in tx. The actor comes from the context's principal.
 func Write(ctx context.Context, tx *gorm.DB, action, objectType string, objectID int64, objectName string, diff map[string]api.FieldChange) error {
+	if err := knownObjectType(objectType); err != nil {
+		return err
+	}
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		p = auth.System
@@ -88,6 +103,9 @@ func Write(ctx context.Context, tx *gorm.DB, action, objectType string, objectID
 // configuration change) in tx, with its details. The actor comes from the
 // context's principal.
 func WriteEvent(ctx context.Context, tx *gorm.DB, action, objectType string, objectID int64, objectName string, details map[string]any) error {
+	if err := knownObjectType(objectType); err != nil {
+		return err
+	}
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		p = auth.System
@@ -124,7 +142,7 @@ type Handler struct {
 }
 
 var listQuery = map[string]string{
-	"object_type": "Only events about this kind of object, e.g. jump_group.",
+	"object_type": "Only events about this kind of object: access_code, api_token, approval, group_policy, jump_client, jump_client_installer, jump_client_settings, jump_group, jump_policy, jumpoint, protocol_tunnel_jump, public_portal, session, session_policy or user.",
 	"object_id":   "Only events about this object id.",
 	"actor":       "Only events by this username.",
 	"action":      "Only this action, e.g. create, update, delete.",
@@ -161,6 +179,9 @@ func (h *Handler) list(c *gin.Context) {
 	}
 	q := h.DB.R.WithContext(ctx).Model(&Record{})
 	inv := &problem.Invalid{}
+	if v := c.Query("object_type"); v != "" && !slices.Contains(api.AuditObjectTypes, v) {
+		inv.Add("object_type", "must be one of %s", strings.Join(api.AuditObjectTypes, ", "))
+	}
 	for _, k := range []string{"object_type", "actor", "action"} {
 		if v := c.Query(k); v != "" {
 			q = q.Where(k+" = ?", v)

@@ -5,7 +5,6 @@ package jumpgroup
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -89,11 +88,11 @@ func New(d *db.DB) *Service {
 					return fmt.Errorf("count %s: %w", h.Table, err)
 				}
 				if n > 0 {
-					held = append(held, fmt.Sprintf("%d %s", n, h.Title))
+					held = append(held, resource.Counted(n, h.Title))
 				}
 			}
 			if len(held) > 0 {
-				return problem.Conflict("jump group %q still holds %s; move or delete them first", r.CodeName, strings.Join(held, " and "))
+				return problem.Conflict("jump group %q still holds %s; move or delete them first", r.CodeName, resource.CountList(held))
 			}
 			return grouppolicy.DeleteForJumpGroup(ctx, tx, r.ID)
 		},

@@ -125,7 +125,7 @@ func check(ctx context.Context, tx *gorm.DB, a *api.Jumpoint, id int64) error {
 				return err
 			}
 			if n > 0 {
-				return problem.Conflict("jumpoint %q still serves %d protocol tunnel jumps; move or delete them before setting protocol_tunnel_enabled to false", cur.CodeName, n)
+				return problem.Conflict("jumpoint %q still serves %s; move or delete them before setting protocol_tunnel_enabled to false", cur.CodeName, resource.Counted(n, "protocol tunnel jumps"))
 			}
 		}
 		if cur.ProxyEnabled && !a.JumpZoneProxy.Enabled {

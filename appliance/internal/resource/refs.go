@@ -79,13 +79,36 @@ func RefuseIfUsed(ctx context.Context, tx *gorm.DB, what string, id int64, usage
 			return err
 		}
 		if n > 0 {
-			used = append(used, fmt.Sprintf("%d %s", n, u.Title))
+			used = append(used, Counted(n, u.Title))
 		}
 	}
 	if len(used) > 0 {
-		return problem.Conflict("%s is still used by %s", what, strings.Join(used, " and "))
+		return problem.Conflict("%s is still used by %s", what, CountList(used))
 	}
 	return nil
+}
+
+// Counted writes n of a thing named by its regular plural, e.g. "1 jump
+// client", "2 jump clients", "1 jump client installer (attended)": for one,
+// the s of the noun (before any parenthesis) is dropped.
+func Counted(n int64, plural string) string {
+	if n != 1 {
+		return fmt.Sprintf("%d %s", n, plural)
+	}
+	noun, rest, paren := strings.Cut(plural, " (")
+	noun = strings.TrimSuffix(noun, "s")
+	if paren {
+		return "1 " + noun + " (" + rest
+	}
+	return "1 " + noun
+}
+
+// CountList joins counted things as English: "a", "a and b", "a, b and c".
+func CountList(parts []string) string {
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // RefList checks a list of references: each id appears once and points at

@@ -104,6 +104,14 @@ func testAudit(t *testing.T, s *appliancetest.Server) {
 		assert.Empty(t, list(t, map[string]string{"object_type": "jump_group", "since": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}))
 		assert.Empty(t, list(t, map[string]string{"actor": "nobody"}))
 
+		// A filter with a closed set of values refuses the others, naming
+		// them: an empty answer would read as "nothing happened".
+		for _, bad := range []string{"sessions", "nonsense", "jump-group"} {
+			_, err := c.ListAuditEvents(ctx, &api.ListOptions{Filters: map[string]string{"object_type": bad}})
+			assertProblem(t, err, api.ErrValidation, "object_type")
+			assert.Contains(t, err.Error(), "must be one of access_code, api_token", bad)
+		}
+
 		// Pages of one hold the same events as one page.
 		var paged []api.AuditEvent
 		opts := &api.ListOptions{Limit: 1, Filters: map[string]string{"object_type": "jump_group"}}

@@ -54,7 +54,7 @@ func testConflicts(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 		// fx.jumpoint serves fx.tunnelJump; fx.proxyJumpoint is no installer's proxy yet.
 		_, err := c.PatchJumpoint(ctx, fx.jumpoint.ID, map[string]any{"protocol_tunnel_enabled": false})
 		assertProblem(t, err, api.ErrConflict, "")
-		assert.Contains(t, problemDetail(err), "protocol tunnel jumps")
+		assert.Contains(t, problemDetail(err), "protocol tunnel jump")
 		got, err := c.GetJumpoint(ctx, fx.jumpoint.ID)
 		require.NoError(t, err)
 		assert.True(t, got.ProtocolTunnelEnabled, "nothing changed")
@@ -144,22 +144,22 @@ func testConflicts(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 		}{
 			{name: "jump group holding items",
 				del: func() error { return c.DeleteJumpGroup(ctx, g.ID) }, get: func() error { _, err := c.GetJumpGroup(ctx, g.ID); return err },
-				reasons: []string{g.CodeName, "1 protocol tunnel jumps", "1 jump client installers"}},
+				reasons: []string{g.CodeName, "still holds 1 protocol tunnel jump and 1 jump client installer;"}},
 			{name: "jump policy in use",
 				del: func() error { return c.DeleteJumpPolicy(ctx, jp.ID) }, get: func() error { _, err := c.GetJumpPolicy(ctx, jp.ID); return err },
-				reasons: []string{jp.CodeName, "1 protocol tunnel jumps", "1 jump client installers", "1 jump group memberships"}},
+				reasons: []string{jp.CodeName, "still used by 1 protocol tunnel jump, 1 jump client installer and 1 jump group membership"}},
 			{name: "session policy in use",
 				del: func() error { return c.DeleteSessionPolicy(ctx, sp.ID) }, get: func() error { _, err := c.GetSessionPolicy(ctx, sp.ID); return err },
-				reasons: []string{sp.CodeName, "1 protocol tunnel jumps", "1 public portals", "1 jump client installers (attended)"}},
+				reasons: []string{sp.CodeName, "still used by 1 protocol tunnel jump, 1 public portal and 1 jump client installer (attended)"}},
 			{name: "jumpoint in use",
 				del: func() error { return c.DeleteJumpoint(ctx, jpt.ID) }, get: func() error { _, err := c.GetJumpoint(ctx, jpt.ID); return err },
-				reasons: []string{jpt.CodeName, "1 protocol tunnel jumps"}},
+				reasons: []string{jpt.CodeName, "still used by 1 protocol tunnel jump"}},
 			{name: "jump zone proxy in use",
 				del: func() error { return c.DeleteJumpoint(ctx, proxy.ID) }, get: func() error { _, err := c.GetJumpoint(ctx, proxy.ID); return err },
-				reasons: []string{proxy.CodeName, "jump client installers (as jumpoint proxy)"}},
+				reasons: []string{proxy.CodeName, "1 jump client installer (as jumpoint proxy)"}},
 			{name: "public portal in use",
 				del: func() error { return c.DeletePublicPortal(ctx, portal.ID) }, get: func() error { _, err := c.GetPublicPortal(ctx, portal.ID); return err },
-				reasons: []string{portal.Hostname, "1 jump client installers"}},
+				reasons: []string{portal.Hostname, "still used by 1 jump client installer"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -176,8 +176,8 @@ func testConflicts(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 		require.NoError(t, c.DeleteProtocolTunnelJump(ctx, tj.ID))
 		err = c.DeleteJumpGroup(ctx, g.ID)
 		assertProblem(t, err, api.ErrConflict, "")
-		assert.NotContains(t, problemDetail(err), "protocol tunnel jumps")
-		assert.Contains(t, problemDetail(err), "1 jump client installers")
+		assert.NotContains(t, problemDetail(err), "protocol tunnel jump")
+		assert.Contains(t, problemDetail(err), "still holds 1 jump client installer;")
 		require.NoError(t, c.DeleteJumpClientInstaller(ctx, installer.ID))
 		require.NoError(t, c.DeleteJumpGroup(ctx, g.ID))
 		gp, err := c.GetGroupPolicy(ctx, gpol.ID)

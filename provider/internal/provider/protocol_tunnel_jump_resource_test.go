@@ -269,7 +269,7 @@ resource "jumpgate_protocol_tunnel_jump" "bad" {
 			Config: a.config(strings.Replace(base, `code_name               = "dc2"
   protocol_tunnel_enabled = true`, `code_name               = "dc2"
   protocol_tunnel_enabled = false`, 1) + second),
-			ExpectError: expectError(`jumpoint "dc2" still serves 1 protocol tunnel jumps`),
+			ExpectError: expectError(`jumpoint "dc2" still serves 1 protocol tunnel jump;`),
 		},
 		// Drift: changes made outside Terraform are planned back.
 		resource.TestStep{
