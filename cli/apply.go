@@ -123,7 +123,7 @@ func (d *applyDoc) name() string {
 // docRef is a reference written by key, resolved to an object of the
 // appliance (id set) or to a document that apply creates (doc set).
 type docRef struct {
-	field  string // path in the document, e.g. memberships[0].group_policy_id
+	field  string // where the document writes it, e.g. memberships[0].group_policy
 	target refTarget
 	value  string
 	id     int64
@@ -254,7 +254,7 @@ func (d *applyDoc) refsByKey(v any, path string, errs *docErrors) any {
 						errs.add(d.where(), "%s: give %s or %s_id, not both", sub, k, k)
 						continue
 					}
-					if r := d.parseRef(joinPath(path, k+"_id"), sub, m, targets, errs); r != nil {
+					if r := d.parseRef(sub, m, targets, errs); r != nil {
 						out[k+"_id"] = r
 						if k == "jump_group" && r.target.path == api.PathUsers {
 							if _, set := v["jump_group_type"]; !set {
@@ -271,7 +271,7 @@ func (d *applyDoc) refsByKey(v any, path string, errs *docErrors) any {
 					for i, e := range a {
 						p := fmt.Sprintf("%s[%d]", sub, i)
 						if m, isMap := e.(map[string]any); isMap {
-							if r := d.parseRef(p, p, m, []refTarget{t}, errs); r != nil {
+							if r := d.parseRef(p, m, []refTarget{t}, errs); r != nil {
 								list[i] = r
 							}
 							continue
@@ -295,7 +295,7 @@ func (d *applyDoc) refsByKey(v any, path string, errs *docErrors) any {
 	return v
 }
 
-func (d *applyDoc) parseRef(field, written string, m map[string]any, targets []refTarget, errs *docErrors) *docRef {
+func (d *applyDoc) parseRef(written string, m map[string]any, targets []refTarget, errs *docErrors) *docRef {
 	var keys []string
 	for _, t := range targets {
 		keys = append(keys, t.key)
@@ -315,7 +315,7 @@ func (d *applyDoc) parseRef(field, written string, m map[string]any, targets []r
 				errs.add(d.where(), "%s.%s: want a non-empty string", written, k)
 				return nil
 			}
-			r := &docRef{field: field, target: t, value: s}
+			r := &docRef{field: written, target: t, value: s}
 			d.refs = append(d.refs, r)
 			return r
 		}
