@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +61,8 @@ func (e env) joinCmd() *cobra.Command {
 				return nil
 			case errors.Is(err, context.Canceled) && cmd.Context().Err() != nil:
 				return fail(errors.New("interrupted before the session started"))
+			case untrustedCA(err) && cfg.CAPin == "" && len(cfg.CACert) == 0:
+				return fail(fmt.Errorf("%w (the appliance's certificate is not trusted: pass the --ca-pin sha256:… of the join command your representative gave you, or --ca-cert FILE)", err))
 			}
 			return fail(err)
 		},
@@ -68,4 +72,12 @@ func (e env) joinCmd() *cobra.Command {
 	cmd.Flags().String("ca-pin", "", "trust only the CA with this pin (sha256:HEX)")
 	cmd.Flags().String("ca-cert", "", "trust only the CA in this PEM file")
 	return cmd
+}
+
+// untrustedCA reports whether err is a TLS certificate that no trusted CA
+// signed.
+func untrustedCA(err error) bool {
+	var unknown x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknown) || errors.As(err, &verify)
 }

@@ -37,7 +37,7 @@ func TestJoin_Refusals(t *testing.T) {
 	}{
 		{name: "code invalid, CA pinned", args: []string{"join", "482913", "--name", "Carol", "--url", a.URL, "--ca-pin", a.CAPin}, code: 1, stderr: invalid, exact: true},
 		{name: "code invalid, CA file", args: []string{"join", "482913", "--name", "Carol", "--url", a.URL, "--ca-cert", caFile}, code: 1, stderr: invalid, exact: true},
-		{name: "the system roots do not know the appliance", args: []string{"join", "482913", "--name", "Carol", "--url", a.URL}, code: 1, stderr: "cannot reach the appliance"},
+		{name: "the system roots do not know the appliance", args: []string{"join", "482913", "--name", "Carol", "--url", a.URL}, code: 1, stderr: "(the appliance's certificate is not trusted: pass the --ca-pin sha256:… of the join command your representative gave you, or --ca-cert FILE)"},
 		{name: "no code", args: []string{"join", "--name", "Carol", "--url", a.URL}, code: 2, stderr: "takes one access code"},
 		{name: "no name", args: []string{"join", "482913", "--url", a.URL}, code: 2, stderr: "jumpgate-agent: --name is required\n", exact: true},
 		{name: "no url", args: []string{"join", "482913", "--name", "Carol"}, code: 2, stderr: "jumpgate-agent: --url is required\n", exact: true},
