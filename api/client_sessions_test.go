@@ -32,7 +32,7 @@ func TestClient_SessionRoutes(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, WithToken("t"))
+	c, err := New(srv.URL, WithToken("t"), WithInsecureHTTP())
 	require.NoError(t, err)
 	ctx := context.Background()
 	one := &ListOptions{Filters: map[string]string{"status": "pending"}}
@@ -86,7 +86,7 @@ func TestClient_SessionRefusal(t *testing.T) {
 			"detail":"approval is required","reason":"approval_required","session_id":7,"approval_id":9}`)
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL)
+	c, err := New(srv.URL, WithInsecureHTTP())
 	require.NoError(t, err)
 	_, err = c.StartSession(context.Background(), &SessionRequest{ItemType: ItemJumpClient, ItemID: 1})
 	var p *Problem
@@ -108,7 +108,7 @@ func TestClient_DownloadRecording(t *testing.T) {
 		_, _ = io.WriteString(w, "{\"version\":2}\n")
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, WithToken("t"))
+	c, err := New(srv.URL, WithToken("t"), WithInsecureHTTP())
 	require.NoError(t, err)
 	var b bytes.Buffer
 	name, err := c.DownloadRecording(context.Background(), 7, 2, &b)
