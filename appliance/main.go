@@ -24,6 +24,7 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/appliance/internal/app"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/instance"
 	"github.com/jumpgate/jumpgate/appliance/internal/pki"
 )
 
@@ -48,6 +49,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*o
 	fs.StringVar(&o.cfg.TrustedProxies, "trusted-proxies", "", "load balancers (comma-separated CIDR prefixes or addresses) whose connections must start with a PROXY protocol v2 header naming the client; the header is honoured from no one else (default none)")
 	fs.StringVar(&o.cfg.MetricsListen, "metrics-listen", "", "also serve GET /metrics without a token, over plain HTTP, on this address, e.g. 127.0.0.1:9090 (default off; /metrics on --listen always needs a token)")
 	fs.DurationVar(&o.cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long graceful shutdown waits for requests to finish")
+	fs.DurationVar(&o.cfg.HeartbeatInterval, "heartbeat-interval", instance.DefaultInterval, fmt.Sprintf("how often this process renews its row in the database's registry of appliance processes; the others count it dead, and clear the presence of its agents and end its sessions, after %d missed renewals", instance.LeaseIntervals))
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -114,33 +116,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, o.cfg, log)
+	// The data dir lock, then the listeners, and only then anything that
+	// writes to the data dir or the database (app.New): a second appliance
+	// on the same data dir or port fails here and leaves the running one's
+	// state alone.
+	cfg := o.cfg
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	lock, err := app.LockDataDir(cfg)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	cfg := a.Config
-
+	defer lock.Release()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	srv := a.HTTPServer(errorLog)
-	var metricsSrv *http.Server
+	defer ln.Close()
 	var metricsLn net.Listener
-	if ms := a.MetricsServer(errorLog); ms != nil {
+	if cfg.MetricsListen != "" {
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
-			_ = ln.Close()
 			return fmt.Errorf("listen on %s (--metrics-listen): %w", cfg.MetricsListen, err)
 		}
-		metricsSrv = ms
+		defer metricsLn.Close()
 	}
+	cfg.Lock = lock
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cfg = a.Config
+
+	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	srv := a.HTTPServer(errorLog)
+	metricsSrv := a.MetricsServer(errorLog)
 	caPath := filepath.Join(cfg.DataDir, pki.CAFile)
 	if cfg.TLSCert != "" {
 		caPath = "(your --tls-cert chain)"
 	}
-	fmt.Fprintf(stdout, "Jumpgate appliance %s\n  URL:      %s\n  listen:   %s\n  database: %s\n  CA:       %s\n", api.Version, cfg.PublicURL, ln.Addr(), db.Redact(cfg.Database), caPath)
+	fmt.Fprintf(stdout, "Jumpgate appliance %s\n  URL:      %s\n  listen:   %s\n  database: %s\n  CA:       %s\n  process:  pid %d, instance %s\n",
+		api.Version, cfg.PublicURL, ln.Addr(), db.Redact(cfg.Database), caPath, os.Getpid(), a.Server.Instance.ID)
 	if ps := a.Builds.Platforms(); len(ps) > 0 {
 		fmt.Fprintf(stdout, "  agents:   %s (version %s: %s)\n", cfg.AgentDir, a.Builds.Version(), strings.Join(ps, ", "))
 	} else {
@@ -158,7 +176,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "  metrics:  http://%s/metrics (no token)\n", metricsLn.Addr())
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+	log.Info("serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "pid", os.Getpid(), "instance", a.Server.Instance.ID)
 
 	errc := make(chan error, 2)
 	go func() { errc <- srv.ServeTLS(a.Listener(ln), "", "") }()

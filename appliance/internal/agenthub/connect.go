@@ -608,7 +608,7 @@ func (h *Hub) register(ac *agentConn) bool {
 	switch ac.kind {
 	case agentproto.KindJumpClient:
 		h.queueClient(ac.id, func(u *clientUpdate) {
-			u.status = api.ClientOnline
+			u.status, u.claim = api.ClientOnline, true
 			u.connectAt = &now
 			u.seen(now)
 		})

@@ -65,6 +65,10 @@ type Config struct {
 	SettingsTTL time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Instance is this appliance process's instance ID, written as the
+	// owner of the presence of the agents connected here (see package
+	// instance).
+	Instance string
 }
 
 type ident struct {
@@ -173,10 +177,12 @@ func New(cfg Config) *Hub {
 	return h
 }
 
-// Start marks every agent offline (no connection survives a restart) and
-// starts the flusher and the lifecycle sweeper.
+// Start marks offline the agents that dead appliance processes had
+// connected (ReleaseOrphans; no connection survives its process) and starts
+// the flusher and the lifecycle sweeper. Register this process's instance
+// first: the presence of live processes' agents is left alone.
 func (h *Hub) Start(ctx context.Context) error {
-	if err := h.resetPresence(ctx); err != nil {
+	if err := h.ReleaseOrphans(ctx); err != nil {
 		return err
 	}
 	h.wg.Add(2)

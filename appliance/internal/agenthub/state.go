@@ -11,6 +11,7 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/instance"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/settings"
@@ -29,6 +30,11 @@ type clientUpdate struct {
 	stats        *api.JumpClientStatistics
 	presence     *api.JumpClientPresence
 	consoleUser  *string
+	// claim writes this process as the owner of the client's presence (it
+	// connected here); an update without it that marks the client offline
+	// applies only while this process is the owner, so that a disconnect
+	// here never hides a newer connection to another process.
+	claim bool
 }
 
 func (u *clientUpdate) seen(t time.Time) { u.seenAt = &t }
@@ -75,6 +81,9 @@ func (u *clientUpdate) columns() map[string]any {
 	return m
 }
 
+// nodeUpdate is the queued change to one jumpoint_nodes row; a connect
+// claims the row for this process, a disconnect applies only while this
+// process owns it.
 type nodeUpdate struct {
 	connected bool
 	at        time.Time
@@ -134,19 +143,29 @@ func (h *Hub) flush(ctx context.Context) {
 		for id, u := range clients {
 			// A client marked uninstalled stays so, whatever its last
 			// connection reported on the way out.
-			if err := tx.Model(&jumpclient.State{}).Where("client_id = ? AND status <> ?", id, api.ClientUninstalled).
-				Updates(u.columns()).Error; err != nil {
+			q := tx.Model(&jumpclient.State{}).Where("client_id = ? AND status <> ?", id, api.ClientUninstalled)
+			cols := u.columns()
+			switch {
+			case u.claim:
+				cols[instance.Column] = h.cfg.Instance
+			case u.status == api.ClientOffline:
+				q = q.Where(instance.Column+" = ?", h.cfg.Instance)
+			}
+			if err := q.Updates(cols).Error; err != nil {
 				return fmt.Errorf("write jump client %d state: %w", id, err)
 			}
 		}
 		for id, u := range nodes {
+			q := tx.Model(&jumpoint.Node{}).Where("id = ?", id)
 			cols := map[string]any{"connected": u.connected}
 			if u.connected {
 				cols["connected_at"], cols["remote_addr"], cols["version"] = u.at, u.remote, u.version
+				cols[instance.Column] = h.cfg.Instance
 			} else {
 				cols["disconnected_at"] = u.at
+				q = q.Where(instance.Column+" = ?", h.cfg.Instance)
 			}
-			if err := tx.Model(&jumpoint.Node{}).Where("id = ?", id).Updates(cols).Error; err != nil {
+			if err := q.Updates(cols).Error; err != nil {
 				return fmt.Errorf("write jumpoint node %d state: %w", id, err)
 			}
 		}
@@ -158,21 +177,50 @@ func (h *Hub) flush(ctx context.Context) {
 	}
 }
 
-// resetPresence marks every agent disconnected: connections do not survive
-// a restart.
-func (h *Hub) resetPresence(ctx context.Context) error {
+// ReleaseOrphans marks disconnected the agents whose connection belonged
+// to an appliance process that is not registered any more
+// (instance.Unowned): a connection does not survive its process. The
+// presence of agents connected to live processes is left alone.
+func (h *Hub) ReleaseOrphans(ctx context.Context) error {
 	now := h.cfg.Now().UTC()
 	return h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&jumpclient.State{}).Where("status = ?", api.ClientOnline).
-			Updates(map[string]any{"status": api.ClientOffline, "last_disconnect_at": now}).Error; err != nil {
-			return fmt.Errorf("reset jump client presence: %w", err)
+		res := tx.Model(&jumpclient.State{}).Where("status = ?", api.ClientOnline).Where(instance.Unowned).
+			Updates(map[string]any{"status": api.ClientOffline, "last_disconnect_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("release jump client presence of stopped appliance processes: %w", res.Error)
 		}
-		if err := tx.Model(&jumpoint.Node{}).Where("connected = ?", true).
-			Updates(map[string]any{"connected": false, "disconnected_at": now}).Error; err != nil {
-			return fmt.Errorf("reset jumpoint node presence: %w", err)
+		clients := res.RowsAffected
+		res = tx.Model(&jumpoint.Node{}).Where("connected = ?", true).Where(instance.Unowned).
+			Updates(map[string]any{"connected": false, "disconnected_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("release jumpoint node presence of stopped appliance processes: %w", res.Error)
+		}
+		if clients+res.RowsAffected > 0 {
+			h.log.Info("marked offline the agents of stopped appliance processes", "jump_clients", clients, "jumpoint_nodes", res.RowsAffected)
 		}
 		return nil
 	})
+}
+
+// Reclaim writes this process again as the owner of every agent connected
+// here, for when another process took this one for dead and released them
+// (instance.Config.Lost).
+func (h *Hub) Reclaim() {
+	now := h.cfg.Now().UTC()
+	h.mu.Lock()
+	conns := make([]*agentConn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, ac := range conns {
+		switch ac.kind {
+		case agentproto.KindJumpClient:
+			h.queueClient(ac.id, func(u *clientUpdate) { u.status, u.claim = api.ClientOnline, true; u.seen(now) })
+		case agentproto.KindJumpoint:
+			h.queueNode(ac.id, func(u *nodeUpdate) { u.connected, u.at, u.remote, u.version = true, now, ac.publicIP, ac.version })
+		}
+	}
 }
 
 // markUninstalled applies uninstalled_behavior to a client that is gone

@@ -86,6 +86,15 @@ type Config struct {
 	// BodyTimeout bounds reading a request body; zero is
 	// server.DefaultBodyTimeout.
 	BodyTimeout time.Duration
+	// HeartbeatInterval is how often this process renews its row in the
+	// database's registry of appliance processes; the others count it dead
+	// after instance.LeaseIntervals missed renewals. Zero is
+	// instance.DefaultInterval.
+	HeartbeatInterval time.Duration
+	// Lock is the data dir lock, when the caller took it (LockDataDir)
+	// before binding its listener; nil makes New take it. The App releases
+	// it on Close.
+	Lock *DataDirLock
 }
 
 // Timeouts of the HTTP server (see HTTPServer).
@@ -160,6 +169,9 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must not be negative"))
 	}
+	if c.HeartbeatInterval < 0 || c.HeartbeatInterval > 0 && c.HeartbeatInterval < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--heartbeat-interval %s: want at least 100ms", c.HeartbeatInterval))
+	}
 	if c.AgentDir != "" {
 		if fi, err := os.Stat(c.AgentDir); err == nil && !fi.IsDir() {
 			errs = append(errs, fmt.Errorf("--agent-dir %q is not a directory", c.AgentDir))
@@ -192,6 +204,7 @@ type App struct {
 	TLSConfig *tls.Config
 	// trusted are the parsed Config.TrustedProxies.
 	trusted []netip.Prefix
+	lock    *DataDirLock
 }
 
 // cipherSuites are the TLS 1.2 suites offered: ECDHE with AEAD ciphers
@@ -268,13 +281,31 @@ func metricsToken(dir string) (hash, secret string, err error) {
 	return hash, secret, nil
 }
 
-// New assembles the appliance: it creates or loads key material, opens and
-// migrates the database, builds the server and bootstraps the admin user.
+// New assembles the appliance: it takes the data dir lock (SQLite), creates
+// or loads key material, opens and migrates the database, builds the server,
+// registers this process, starts the agent hub and the broker and
+// bootstraps the admin user. It writes to shared state (the data dir, the
+// database), so a server binds its listener first, and a bind that fails
+// leaves the running appliance's state alone.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	lock := cfg.Lock
+	cfg.Lock = nil
+	if lock == nil {
+		var err error
+		if lock, err = LockDataDir(cfg); err != nil {
+			return nil, err
+		}
+	}
+	started := false
+	defer func() {
+		if !started {
+			lock.Release()
+		}
+	}()
 	u, _ := url.Parse(cfg.PublicURL)
 	hosts := []string{u.Hostname(), "localhost", "127.0.0.1", "::1"}
 	if h, err := os.Hostname(); err == nil && h != "" {
@@ -288,7 +319,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	started := false
 	defer func() {
 		if !started {
 			_ = builds.Close()
@@ -316,7 +346,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg, Builds: builds, DataDir: cfg.DataDir, Sessions: cfg.Sessions,
-		Hub: cfg.Hub, BodyTimeout: cfg.BodyTimeout, MetricsTokenHash: metricsHash,
+		Hub: cfg.Hub, BodyTimeout: cfg.BodyTimeout, MetricsTokenHash: metricsHash, HeartbeatInterval: cfg.HeartbeatInterval,
 		Keys: &installer.KeyConfig{Key: mat.SigningKey, PublicURL: strings.TrimRight(cfg.PublicURL, "/"), CAPin: mat.CAPin, CAPEM: mat.CAPEM}})
 	if err != nil {
 		_ = d.Close()
@@ -324,11 +354,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	tok, err := srv.Bootstrap(ctx)
 	if err != nil {
+		srv.Close()
 		_ = d.Close()
 		return nil, err
 	}
 	if tok != "" {
 		if err := pki.WriteSecret(filepath.Join(cfg.DataDir, AdminTokenFile), []byte(tok+"\n")); err != nil {
+			srv.Close()
 			_ = d.Close()
 			return nil, fmt.Errorf("save admin token: %w", err)
 		}
@@ -336,16 +368,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	trusted, _ := ingress.ParsePrefixes(cfg.TrustedProxies) // checked by Validate
 	started = true
 	return &App{
-		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok, MetricsToken: metricsSecret, trusted: trusted,
+		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok, MetricsToken: metricsSecret, trusted: trusted, lock: lock,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{mat.TLS}, MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites,
 			NextProtos: []string{"h2", "http/1.1"}},
 	}, nil
 }
 
-// Close releases the database and the agent build files.
+// Close stops the server, releases the database and the agent build files,
+// and then the data dir lock.
 func (a *App) Close() error {
 	a.Server.Close()
-	return errors.Join(a.DB.Close(), a.Builds.Close())
+	err := errors.Join(a.DB.Close(), a.Builds.Close())
+	a.lock.Release()
+	return err
 }
 
 func dedupe(in []string) []string {

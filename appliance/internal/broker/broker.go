@@ -35,11 +35,15 @@ import (
 	"sync"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/sessionproto"
+	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/instance"
 )
 
 // Hub is what the broker needs of the agents' connections.
@@ -69,6 +73,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Instance is this appliance process's instance ID, recorded as the
+	// owner of the sessions it runs (see package instance).
+	Instance string
 	// Minute is the length of a policy minute (max_session_minutes,
 	// idle_timeout_minutes, approval durations) and a sixtieth of it a
 	// prompt second; tests shrink it. Default time.Minute.
@@ -128,24 +135,56 @@ func New(cfg Config) *Broker {
 // each other).
 func (b *Broker) SetHub(h Hub) { b.hub = h }
 
-// Start ends the sessions a previous run left active (no connection
-// survives a restart) and starts the minute loop.
+// Start ends the sessions that dead appliance processes left open (no
+// connection survives its process; see EndOrphans) and starts the minute
+// loop. Register this process's instance first: sessions of live processes
+// are left alone.
 func (b *Broker) Start(ctx context.Context) error {
-	now := b.now().UTC()
+	if err := b.EndOrphans(ctx); err != nil {
+		return err
+	}
+	b.wg.Add(2)
+	go b.loop()
+	go b.revokeLoop()
+	return nil
+}
+
+// EndOrphans ends the open (active or prompting) sessions whose appliance
+// process is not registered any more (instance.Unowned): that process is
+// dead, and its sessions' connections with it. Each is ended once, even
+// when several processes reap at the same time.
+func (b *Broker) EndOrphans(ctx context.Context) error {
+	open := []string{api.SessionActive, api.SessionPrompting}
 	var stale []Record
-	if err := b.db.R.WithContext(ctx).Where("status IN ?", []string{api.SessionActive, api.SessionPrompting}).Find(&stale).Error; err != nil {
+	if err := b.db.R.WithContext(ctx).Where("status IN ?", open).Where(instance.Unowned).Find(&stale).Error; err != nil {
 		return fmt.Errorf("find sessions left open: %w", err)
 	}
 	sctx := auth.WithPrincipal(ctx, auth.System)
 	for i := range stale {
 		r := &stale[i]
-		if err := b.finish(sctx, r, now, api.EndedBySystem, api.EndApplianceStop, "the appliance restarted while the session was open"); err != nil {
-			return err
+		now := b.now().UTC()
+		status := api.SessionEnded
+		if r.Status == api.SessionPrompting {
+			status = api.SessionRefused
 		}
+		const detail = "the appliance process that ran the session stopped while it was open"
+		err := b.db.W.WithContext(sctx).Transaction(func(tx *gorm.DB) error {
+			res := tx.Model(&Record{}).Where("id = ? AND status IN ?", r.ID, open).Where(instance.Unowned).
+				Updates(map[string]any{"status": status, "ended_at": now, "ended_by": api.EndedBySystem, "end_reason": api.EndApplianceStop, "detail": detail})
+			if res.Error != nil || res.RowsAffected == 0 {
+				return res.Error // another process ended it first
+			}
+			if err := tx.Model(&Participant{}).Where("session_id = ? AND left_at IS NULL", r.ID).Update("left_at", now).Error; err != nil {
+				return err
+			}
+			return audit.WriteEvent(sctx, tx, ActEnded, ObjectSession, r.ID, r.ItemName,
+				map[string]any{"ended_by": api.EndedBySystem, "reason": api.EndApplianceStop, "detail": detail})
+		})
+		if err != nil {
+			return fmt.Errorf("end session %d left open: %w", r.ID, err)
+		}
+		b.log.Info("ended a session left open by a stopped appliance process", "session", r.ID, "instance", r.InstanceID)
 	}
-	b.wg.Add(2)
-	go b.loop()
-	go b.revokeLoop()
 	return nil
 }
 

@@ -239,7 +239,7 @@ func (b *Broker) Join(ctx context.Context, a *agentproto.Auth, remote string) (*
 		rec = &Record{ItemType: api.ItemCustomerClient, ItemID: c.ID, ItemName: clip(name+" ("+a.Facts.Hostname+")", 128),
 			UserID: c.UserID, Username: c.Username, Mode: api.ModeAccessCode, Status: api.SessionActive, SessionPolicyID: policyID,
 			Permissions: sp.Permissions, Recording: isTrue(sp.RecordShell), RecordTunnel: isTrue(sp.RecordTunnel), CustomerName: name,
-			AccessCodeID: &c.ID, RequestedAt: now, StartedAt: &now, EndsAt: &ends}
+			AccessCodeID: &c.ID, RequestedAt: now, StartedAt: &now, EndsAt: &ends, InstanceID: b.cfg.Instance}
 		if err := tx.Create(rec).Error; err != nil {
 			return err
 		}

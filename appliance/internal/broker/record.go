@@ -48,6 +48,10 @@ type Record struct {
 	Rating      *int
 	Feedback    string            `gorm:"size:4096;not null"`
 	Tunnels     []api.TunnelStats `gorm:"serializer:json;type:text"`
+	// InstanceID is the appliance process that runs the session
+	// (instance.Column): a start ends only open sessions whose process is
+	// dead.
+	InstanceID string `gorm:"size:32;not null;default:''"`
 }
 
 // TableName fixes the table name.

@@ -221,7 +221,7 @@ func (b *Broker) Request(ctx context.Context, req *api.SessionRequest) (*api.Ses
 	rec := &Record{
 		ItemType: it.typ, ItemID: it.id, ItemName: it.name, UserID: p.UserID, Username: p.Username,
 		Mode: api.ModeUnattended, TicketID: req.TicketID, Reason: req.Reason, AutoEnd: req.AutoEnd,
-		RequestedAt: now, JumpointID: it.jumpointID, TargetHost: it.host, TunnelPorts: it.ports,
+		RequestedAt: now, JumpointID: it.jumpointID, TargetHost: it.host, TunnelPorts: it.ports, InstanceID: b.cfg.Instance,
 	}
 	d, ref, err := b.decide(ctx, p, it, req, rec, now)
 	if err != nil {

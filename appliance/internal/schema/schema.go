@@ -21,6 +21,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/instance"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
@@ -92,8 +93,49 @@ func Migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			// The registry of running appliance processes, and the owner of
+			// each presence row (a client's and a node's connection, a
+			// session), so that a starting process clears only what dead
+			// processes left. Existing rows get no owner, which counts as
+			// dead.
+			ID: "0005_instances",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&instance.Record{}); err != nil {
+					return err
+				}
+				for _, rec := range Owned() {
+					if tx.Migrator().HasColumn(rec, instance.Column) {
+						continue
+					}
+					if err := tx.Migrator().AddColumn(rec, "InstanceID"); err != nil {
+						return fmt.Errorf("add %s to %T: %w", instance.Column, rec, err)
+					}
+				}
+				return nil
+			},
+		},
 	}
 }
+
+// clientStateOwner and nodeOwner are the instance_id columns that
+// migration 0005 adds to tables whose record types do not declare them
+// (the agent hub writes them by name).
+type clientStateOwner struct {
+	InstanceID string `gorm:"size:32;not null;default:''"`
+}
+
+func (clientStateOwner) TableName() string { return "jump_client_states" }
+
+type nodeOwner struct {
+	InstanceID string `gorm:"size:32;not null;default:''"`
+}
+
+func (nodeOwner) TableName() string { return "jumpoint_nodes" }
+
+// Owned returns a record of each table whose rows name the appliance
+// process that owns them (instance.Column).
+func Owned() []any { return []any{&clientStateOwner{}, &nodeOwner{}, &broker.Record{}} }
 
 // Labeled returns a record of each collection whose objects carry labels.
 func Labeled() []any {

@@ -32,6 +32,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/instance"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
@@ -71,6 +72,10 @@ type Deps struct {
 	// BodyTimeout bounds reading a request body (see bodyDeadline); default
 	// DefaultBodyTimeout.
 	BodyTimeout time.Duration
+	// HeartbeatInterval is how often this process renews its row in
+	// appliance_instances (see package instance); default
+	// instance.DefaultInterval.
+	HeartbeatInterval time.Duration
 }
 
 // Server is the appliance's HTTP API.
@@ -88,6 +93,9 @@ type Server struct {
 	Clients *jumpclient.Service
 	// Broker runs sessions.
 	Broker *broker.Broker
+	// Instance is this process's registration: the owner of the agents'
+	// presence and the sessions it holds.
+	Instance *instance.Registry
 	// Metrics serves the Prometheus metrics without any authentication,
 	// for the separate --metrics-listen address; the /metrics route of
 	// Handler checks a token first.
@@ -117,6 +125,15 @@ func New(d Deps) (*Server, error) {
 	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
 
 	s := &Server{db: d.DB, log: d.Log, keys: d.Keys}
+	reg, err := instance.New(instance.Config{DB: d.DB, Log: d.Log, Interval: d.HeartbeatInterval, Exclusive: d.DB.Dialect == db.SQLite,
+		Reap: func(ctx context.Context) error {
+			return errors.Join(s.Hub.ReleaseOrphans(ctx), s.Broker.EndOrphans(ctx))
+		},
+		Lost: func() { s.Hub.Reclaim() }})
+	if err != nil {
+		return nil, err
+	}
+	s.Instance = reg
 	authenticator := &apitoken.Authenticator{DB: d.DB}
 	// Writes that can take access away also re-check the live sessions
 	// (s.Broker is set below, before any request is served).
@@ -127,7 +144,7 @@ func New(d Deps) (*Server, error) {
 	auditH := &audit.Handler{DB: d.DB}
 	s.Clients = jumpclient.New(d.DB)
 	hc := d.Hub
-	hc.DB, hc.Log, hc.SigningKey, hc.Clients, hc.Registry = d.DB, d.Log, d.Keys.Key, s.Clients, d.Registry
+	hc.DB, hc.Log, hc.SigningKey, hc.Clients, hc.Registry, hc.Instance = d.DB, d.Log, d.Keys.Key, s.Clients, d.Registry, reg.ID
 	if d.Builds != nil {
 		builds := d.Builds
 		hc.Upgrade = func(platform string) *agentproto.Upgrade { return builds.Upgrade(platform, d.Keys.Key) }
@@ -138,7 +155,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s.Hub = agenthub.New(hc)
 	bc := d.Sessions
-	bc.DB, bc.Log, bc.Hub, bc.DataDir, bc.PublicURL, bc.CAPin = d.DB, d.Log, s.Hub, d.DataDir, d.Keys.PublicURL, d.Keys.CAPin
+	bc.DB, bc.Log, bc.Hub, bc.DataDir, bc.PublicURL, bc.CAPin, bc.Instance = d.DB, d.Log, s.Hub, d.DataDir, d.Keys.PublicURL, d.Keys.CAPin, reg.ID
 	s.Broker = broker.New(bc)
 	s.Hub.SetSessions(s.Broker)
 	s.Clients.Hub = &clientNotifier{Hub: s.Hub, broker: s.Broker}
@@ -207,13 +224,21 @@ func New(d Deps) (*Server, error) {
 			Status: http.StatusMethodNotAllowed, Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path, Instance: c.Request.URL.Path})
 	})
 	s.Handler = e
+	// Registered first, so that the hub and the broker clear only what
+	// dead processes left, never this one's or another live one's.
+	if err := reg.Register(context.Background()); err != nil {
+		return nil, err
+	}
 	if err := s.Hub.Start(context.Background()); err != nil {
+		_ = reg.Close(context.Background())
 		return nil, err
 	}
 	if err := s.Broker.Start(context.Background()); err != nil {
 		s.Hub.Close()
+		_ = reg.Close(context.Background())
 		return nil, err
 	}
+	reg.Start()
 	return s, nil
 }
 
@@ -235,11 +260,14 @@ func (s *Server) JumpointKeyInfo(jumpointID int64) (string, error) {
 	return dist.JumpointKeyInfo(s.keys, jumpointID, time.Now().Add(dist.JumpointKeyValidity))
 }
 
-// Close ends every session, cuts every agent connection and writes queued
-// agent state.
+// Close ends every session, cuts every agent connection, writes queued
+// agent state and then unregisters this process.
 func (s *Server) Close() {
 	s.Broker.Close()
 	s.Hub.Close()
+	if err := s.Instance.Close(context.Background()); err != nil {
+		s.log.Warn("appliance instance not unregistered; the others count it dead once its lease runs out", "err", err)
+	}
 }
 
 // resourceRoutes adapts a collection's routes; a generic function because
@@ -256,14 +284,14 @@ func (s *Server) probeRoutes(authn auth.Authenticator, metricsTokenHash string) 
 				defer cancel()
 				if err := s.db.Ping(ctx); err != nil {
 					s.log.Warn("readiness check failed", "err", err)
-					c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable"})
+					c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable", "instance": s.Instance.ID})
 					return
 				}
-				c.JSON(http.StatusOK, gin.H{"status": "ready"})
+				c.JSON(http.StatusOK, gin.H{"status": "ready", "instance": s.Instance.ID})
 			}},
 		{Method: http.MethodGet, Path: "/metrics", Access: route.OwnToken, Tag: "probes", RawBody: "text/plain",
 			Summary: "Prometheus metrics; the bearer token is the scrape token of <data-dir>/metrics-token or an administrator's API token",
-			Errors: []int{http.StatusForbidden}, Handler: metricsAuth(authn, metricsTokenHash, s.Metrics)},
+			Errors:  []int{http.StatusForbidden}, Handler: metricsAuth(authn, metricsTokenHash, s.Metrics)},
 		{Method: http.MethodGet, Path: "/api/v1/openapi.json", Access: route.Public, Tag: "meta", Summary: "This OpenAPI document", RawBody: "application/json",
 			Handler: func(c *gin.Context) { c.Data(http.StatusOK, "application/json", api.OpenAPI) }},
 	}
