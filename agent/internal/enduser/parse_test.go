@@ -83,3 +83,24 @@ func FuzzSeatOf(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLocalDisplay: a display the parser calls local names no host but
+// unix, and its number is digits only.
+func FuzzLocalDisplay(f *testing.F) {
+	for _, s := range []string{":0", ":0.0", "unix:1", "localhost:10.0", "host:0", "", ":", "[::1]:0", ":1:2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, d string) {
+		num, ok := localDisplay(d)
+		if !ok {
+			return
+		}
+		host, _, _ := strings.Cut(d, ":")
+		if host != "" && host != "unix" {
+			t.Fatalf("%q taken for a local display", d)
+		}
+		if num == "" || strings.Trim(num, "0123456789") != "" || (len(num) > 1 && num[0] == '0') {
+			t.Fatalf("%q: display number %q", d, num)
+		}
+	})
+}
