@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -106,9 +107,15 @@ func TestFileToken(t *testing.T) {
 	assert.Equal(t, 2, reloads)
 }
 
-// fakeAppliance answers /api/v1/whoami with the user of the bearer token.
+// caOf is the PEM of a TLS test server's certificate, its own CA.
+func caOf(srv *httptest.Server) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+}
+
+// fakeAppliance answers /api/v1/whoami with the user of the bearer token,
+// over TLS (api.Client refuses http://).
 func fakeAppliance(t *testing.T, users map[string]api.WhoAmI, calls *atomic.Int64) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		me, ok := users[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
 		switch {
@@ -142,7 +149,7 @@ func TestChecker(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := NewMetrics()
-			c, _, err := New(Config{URL: srv.URL, Token: tt.token}, m)
+			c, _, err := New(Config{URL: srv.URL, Token: tt.token, CACertPEM: caOf(srv)}, m)
 			require.NoError(t, err)
 			err = (&Checker{API: c, Metrics: m}).Check(context.Background())
 			if tt.wantErr == nil {
@@ -160,7 +167,7 @@ func TestChecker(t *testing.T) {
 	}
 
 	t.Run("cached for TTL", func(t *testing.T) {
-		c, _, err := New(Config{URL: srv.URL, Token: "admin"}, nil)
+		c, _, err := New(Config{URL: srv.URL, Token: "admin", CACertPEM: caOf(srv)}, nil)
 		require.NoError(t, err)
 		ch := &Checker{API: c, TTL: time.Hour}
 		before := calls.Load()
@@ -185,10 +192,10 @@ func TestChecker(t *testing.T) {
 	})
 
 	t.Run("unreachable", func(t *testing.T) {
-		dead := httptest.NewServer(http.NotFoundHandler())
+		dead := httptest.NewTLSServer(http.NotFoundHandler())
 		dead.Close()
 		m := NewMetrics()
-		c, _, err := New(Config{URL: dead.URL, Token: "admin"}, m)
+		c, _, err := New(Config{URL: dead.URL, Token: "admin", CACertPEM: caOf(dead)}, m)
 		require.NoError(t, err)
 		err = (&Checker{API: c, Metrics: m}).Check(context.Background())
 		require.Error(t, err)
@@ -204,7 +211,7 @@ func TestNew_RotatedTokenFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token")
 	replace(t, path, "one\n")
 	m := NewMetrics()
-	c, ts, err := New(Config{URL: srv.URL, TokenFile: path}, m)
+	c, ts, err := New(Config{URL: srv.URL, TokenFile: path, CACertPEM: caOf(srv)}, m)
 	require.NoError(t, err)
 	ts.(*FileToken).CheckInterval = time.Nanosecond
 	me, err := c.WhoAmI(context.Background())
