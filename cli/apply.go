@@ -131,20 +131,44 @@ type docRef struct {
 }
 
 // docErrors collects the problems of the files, each naming where it is.
-type docErrors []string
+type docErrors []docError
 
-func (e *docErrors) add(where, format string, args ...any) {
-	*e = append(*e, where+": "+fmt.Sprintf(format, args...))
+type docError struct {
+	file  string
+	index int // the document, 0 for the file as a whole
+	msg   string
 }
 
+// add records a problem of the file as a whole.
+func (e *docErrors) add(file, format string, args ...any) {
+	*e = append(*e, docError{file: file, msg: file + ": " + fmt.Sprintf(format, args...)})
+}
+
+// addDoc records a problem of document d.
+func (e *docErrors) addDoc(d *applyDoc, format string, args ...any) {
+	*e = append(*e, docError{file: d.file, index: d.index, msg: d.where() + ": " + fmt.Sprintf(format, args...)})
+}
+
+// err lists the problems by file and document, nil if there are none.
 func (e docErrors) err() error {
 	if len(e) == 0 {
 		return nil
 	}
+	sorted := append(docErrors(nil), e...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].file != sorted[j].file {
+			return sorted[i].file < sorted[j].file
+		}
+		return sorted[i].index < sorted[j].index
+	})
 	const max = 50
-	lines := e
-	if len(lines) > max {
-		lines = append(lines[:max:max], fmt.Sprintf("… and %d more", len(e)-max))
+	var lines []string
+	for i, de := range sorted {
+		if i == max {
+			lines = append(lines, fmt.Sprintf("… and %d more", len(sorted)-max))
+			break
+		}
+		lines = append(lines, de.msg)
 	}
 	return fmt.Errorf("the files were refused and nothing was written:\n%s", strings.Join(lines, "\n"))
 }
@@ -155,6 +179,10 @@ func (e docErrors) err() error {
 func applyFiles(names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
+		if n == "-" {
+			out = append(out, n)
+			continue
+		}
 		st, err := os.Stat(n)
 		if err != nil {
 			return nil, fmt.Errorf("-f %s: %w", n, err)
@@ -189,16 +217,19 @@ func applyFiles(names []string) ([]string, error) {
 // placeholders that resolve finds.
 func parseApplyFile(file string, b []byte, errs *docErrors) []*applyDoc {
 	raw, err := yamlDocuments(b)
-	if err != nil {
-		errs.add(file, "%v", err)
-		return nil
-	}
 	var docs []*applyDoc
 	for _, r := range raw {
 		d := &applyDoc{file: file, index: r.index, line: r.line}
+		if r.err != nil {
+			errs.addDoc(d, "%v", r.err)
+			continue
+		}
 		if d, ok := parseApplyDoc(d, r.fields, errs); ok {
 			docs = append(docs, d)
 		}
+	}
+	if err != nil {
+		errs.add(file, "%v", err)
 	}
 	return docs
 }
@@ -206,17 +237,17 @@ func parseApplyFile(file string, b []byte, errs *docErrors) []*applyDoc {
 func parseApplyDoc(d *applyDoc, fields map[string]any, errs *docErrors) (*applyDoc, bool) {
 	name, ok := fields["collection"].(string)
 	if !ok || name == "" {
-		errs.add(d.where(), "collection: missing; every document names its collection, e.g. collection: jump-groups")
+		errs.addDoc(d, "collection: missing; every document names its collection, e.g. collection: jump-groups")
 		return nil, false
 	}
 	coll, err := lookupCollection(name)
 	if err != nil {
-		errs.add(d.where(), "collection: %v", err)
+		errs.addDoc(d, "collection: %v", err)
 		return nil, false
 	}
 	key, err := applyKey(coll)
 	if err != nil {
-		errs.add(d.where(), "collection: %v", err)
+		errs.addDoc(d, "collection: %v", err)
 		return nil, false
 	}
 	d.coll, d.key = coll, key
@@ -228,7 +259,7 @@ func parseApplyDoc(d *applyDoc, fields map[string]any, errs *docErrors) (*applyD
 	}
 	value, ok := d.fields[key].(string)
 	if !ok || value == "" {
-		errs.add(d.where(), "%s: missing; apply matches %s by %s, so every document of them gives it", key, coll.path, key)
+		errs.addDoc(d, "%s: missing; apply matches %s by %s, so every document of them gives it", key, coll.path, key)
 		return nil, false
 	}
 	d.value = value
@@ -251,7 +282,7 @@ func (d *applyDoc) refsByKey(v any, path string, errs *docErrors) any {
 			if targets, ok := refFields[k+"_id"]; ok {
 				if m, isMap := val.(map[string]any); isMap {
 					if _, both := v[k+"_id"]; both {
-						errs.add(d.where(), "%s: give %s or %s_id, not both", sub, k, k)
+						errs.addDoc(d, "%s: give %s or %s_id, not both", sub, k, k)
 						continue
 					}
 					if r := d.parseRef(sub, m, targets, errs); r != nil {
@@ -302,7 +333,7 @@ func (d *applyDoc) parseRef(written string, m map[string]any, targets []refTarge
 	}
 	want := "{" + strings.Join(keys, ": …} or {") + ": …}"
 	if len(m) != 1 {
-		errs.add(d.where(), "%s: a reference by key names one key, %s", written, want)
+		errs.addDoc(d, "%s: a reference by key names one key, %s", written, want)
 		return nil
 	}
 	for k, v := range m {
@@ -312,14 +343,14 @@ func (d *applyDoc) parseRef(written string, m map[string]any, targets []refTarge
 			}
 			s, ok := v.(string)
 			if !ok || s == "" {
-				errs.add(d.where(), "%s.%s: want a non-empty string", written, k)
+				errs.addDoc(d, "%s.%s: want a non-empty string", written, k)
 				return nil
 			}
 			r := &docRef{field: written, target: t, value: s}
 			d.refs = append(d.refs, r)
 			return r
 		}
-		errs.add(d.where(), "%s: %q is not a key it can be found by; write %s", written, k, want)
+		errs.addDoc(d, "%s: %q is not a key it can be found by; write %s", written, k, want)
 	}
 	return nil
 }
@@ -410,7 +441,7 @@ func checkDuplicates(docs []*applyDoc, errs *docErrors) {
 	for _, d := range docs {
 		k := d.coll.path + "\x00" + d.value
 		if first, dup := seen[k]; dup {
-			errs.add(d.where(), "%s: %s is also in %s", d.key, d.name(), first.where())
+			errs.addDoc(d, "%s: %s is also in %s", d.key, d.name(), first.where())
 			continue
 		}
 		seen[k] = d
@@ -424,7 +455,7 @@ func checkPruneLabels(docs []*applyDoc, prune map[string]string, errs *docErrors
 		labels, _ := d.fields["labels"].(map[string]any)
 		for k, v := range prune {
 			if got, ok := labels[k].(string); !ok || got != v {
-				errs.add(d.where(), "labels: with --prune -l %s=%s every document carries that label (labels: {%s: %q}), so that removing it from the files prunes it", k, v, k, v)
+				errs.addDoc(d, "labels: with --prune -l %s=%s every document carries that label (labels: {%s: %q}), so that removing it from the files prunes it", k, v, k, v)
 			}
 		}
 	}
@@ -441,7 +472,7 @@ func resolve(docs []*applyDoc, state applyState, errs *docErrors) {
 		for _, r := range d.refs {
 			obj, err := state.find(r.target.path, r.target.key, r.value)
 			if err != nil {
-				errs.add(d.where(), "%s: %v", r.field, err)
+				errs.addDoc(d, "%s: %v", r.field, err)
 				continue
 			}
 			if obj != nil {
@@ -452,7 +483,7 @@ func resolve(docs []*applyDoc, state applyState, errs *docErrors) {
 				r.doc = t
 				continue
 			}
-			errs.add(d.where(), "%s: no %s with %s %q in the files or on the appliance", r.field, r.target.path, r.target.key, r.value)
+			errs.addDoc(d, "%s: no %s with %s %q in the files or on the appliance", r.field, r.target.path, r.target.key, r.value)
 		}
 	}
 }
@@ -470,7 +501,7 @@ func plan(docs []*applyDoc, state applyState, schemas *schemaSet, opts applyOpti
 	for _, d := range docs {
 		obj, err := state.find(d.coll.path, d.key, d.value)
 		if err != nil {
-			errs.add(d.where(), "%s: %v", d.key, err)
+			errs.addDoc(d, "%s: %v", d.key, err)
 			continue
 		}
 		schemas.check(d, obj == nil, errs)
@@ -514,7 +545,7 @@ func plan(docs []*applyDoc, state applyState, schemas *schemaSet, opts applyOpti
 		for _, r := range d.refs {
 			for _, del := range deletes {
 				if r.id != 0 && del.coll.path == r.target.path && del.remote.id == r.id {
-					errs.add(d.where(), "%s: refers to %s, which --prune would delete", r.field, del)
+					errs.addDoc(d, "%s: refers to %s, which --prune would delete", r.field, del)
 				}
 			}
 		}
@@ -592,7 +623,7 @@ func orderDocs(docs []*applyDoc, errs *docErrors) []*applyDoc {
 				names = append(names, o.name())
 			}
 			sort.Strings(names)
-			errs.add(d.where(), "%s refers to %s, which refers back to it before either exists; write the relation on one side only (memberships of the jump group, or jump_groups of the group policy)", d.name(), strings.Join(names, ", "))
+			errs.addDoc(d, "%s refers to %s, which refers back to it before either exists; write the relation on one side only (memberships of the jump group, or jump_groups of the group policy)", d.name(), strings.Join(names, ", "))
 		}
 	}
 	return out

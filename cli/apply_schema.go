@@ -103,7 +103,7 @@ func (s *schemaSet) check(d *applyDoc, create bool, errs *docErrors) {
 		for _, r := range req {
 			if name, _ := r.(string); name != "" {
 				if _, ok := d.fields[name]; !ok {
-					errs.add(d.where(), "%s: required to create %s", refName(name), d.coll.singular)
+					errs.addDoc(d, "%s: required to create %s", refName(name), d.coll.singular)
 				}
 			}
 		}
@@ -129,7 +129,7 @@ func (s *schemaSet) walk(d *applyDoc, sch map[string]any, v any, path string, er
 		if p == "" {
 			p = "(object)"
 		}
-		errs.add(d.where(), "%s: %s", p, fmt.Sprintf(format, args...))
+		errs.addDoc(d, "%s: %s", p, fmt.Sprintf(format, args...))
 	}
 	if v == nil {
 		if sch["nullable"] != true && sch["type"] != nil && sch["type"] != "object" && sch["type"] != "array" {
@@ -158,17 +158,17 @@ func (s *schemaSet) walk(d *applyDoc, sch map[string]any, v any, path string, er
 			p, known := props[k].(map[string]any)
 			switch {
 			case known && p["readOnly"] == true:
-				errs.add(d.where(), "%s: read-only, set by the appliance; remove it", sub)
+				errs.addDoc(d, "%s: read-only, set by the appliance; remove it", sub)
 			case known:
 				s.walk(d, p, m[k], sub, errs)
 			case extra != nil:
 				s.walk(d, extra, m[k], sub, errs)
 			case props != nil:
-				errs.add(d.where(), "%s: unknown field", sub)
+				errs.addDoc(d, "%s: unknown field", sub)
 			}
 		}
 		if n, ok := intOf(sch["maxProperties"]); ok && len(m) > n {
-			bad("at most %d entries", n)
+			bad("at most %s", plural(n, "entry", "entries"))
 		}
 	case "array":
 		a, ok := v.([]any)
@@ -177,10 +177,10 @@ func (s *schemaSet) walk(d *applyDoc, sch map[string]any, v any, path string, er
 			return
 		}
 		if n, ok := intOf(sch["minItems"]); ok && len(a) < n {
-			bad("at least %d entries", n)
+			bad("at least %s", plural(n, "entry", "entries"))
 		}
 		if n, ok := intOf(sch["maxItems"]); ok && len(a) > n {
-			bad("at most %d entries", n)
+			bad("at most %s", plural(n, "entry", "entries"))
 		}
 		items, _ := sch["items"].(map[string]any)
 		for i, e := range a {
@@ -203,10 +203,10 @@ func (s *schemaSet) walk(d *applyDoc, sch map[string]any, v any, path string, er
 		}
 		n := utf8.RuneCountInString(str)
 		if min, ok := intOf(sch["minLength"]); ok && n < min {
-			bad("at least %d characters", min)
+			bad("at least %s", plural(min, "character", "characters"))
 		}
 		if max, ok := intOf(sch["maxLength"]); ok && n > max {
-			bad("at most %d characters", max)
+			bad("at most %s", plural(max, "character", "characters"))
 		}
 		if pat, ok := sch["pattern"].(string); ok {
 			if re := s.regexp(pat); re != nil && !re.MatchString(str) {
@@ -267,4 +267,11 @@ func containsValue(list []any, s string) bool {
 		}
 	}
 	return false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -66,10 +66,10 @@ document must then carry the labels. Without -l, --prune is refused.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&af.files, "filename", "f", nil, "YAML file or directory of them (repeatable)")
+	fl.StringArrayVarP(&af.files, "filename", "f", nil, "YAML file, directory of them, or - for stdin (repeatable)")
 	fl.BoolVar(&af.dryRun, "dry-run", false, "print the plan and write nothing")
 	fl.BoolVar(&af.prune, "prune", false, "delete objects carrying the -l labels that the files no longer contain")
-	fl.StringArrayVarP(&af.labels, "selector", "l", nil, "with --prune: a label key=value the pruned objects carry (repeatable; all must match)")
+	fl.StringArrayVarP(&af.labels, "label", "l", nil, "with --prune: a label key=value the pruned objects carry (repeatable; all must match)")
 	return cmd
 }
 
@@ -116,6 +116,9 @@ func (e env) apply(ctx context.Context, f *connFlags, af *applyFlags) error {
 		b, err := e.readInput(name)
 		if err != nil {
 			return err
+		}
+		if name == "-" {
+			name = "stdin"
 		}
 		docs = append(docs, parseApplyFile(name, b, &errs)...)
 	}

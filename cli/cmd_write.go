@@ -161,19 +161,28 @@ func pastTense(verb string) string {
 	return verb + "ed"
 }
 
-// readObject reads and decodes -f.
-func (e env) readObject(wf *writeFlags) (map[string]any, error) {
+// readObject reads and decodes -f. A document written for apply may be
+// used as is: its "collection" field is dropped when it names coll.
+func (e env) readObject(wf *writeFlags, coll *collection) (map[string]any, error) {
 	b, err := e.readInput(wf.file)
 	if err != nil {
 		return nil, err
 	}
+	name := wf.file
+	if name == "-" {
+		name = "stdin"
+	}
 	obj, err := decodeInput(b)
 	if err != nil {
-		name := wf.file
-		if name == "-" {
-			name = "stdin"
-		}
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if v, ok := obj["collection"]; ok {
+		s, _ := v.(string)
+		named, err := lookupCollection(s)
+		if err != nil || named != coll {
+			return nil, fmt.Errorf("%s: collection: the file is for %v, not %s", name, v, coll.path)
+		}
+		delete(obj, "collection")
 	}
 	return obj, nil
 }
@@ -182,7 +191,7 @@ func (e env) create(ctx context.Context, f *connFlags, coll *collection, wf *wri
 	if err := checkOutput(wf.output); err != nil {
 		return err
 	}
-	obj, err := e.readObject(wf)
+	obj, err := e.readObject(wf, coll)
 	if err != nil {
 		return err
 	}
@@ -201,7 +210,7 @@ func (e env) update(ctx context.Context, f *connFlags, coll *collection, path st
 	if err := checkOutput(wf.output); err != nil {
 		return err
 	}
-	patch, err := e.readObject(wf)
+	patch, err := e.readObject(wf, coll)
 	if err != nil {
 		return err
 	}

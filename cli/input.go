@@ -72,6 +72,9 @@ func decodeInput(b []byte) (map[string]any, error) {
 	case 0:
 		return nil, errors.New("the input is empty; give one object as JSON or YAML")
 	case 1:
+		if docs[0].err != nil {
+			return nil, fmt.Errorf("line %d: %w", docs[0].line, docs[0].err)
+		}
 		return docs[0].fields, nil
 	}
 	return nil, fmt.Errorf("the input holds %d YAML documents; create and update take one (apply takes several)", len(docs))
@@ -85,10 +88,14 @@ type yamlDoc struct {
 	// line is the document's first line.
 	line   int
 	fields map[string]any
+	// err is what is wrong with this document; the others still count.
+	err error
 }
 
 // yamlDocuments decodes every document of a YAML stream. Each must be a
-// mapping; empty documents (a stray '---') are skipped.
+// mapping; empty documents (a stray '---') are skipped. A document that is
+// not a mapping, or holds what JSON cannot, carries its err; malformed
+// YAML ends the stream with an error.
 func yamlDocuments(b []byte) ([]yamlDoc, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var docs []yamlDoc
@@ -99,7 +106,7 @@ func yamlDocuments(b []byte) ([]yamlDoc, error) {
 			return docs, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("document %d: malformed YAML: %w", i, err)
+			return docs, fmt.Errorf("document %d: malformed YAML: %w", i, err)
 		}
 		if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 			n = *n.Content[0]
@@ -107,15 +114,17 @@ func yamlDocuments(b []byte) ([]yamlDoc, error) {
 		if n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
 			continue
 		}
+		doc := yamlDoc{index: i, line: n.Line}
 		v, err := fromYAML(&n, "")
-		if err != nil {
-			return nil, fmt.Errorf("document %d (line %d): %w", i, n.Line, err)
-		}
 		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("document %d (line %d): want a mapping of fields, not %s", i, n.Line, yamlKindName(&n))
+		switch {
+		case err != nil:
+			doc.err = err
+		case !ok:
+			doc.err = fmt.Errorf("want a mapping of fields, not %s", yamlKindName(&n))
 		}
-		docs = append(docs, yamlDoc{index: i, line: n.Line, fields: m})
+		doc.fields = m
+		docs = append(docs, doc)
 	}
 }
 

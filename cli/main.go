@@ -74,7 +74,7 @@ func describe(err error) string {
 	case errors.Is(err, api.ErrUnauthorized):
 		msg += " (the token was rejected: check it, or run 'jumpgate login' again)"
 	case errors.Is(err, api.ErrPreconditionFailed):
-		msg += " (the object changed since that version was read; nothing was written: read it again and retry)"
+		msg += " (the object changed since that version was read, so this write was refused: read it again and retry)"
 	}
 	return fieldLines(err, msg)
 }

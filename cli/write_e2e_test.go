@@ -104,7 +104,7 @@ func TestWrite_CreateUpdateDelete(t *testing.T) {
 	r = runCLI(t, vars, "comments: stale\n", "update", "jump-groups", id, "-f", "-", "--if-match", strconv.FormatInt(g.Version, 10))
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "412")
-	assert.Contains(t, r.stderr, "nothing was written")
+	assert.Contains(t, r.stderr, "this write was refused")
 	got2, err := s.Admin.GetJumpGroup(ctx, g.ID)
 	require.NoError(t, err)
 	assert.Equal(t, got.Version, got2.Version)
