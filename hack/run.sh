@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # run.sh is the front door of `make run`: it starts bin/jumpgate-appliance, waits
 # until it answers GET /readyz, prints how to reach it, and stops it gracefully
-# on Ctrl-C.
+# on Ctrl-C. The answer must come from the appliance it started (the instance ID
+# in /readyz is the one in that appliance's banner): when another process answers
+# at the URL, for example an appliance already running on this data dir or port,
+# run.sh says so and fails.
 #
 # Usage: hack/run.sh [appliance flags...]
 #
@@ -67,7 +70,8 @@ trap 'forward INT' INT
 trap 'forward TERM' TERM
 
 deadline=$((SECONDS + timeout))
-until [[ -f $ca ]] && curl -fsS --max-time 2 --cacert "$ca" "$url/readyz" >/dev/null 2>&1; do
+ready=""
+until [[ -f $ca ]] && ready=$(curl -fsS --max-time 2 --cacert "$ca" "$url/readyz" 2>/dev/null); do
 	if ! kill -0 "$app" 2>/dev/null; then
 		status=0
 		wait "$app" || status=$?
@@ -90,6 +94,27 @@ until [[ -f $ca ]] && curl -fsS --max-time 2 --cacert "$ca" "$url/readyz" >/dev/
 	fi
 	sleep 0.2 # poll interval
 done
+
+# The appliance prints "  process:  pid N, instance ID" before it serves, so by
+# the time it answers /readyz its instance is in the log.
+answered=$(sed -n 's/.*"instance": *"\([0-9a-f]*\)".*/\1/p' <<<"$ready")
+mine=$(sed -n 's/^  process:  pid [0-9]*, instance \([0-9a-f]*\)$/\1/p' "$log")
+if [[ -z $answered || $answered != "$mine" ]]; then
+	# Give ours a moment to fail by itself (a locked data dir, a port in use),
+	# so that its reason is in the output below.
+	for _ in $(seq 50); do
+		kill -0 "$app" 2>/dev/null || break
+		sleep 0.1 # poll interval
+	done
+	{
+		echo "run.sh: another process answered at $url, not the appliance this run.sh started (pid $app):"
+		echo "run.sh:   /readyz said instance ${answered:-(none)}; ours is ${mine:-(not serving)}."
+		echo "run.sh: an appliance is probably already running on this data dir ($data_dir) or port; stop it, or give this one"
+		echo "run.sh: another --data-dir and --listen. Output of the appliance this run.sh started:"
+		sed 's/^/  | /' "$log"
+	} >&2
+	exit 1
+fi
 
 abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 ca=$(abs "$ca")

@@ -19,6 +19,7 @@ import (
 	"github.com/jumpgate/jumpgate/agent/agenttest"
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
+	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
 
 var (
@@ -28,8 +29,9 @@ var (
 	binDir  string
 )
 
+// TestMain also stops the PostgreSQL server of the tests that use one.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Run(m)
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
