@@ -55,7 +55,11 @@ func applyKey(coll *collection) (string, error) {
 	if why == "" {
 		why = "has no unique key"
 	}
-	return "", fmt.Errorf("collection %s %s", coll.path, why)
+	name := coll.path
+	if coll.singleton {
+		name = coll.singular
+	}
+	return "", fmt.Errorf("collection %s %s", name, why)
 }
 
 // applyRank orders collections for writes (and, reversed, for deletes).
