@@ -4,15 +4,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +20,7 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
+	"github.com/jumpgate/jumpgate/internal/localuser"
 )
 
 // TestRun_EndUsers installs a system-wide Jump Client (the real agent,
@@ -40,7 +36,7 @@ func TestRun_EndUsers(t *testing.T) {
 	if _, err := exec.LookPath("useradd"); err != nil {
 		t.Skip("no useradd")
 	}
-	helpdesk, mallory := addTestUser(t, "jgh"), addTestUser(t, "jgm")
+	helpdesk, mallory := localuser.Add(t, "jgh"), localuser.Add(t, "jgm")
 	e := newEndpoint(t)
 	fake, app := fakeAppliance(t)
 	e.app = app
@@ -52,12 +48,12 @@ func TestRun_EndUsers(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(base) })
 	require.NoError(t, os.Chmod(base, 0o755))
 	dir := filepath.Join(base, "jc")
-	r := e.run(inst, "--scope", "system", "--startup", "none", "--install-dir", dir, "--online-install", "--end-users", helpdesk.Username)
+	r := e.run(inst, "--scope", "system", "--startup", "none", "--install-dir", dir, "--online-install", "--end-users", helpdesk.Name)
 	require.Equal(t, 0, r.code, r)
 	e.stopOnCleanup(dir)
 	st, err := state.Load(dir)
 	require.NoError(t, err)
-	assert.Equal(t, []string{helpdesk.Username}, st.Install.EndUsers, "the install state keeps the end users")
+	assert.Equal(t, []string{helpdesk.Name}, st.Install.EndUsers, "the install state keeps the end users")
 	r = e.run(filepath.Join(dir, state.InitScript), "start")
 	require.Equal(t, 0, r.code, r)
 
@@ -107,39 +103,19 @@ func TestRun_EndUsers(t *testing.T) {
 	select {
 	case a := <-answers:
 		require.NotNil(t, a)
-		assert.Equal(t, agentproto.PromptAnswer{Session: 41, Accept: true, By: helpdesk.Username}, *a)
+		assert.Equal(t, agentproto.PromptAnswer{Session: 41, Accept: true, By: helpdesk.Name}, *a)
 	case <-time.After(15 * time.Second):
 		t.Fatal("the appliance got no answer")
 	}
 }
 
-// addTestUser makes a real local account that the test removes.
-func addTestUser(t *testing.T, prefix string) *user.User {
-	t.Helper()
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
-	name := fmt.Sprintf("%s%x", prefix, rnd)
-	out, err := exec.Command("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
-	require.NoError(t, err, "useradd: %s", out)
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Logf("userdel %s: %v %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
-	require.NoError(t, err)
-	return u
-}
-
 // runAs runs a program as u, in dir.
-func runAs(t *testing.T, u *user.User, dir, name string, args ...string) result {
+func runAs(t *testing.T, u localuser.User, dir, name string, args ...string) result {
 	t.Helper()
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	cmd := exec.Command(name, args...)
 	cmd.Env = []string{"HOME=" + dir, "PATH=/usr/bin:/bin"}
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	cmd.SysProcAttr = u.SysProcAttr()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -149,7 +125,7 @@ func runAs(t *testing.T, u *user.User, dir, name string, args ...string) result 
 	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
 	case err != nil:
-		t.Fatalf("run %s as %s: %v", name, u.Username, err)
+		t.Fatalf("run %s as %s: %v", name, u.Name, err)
 	}
 	return r
 }

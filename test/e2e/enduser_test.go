@@ -5,16 +5,12 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/internal/localuser"
 )
 
 // TestSession_ConsentOnlyByTheEndUser: the real agent runs as root, and a
@@ -37,7 +34,7 @@ func TestSession_ConsentOnlyByTheEndUser(t *testing.T) {
 	if _, err := exec.LookPath("useradd"); err != nil {
 		t.Skip("no useradd")
 	}
-	mallory := addLocalUser(t, "jgm")
+	mallory := localuser.Add(t, "jgm")
 	w := newWorld(t)
 	// Mallory must be able to reach the install dir, as on a real system
 	// install: open the test's 0700 temp dirs above it.
@@ -70,36 +67,16 @@ func TestSession_ConsentOnlyByTheEndUser(t *testing.T) {
 	})
 }
 
-// addLocalUser makes a real local account that the test removes.
-func addLocalUser(t *testing.T, prefix string) *user.User {
-	t.Helper()
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
-	name := fmt.Sprintf("%s%x", prefix, rnd)
-	out, err := exec.Command("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
-	require.NoError(t, err, "useradd: %s", out)
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Logf("userdel %s: %v %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
-	require.NoError(t, err)
-	return u
-}
-
 // runAsUser runs a program as u and returns its combined output and exit
 // code.
-func runAsUser(t *testing.T, u *user.User, name string, args ...string) (string, int) {
+func runAsUser(t *testing.T, u localuser.User, name string, args ...string) (string, int) {
 	t.Helper()
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = []string{"HOME=/", "PATH=/usr/bin:/bin"}
 	cmd.Dir = "/"
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	cmd.SysProcAttr = u.SysProcAttr()
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -108,7 +85,7 @@ func runAsUser(t *testing.T, u *user.User, name string, args ...string) (string,
 	case errors.As(err, &ee):
 		return out.String(), ee.ExitCode()
 	case err != nil:
-		t.Fatalf("run %s as %s: %v", name, u.Username, err)
+		t.Fatalf("run %s as %s: %v", name, u.Name, err)
 	}
 	return out.String(), 0
 }

@@ -4,16 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 	"github.com/jumpgate/jumpgate/agent/internal/localctl"
 	"github.com/jumpgate/jumpgate/agent/internal/localctl/localctltest"
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/internal/localuser"
 )
 
 // helperSocket, in the environment, makes the test binary a client that
@@ -66,31 +64,10 @@ func helperClient(path, req string) int {
 }
 
 // localUser is a throwaway account made for a test.
-type localUser struct {
-	name     string
-	uid, gid int
-}
+type localUser = localuser.User
 
-// addUser makes a real local account (useradd) that the test removes when
-// it ends.
-func addUser(t *testing.T, prefix string) localUser {
-	t.Helper()
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
-	name := fmt.Sprintf("%s%x", prefix, rnd)
-	out, err := exec.Command("useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name).CombinedOutput()
-	require.NoError(t, err, "useradd: %s", out)
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Logf("userdel %s: %v %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
-	require.NoError(t, err)
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return localUser{name: name, uid: uid, gid: gid}
-}
+// addUser makes a real local account that the test removes when it ends.
+func addUser(t *testing.T, prefix string) localUser { return localuser.Add(t, prefix) }
 
 // clientTree is a 0755 directory outside the test's 0700 temp dirs, holding
 // a copy of the test binary, so that another user can run the helper
@@ -117,7 +94,7 @@ func as(t *testing.T, helper, dir string, u *localUser, req string) string {
 	cmd := exec.Command(helper, "-test.run=^$")
 	cmd.Env = []string{helperSocket + "=" + localctl.SocketPath(dir), helperRequest + "=" + req}
 	if u != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid)}}
+		cmd.SysProcAttr = u.SysProcAttr()
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -145,8 +122,8 @@ func TestServer_EndUser(t *testing.T) {
 		t.Skip("no useradd")
 	}
 	alice, mallory := addUser(t, "jga"), addUser(t, "jgm")
-	aliceAtSeat := endusertest.Session{ID: "2", UID: alice.uid, User: alice.name, Seat: "seat0", Display: ":0", TTY: "tty2"}
-	malloryOverSSH := endusertest.Session{ID: "5", UID: mallory.uid, User: mallory.name, Remote: true, TTY: "pts/0"}
+	aliceAtSeat := endusertest.Session{ID: "2", UID: alice.UID, User: alice.Name, Seat: "seat0", Display: ":0", TTY: "tty2"}
+	malloryOverSSH := endusertest.Session{ID: "5", UID: mallory.UID, User: mallory.Name, Remote: true, TTY: "pts/0"}
 	greeter := endusertest.Session{ID: "c1", UID: 115, User: "gdm", Seat: "seat0", Class: "greeter", Display: ":1024"}
 	seat := endusertest.Logind(t, "", "2", aliceAtSeat, malloryOverSSH, greeter)
 	nobodyAtSeat := endusertest.Logind(t, "", "c1", aliceAtSeat, malloryOverSSH, greeter)
@@ -157,7 +134,7 @@ func TestServer_EndUser(t *testing.T) {
 		end    = `{"op":"end","session":9,"reason":"bye"}`
 	)
 	refusal := func(u localUser, why string) string {
-		return fmt.Sprintf(`{"error":"user %s (uid %d) may not control the agent's sessions: %s"}`, u.name, u.uid, why)
+		return fmt.Sprintf(`{"error":"user %s (uid %d) may not control the agent's sessions: %s"}`, u.Name, u.UID, why)
 	}
 	tests := []struct {
 		name     string
@@ -174,14 +151,14 @@ func TestServer_EndUser(t *testing.T) {
 		{name: "mallory over ssh lists", policy: enduser.Policy{Source: enduser.Source{Root: seat}}, who: &mallory, req: `{"op":"list"}`,
 			want: refusal(mallory, enduser.ErrNotAtSeat.Error())},
 		{name: "alice at the seat accepts", policy: enduser.Policy{Source: enduser.Source{Root: seat}}, who: &alice, req: accept,
-			want: `{"ok":true}`, wantCall: &localctltest.Call{Op: "answer", Session: 7, Accept: true, By: alice.name}},
+			want: `{"ok":true}`, wantCall: &localctltest.Call{Op: "answer", Session: 7, Accept: true, By: alice.Name}},
 		{name: "nobody at the seat: alice may not accept", policy: enduser.Policy{Source: enduser.Source{Root: nobodyAtSeat}}, who: &alice, req: accept,
 			want: refusal(alice, enduser.ErrNoSeat.Error())},
 		{name: "root always may", policy: enduser.Policy{Source: enduser.Source{Root: nobodyAtSeat}}, req: accept,
 			want: `{"ok":true}`, wantCall: &localctltest.Call{Op: "answer", Session: 7, Accept: true, By: "root"}},
-		{name: "listed: mallory over ssh ends a session", policy: enduser.Policy{Users: []string{mallory.name}, Source: enduser.Source{Root: seat}}, who: &mallory, req: end,
-			want: `{"ok":true}`, wantCall: &localctltest.Call{Op: "end", Session: 9, By: mallory.name, Reason: "bye"}},
-		{name: "listed: alice at the seat is not", policy: enduser.Policy{Users: []string{mallory.name}, Source: enduser.Source{Root: seat}}, who: &alice, req: accept,
+		{name: "listed: mallory over ssh ends a session", policy: enduser.Policy{Users: []string{mallory.Name}, Source: enduser.Source{Root: seat}}, who: &mallory, req: end,
+			want: `{"ok":true}`, wantCall: &localctltest.Call{Op: "end", Session: 9, By: mallory.Name, Reason: "bye"}},
+		{name: "listed: alice at the seat is not", policy: enduser.Policy{Users: []string{mallory.Name}, Source: enduser.Source{Root: seat}}, who: &alice, req: accept,
 			want: refusal(alice, enduser.ErrNotListed.Error())},
 	}
 	// Both guards are seen on their own: the socket's ACL (the kernel
@@ -235,7 +212,7 @@ func TestServer_ACLFollowsTheSeat(t *testing.T) {
 		t.Skip("no useradd")
 	}
 	alice := addUser(t, "jga")
-	aliceAtSeat := endusertest.Session{ID: "2", UID: alice.uid, User: alice.name, Seat: "seat0", Display: ":0"}
+	aliceAtSeat := endusertest.Session{ID: "2", UID: alice.UID, User: alice.Name, Seat: "seat0", Display: ":0"}
 	greeter := endusertest.Session{ID: "c1", UID: 115, User: "gdm", Seat: "seat0", Class: "greeter", Display: ":1024"}
 	root := endusertest.Logind(t, "", "c1", aliceAtSeat, greeter)
 	base, helper := clientTree(t)
