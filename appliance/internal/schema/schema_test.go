@@ -7,13 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jumpgate/jumpgate/appliance/internal/broker"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/instance"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/schema"
 	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
@@ -70,6 +75,54 @@ func TestMigrate_LabelsOnExistingDatabase(t *testing.T) {
 
 			// Running again changes nothing.
 			require.NoError(t, schema.Migrate(ctx, d))
+		})
+	}
+}
+
+// TestMigrate_InstancesOnExistingDatabase upgrades a database of the
+// release before instance ownership, with an agent online and a session
+// open: the owner columns arrive empty, which counts as a dead owner, so
+// the first start of the new release clears them as the old one did.
+func TestMigrate_InstancesOnExistingDatabase(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{name: "sqlite", dsn: func(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "jumpgate.db") }},
+		{name: "postgres", dsn: func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			d, err := db.Open(ctx, tt.dsn(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = d.Close() })
+			var before []*gormigrate.Migration
+			for _, m := range schema.Migrations() {
+				if m.ID == "0005_instances" {
+					break
+				}
+				before = append(before, m)
+			}
+			require.Len(t, before, 4)
+			opts := &gormigrate.Options{TableName: "migrations", IDColumnName: "id", IDColumnSize: 255, UseTransaction: true}
+			require.NoError(t, gormigrate.New(d.W, opts, before).Migrate())
+			// 0003 made sessions from the current record type: drop what
+			// 0005 adds.
+			require.NoError(t, d.W.Migrator().DropColumn(&broker.Record{}, instance.Column))
+			require.NoError(t, d.W.Create(&jumpclient.State{ClientID: 7, Status: "online"}).Error)
+			require.NoError(t, d.W.Create(&jumpoint.Node{JumpointID: 3, Connected: true}).Error)
+			require.NoError(t, d.W.Exec("INSERT INTO sessions (item_type, item_id, item_name, user_id, username, mode, status, refused_reason, detail, ticket_id, reason, "+
+				"recording, record_tunnel, control_revoked, customer_name, auto_end, jumpoint_id, target_host, requested_at, ended_by, end_reason, feedback) "+
+				"VALUES ('jump_client', 7, 'c', 1, 'admin', 'unattended', 'active', '', '', '', '', false, false, false, '', false, 0, '', ?, '', '', '')", time.Now().UTC()).Error)
+
+			require.NoError(t, schema.Migrate(ctx, d))
+			assert.True(t, d.W.Migrator().HasTable(&instance.Record{}))
+			for _, table := range []string{"jump_client_states", "jumpoint_nodes", "sessions"} {
+				var n int64
+				require.NoError(t, d.R.Table(table).Where(instance.Unowned).Count(&n).Error, table)
+				assert.EqualValues(t, 1, n, "%s: the existing row has no live owner", table)
+			}
+			require.NoError(t, schema.Migrate(ctx, d), "running again changes nothing")
 		})
 	}
 }
