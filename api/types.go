@@ -455,9 +455,8 @@ type InstallerDownload struct {
 	// Platform is one of Platforms.
 	Platform string `json:"platform"`
 	// FileName is the file the download is saved as, different for each
-	// platform: "jumpgate-jc-<installer-id>-<platform>.<ext>" (see
-	// JumpClientInstallerFile), with ext "exe" for windows-amd64 and "bin"
-	// for the others.
+	// platform: "jumpgate-jc-<installer-id>-<platform>.<ext>", with ext
+	// "exe" for windows-amd64 and "bin" for the others.
 	FileName string `json:"file_name"`
 	// URL is the download URL; it needs an administrator's bearer token.
 	URL string `json:"url"`

@@ -220,14 +220,14 @@ func shells(t *testing.T) []string {
 
 func TestShHeader_ExtractsPayloadAtItsOffset(t *testing.T) {
 	build := []byte(fakeAgent)
-	m := &agentproto.Manifest{Kind: agentproto.KindJumpClient, KeyInfo: "jgk1.x.y", SigningKey: []byte{1, 2, 3}, CAPEM: "PEM", FileName: "jumpgate-jc-0011.bin"}
+	m := &agentproto.Manifest{Kind: agentproto.KindJumpClient, KeyInfo: "jgk1.x.y", SigningKey: []byte{1, 2, 3}, CAPEM: "PEM", FileName: "jumpgate-jc-0011-linux-amd64.bin"}
 	bin, trailer := makeBin(t, build, m)
 	assert.True(t, bytes.HasPrefix(bin, []byte("#!/bin/sh\n")))
 	assert.Contains(t, string(bin[:dist.HeaderSize]), "offset="+strconv.Itoa(dist.HeaderSize+1)+"\n")
 	assert.Contains(t, string(bin[:dist.HeaderSize]), "size="+strconv.Itoa(len(build)+len(trailer))+"\n")
 
 	dir := t.TempDir()
-	file := filepath.Join(dir, "jumpgate-jc-0011.bin")
+	file := filepath.Join(dir, "jumpgate-jc-0011-linux-amd64.bin")
 	require.NoError(t, os.WriteFile(file, bin, 0o644))
 	out, err := exec.Command("tail", "-c", "+"+strconv.Itoa(dist.HeaderSize+1), file).Output()
 	require.NoError(t, err)

@@ -69,23 +69,24 @@ func Routes(d Deps) []route.Route {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{Deps: d}
+	winExt := api.InstallerFileExt(api.PlatformWindowsAMD64)
 	return []route.Route{
 		{
 			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/download/:platform", Handler: h.installer,
 			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
-			Summary: "Download a Jump Client installer for one platform: jumpgate-jc-<installer_id>.bin (sh) or .exe (Windows), " +
+			Summary: "Download a Jump Client installer for one platform: " + api.JumpClientInstallerFile("<installer_id>", "<platform>") + " (sh) or ." + winExt + " (Windows), " +
 				"key info built in; 410 once expired, 503 without an agent build for the platform",
 		},
 		{
 			Method: http.MethodGet, Path: "/api/v1/installers/generic/:platform", Handler: h.generic,
 			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
-			Summary: "Download the generic Jump Client installer for one platform: jumpgate-jc-generic-<platform>.bin or .exe, " +
+			Summary: "Download the generic Jump Client installer for one platform: " + api.GenericInstallerFile("<platform>") + " or ." + winExt + ", " +
 				"which needs --key-info / KEY_INFO=; 503 without an agent build for the platform",
 		},
 		{
 			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/download/:platform", Handler: h.jumpoint,
 			Tag: api.PathJumpoints, RawBody: "application/octet-stream", AdminOnly: true,
-			Summary: "Download a Jumpoint installer for one platform: jumpgate-jumpoint-<code_name>.bin or .exe, " +
+			Summary: "Download a Jumpoint installer for one platform: " + api.JumpointInstallerFile("<code_name>", "<platform>") + " or ." + winExt + ", " +
 				"key info valid for 24 hours; 409 when the jumpoint is disabled, 503 without an agent build for the platform",
 		},
 		{
@@ -140,7 +141,7 @@ func (h *handler) installer(c *gin.Context) {
 		return
 	}
 	h.serve(c, &download{kind: agentproto.KindJumpClient, keyInfo: ki, platform: platform,
-		fileName:   installer.DownloadFileName("jumpgate-jc-"+r.InstallerID, platform),
+		fileName:   api.JumpClientInstallerFile(r.InstallerID, platform),
 		objectType: "jump_client_installer", objectID: r.ID, objectName: r.InstallerID})
 }
 
@@ -152,7 +153,7 @@ func (h *handler) generic(c *gin.Context) {
 		return
 	}
 	h.serve(c, &download{kind: agentproto.KindJumpClient, platform: platform,
-		fileName:   installer.DownloadFileName("jumpgate-jc-generic-"+platform, platform),
+		fileName:   api.GenericInstallerFile(platform),
 		objectType: "jump_client_installer", objectName: "generic"})
 }
 
@@ -183,7 +184,7 @@ func (h *handler) jumpoint(c *gin.Context) {
 		return
 	}
 	h.serve(c, &download{kind: agentproto.KindJumpoint, keyInfo: ki, platform: platform,
-		fileName:   installer.DownloadFileName("jumpgate-jumpoint-"+j.CodeName, platform),
+		fileName:   api.JumpointInstallerFile(j.CodeName, platform),
 		objectType: "jumpoint", objectID: j.ID, objectName: j.CodeName})
 }
 

@@ -9,12 +9,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,10 +129,7 @@ func TestDownload_JumpClientInstaller(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			resp, body := f.get(t, f.s.AdminToken, f.installerPath(p))
 			require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-			name := "jumpgate-jc-" + f.installer.InstallerID + ".bin"
-			if p == api.PlatformWindowsAMD64 {
-				name = "jumpgate-jc-" + f.installer.InstallerID + ".exe"
-			}
+			name := installerName("jumpgate-jc-"+f.installer.InstallerID+"-"+p, p)
 			assert.Equal(t, `attachment; filename=`+name, resp.Header.Get("Content-Disposition"))
 			assert.Equal(t, "application/octet-stream", resp.Header.Get("Content-Type"))
 			assert.Equal(t, strconv.Itoa(len(body)), resp.Header.Get("Content-Length"))
@@ -172,6 +171,7 @@ func TestDownload_GenericInstallerHasNoKeyInfo(t *testing.T) {
 	}
 }
 
+// installerName is base plus the extension of platform's installer.
 func installerName(base, platform string) string {
 	if platform == api.PlatformWindowsAMD64 {
 		return base + ".exe"
@@ -184,7 +184,7 @@ func TestDownload_Jumpoint(t *testing.T) {
 	before := time.Now()
 	resp, body := f.get(t, f.s.AdminToken, f.jumpointPath(api.PlatformLinuxARM64))
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-	assert.Equal(t, "attachment; filename=jumpgate-jumpoint-dc1.bin", resp.Header.Get("Content-Disposition"))
+	assert.Equal(t, "attachment; filename=jumpgate-jumpoint-dc1-linux-arm64.bin", resp.Header.Get("Content-Disposition"))
 	m := f.split(t, api.PlatformLinuxARM64, body)
 	assert.Equal(t, agentproto.KindJumpoint, m.Kind)
 	ki := f.verifyKey(t, m.KeyInfo)
@@ -278,7 +278,7 @@ func TestInstaller_HydratesDownloads(t *testing.T) {
 		require.Len(t, in.Downloads, len(api.Platforms))
 		for i, d := range in.Downloads {
 			p := api.Platforms[i]
-			name := installerName("jumpgate-jc-"+f.installer.InstallerID, p)
+			name := installerName("jumpgate-jc-"+f.installer.InstallerID+"-"+p, p)
 			url := f.s.URL + f.installerPath(p)
 			assert.Equal(t, api.InstallerDownload{Platform: p, FileName: name, URL: url, Command: d.Command, InstallCommand: d.InstallCommand}, d)
 			assert.Contains(t, d.Command, url)
@@ -331,6 +331,92 @@ func TestDownload_CommandWorks(t *testing.T) {
 	out, err = run.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "[install]\n[--help]\n", string(out))
+}
+
+// TestDownload_TwoPlatformsInOneDirectory downloads several platforms of
+// one installer into one directory, as a person preparing a mixed fleet
+// does, and finds one file per platform, each holding its own build: the
+// Jump Client installer with the copyable Commands (sh and curl), the
+// generic and the Jumpoint installer under their Content-Disposition names
+// (as a browser saves them).
+func TestDownload_TwoPlatformsInOneDirectory(t *testing.T) {
+	f := newFixture(t)
+	platforms := []string{api.PlatformLinuxAMD64, api.PlatformLinuxARM64, api.PlatformWindowsAMD64}
+
+	// want checks that dir holds exactly the named files, one per
+	// platform, each with that platform's build.
+	want := func(t *testing.T, dir string, names map[string]string) {
+		t.Helper()
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		var wantNames []string
+		for name := range names {
+			wantNames = append(wantNames, name)
+		}
+		assert.ElementsMatch(t, wantNames, got, "one file per platform")
+		for name, p := range names {
+			body, err := os.ReadFile(filepath.Join(dir, name))
+			require.NoError(t, err)
+			m := f.split(t, p, body)
+			assert.Equal(t, name, m.FileName)
+		}
+	}
+
+	t.Run("jump client installer, with the download commands", func(t *testing.T) {
+		if _, err := exec.LookPath("curl"); err != nil {
+			t.Skip("no curl")
+		}
+		dir := t.TempDir()
+		names := map[string]string{}
+		for _, d := range f.installer.Downloads {
+			if !slices.Contains(platforms, d.Platform) {
+				continue
+			}
+			// Every Command is a POSIX sh line except Windows's
+			// PowerShell one; run the same curl with sh's quoting.
+			command := d.Command
+			if d.Platform == api.PlatformWindowsAMD64 {
+				command = strings.NewReplacer("curl.exe", "curl", "$env:", "$").Replace(command)
+			}
+			cmd := exec.Command("sh", "-c", command)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "JUMPGATE_CA_CERT="+f.s.CAFile, "JUMPGATE_TOKEN="+f.s.AdminToken)
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s: %s", command, out)
+			names[d.FileName] = d.Platform
+		}
+		require.Len(t, names, len(platforms), "every platform has its own file name")
+		want(t, dir, names)
+	})
+
+	for _, kind := range []struct {
+		name string
+		path func(platform string) string
+	}{
+		{"generic installer", func(p string) string { return "/api/v1/installers/generic/" + p }},
+		{"jumpoint installer", f.jumpointPath},
+	} {
+		t.Run(kind.name+", saved under Content-Disposition", func(t *testing.T) {
+			dir := t.TempDir()
+			names := map[string]string{}
+			for _, p := range platforms {
+				resp, body := f.get(t, f.s.AdminToken, kind.path(p))
+				require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+				_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
+				require.NoError(t, err)
+				name := params["filename"]
+				require.Equal(t, name, filepath.Base(name), "a plain file name")
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), body, 0o644))
+				names[name] = p
+			}
+			require.Len(t, names, len(platforms), "every platform has its own file name")
+			want(t, dir, names)
+		})
+	}
 }
 
 // TestDownload_RealAgentHelp downloads a .bin made from the real agent and

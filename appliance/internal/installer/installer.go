@@ -215,22 +215,14 @@ func (k *KeyConfig) KeyInfo(r *Record) (string, error) {
 	}, k.Key)
 }
 
-// DownloadFileName is the file name an installer for platform is served
-// as: base plus ".exe" on Windows, else ".bin" (the self-extracting sh
-// installer of Linux, Raspberry Pi and macOS).
-func DownloadFileName(base, platform string) string {
-	if platform == api.PlatformWindowsAMD64 {
-		return base + ".exe"
-	}
-	return base + ".bin"
-}
-
 // Downloads returns the download of every platform of the installer with
-// record id id and installer id installerID, each with copyable commands.
+// record id id and installer id installerID, each with copyable commands
+// and its own file name (api.JumpClientInstallerFile), so that downloading
+// several platforms into one directory keeps them all.
 func (k *KeyConfig) Downloads(id int64, installerID string) []api.InstallerDownload {
 	out := make([]api.InstallerDownload, 0, len(api.Platforms))
 	for _, p := range api.Platforms {
-		name := DownloadFileName("jumpgate-jc-"+installerID, p)
+		name := api.JumpClientInstallerFile(installerID, p)
 		url := fmt.Sprintf("%s/api/v1/%s/%d/download/%s", strings.TrimRight(k.PublicURL, "/"), api.PathJumpClientInstallers, id, p)
 		d := api.InstallerDownload{Platform: p, FileName: name, URL: url}
 		if p == api.PlatformWindowsAMD64 {
