@@ -729,12 +729,7 @@ func sameValue(a, b any) bool {
 		if !ok || len(aa) != len(bv) {
 			return false
 		}
-		for i := range bv {
-			if !sameValue(aa[i], bv[i]) {
-				return false
-			}
-		}
-		return true
+		return sameList(aa, bv)
 	case map[string]any:
 		// Fields the appliance adds with their defaults (and the file
 		// leaves out) do not make a difference.
@@ -750,6 +745,36 @@ func sameValue(a, b any) bool {
 		return true
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// sameList compares lists as multisets: the appliance answers lists of
+// relations in its own order (members by user id, memberships by group
+// policy), so a file that lists them otherwise must not differ forever.
+func sameList(have, want []any) bool {
+	inOrder := true
+	for i := range want {
+		if !sameValue(have[i], want[i]) {
+			inOrder = false
+			break
+		}
+	}
+	if inOrder {
+		return true
+	}
+	used := make([]bool, len(have))
+	for _, w := range want {
+		found := false
+		for i, h := range have {
+			if !used[i] && sameValue(h, w) {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -249,7 +249,7 @@ func TestDiffFields(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{}`), &have))
 	h, err := decodeObject(json.RawMessage(`{"name": "A", "count": 5, "expires_at": "2027-01-01T00:00:00Z",
 		"permissions": {"shell": true, "tunnel": false}, "labels": {"a": "1", "b": "2"},
-		"tunnel_definitions": [{"local_port": 0, "remote_port": 22}], "jump_policy_id": 4}`))
+		"tunnel_definitions": [{"local_port": 0, "remote_port": 22}], "jump_policy_id": 4, "members": [1, 2, 3]}`))
 	require.NoError(t, err)
 	tests := []struct {
 		name string
@@ -262,6 +262,8 @@ func TestDiffFields(t *testing.T) {
 		{"nested change", `{"permissions": {"tunnel": true}}`, []string{"permissions"}},
 		{"list entries may leave defaults out", `{"tunnel_definitions": [{"remote_port": 22}]}`, nil},
 		{"lists compare whole", `{"tunnel_definitions": [{"remote_port": 22}, {"remote_port": 80}]}`, []string{"tunnel_definitions"}},
+		{"lists compare in any order", `{"members": [3, 1, 2]}`, nil},
+		{"lists compare as multisets", `{"members": [1, 1, 3]}`, []string{"members"}},
 		{"null removes", `{"jump_policy_id": null}`, []string{"jump_policy_id"}},
 		{"null of an absent field", `{"session_policy_id": null}`, nil},
 		{"changed scalars, sorted", `{"name": "B", "count": 6}`, []string{"count", "name"}},

@@ -184,12 +184,12 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	r := runCLI(t, vars, "", "apply", "-f", dir, "--dry-run")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "create jump-groups code_name=ops\n")
-	assert.Contains(t, r.stdout, "dry run: 7 to create, 0 to update, 0 unchanged, 0 to delete; nothing was written")
+	assert.Contains(t, r.stdout, "dry run: 8 to create, 0 to update, 0 unchanged, 0 to delete; nothing was written")
 	assert.Equal(t, empty, versions(t, s))
 
 	r = runCLI(t, vars, "", "apply", "-f", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "7 created, 0 updated, 0 unchanged, 0 deleted")
+	assert.Contains(t, r.stdout, "8 created, 0 updated, 0 unchanged, 0 deleted")
 	out := r.stdout
 	// Referenced objects were created first.
 	assert.Less(t, strings.Index(out, "created users username=alice"), strings.Index(out, "created jump-policies code_name=business-hours"))
@@ -209,7 +209,10 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	gps, err := api.ListAll(ctx, s.Admin.ListGroupPolicies, nil)
 	require.NoError(t, err)
 	require.Len(t, gps, 1)
-	assert.Equal(t, []int64{alice.ID}, gps[0].Members)
+	bobs, err := api.ListAll(ctx, s.Admin.ListUsers, &api.ListOptions{Filters: map[string]string{"username": "bob"}})
+	require.NoError(t, err)
+	require.Len(t, bobs, 1)
+	assert.ElementsMatch(t, []int64{alice.ID, bobs[0].ID}, gps[0].Members)
 	require.Len(t, ops.Memberships, 1)
 	assert.Equal(t, gps[0].ID, ops.Memberships[0].GroupPolicyID)
 	require.NotNil(t, ops.Memberships[0].JumpPolicyID)
@@ -227,7 +230,7 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	applied := versions(t, s)
 	r = runCLI(t, vars, "", "apply", "-f", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "0 created, 0 updated, 7 unchanged, 0 deleted", r.stdout)
+	assert.Contains(t, r.stdout, "0 created, 0 updated, 8 unchanged, 0 deleted", r.stdout)
 	assert.Contains(t, r.stdout, "unchanged protocol-tunnel-jumps name=db")
 	assert.Equal(t, applied, versions(t, s))
 
@@ -242,7 +245,7 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	assert.Equal(t, applied, versions(t, s), "a dry run writes nothing")
 	r = runCLI(t, vars, "", "apply", "-f", dir)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "0 created, 1 updated, 6 unchanged, 0 deleted")
+	assert.Contains(t, r.stdout, "0 created, 1 updated, 7 unchanged, 0 deleted")
 	now := versions(t, s)
 	for k, v := range applied {
 		if k == "session-policies/support" {
@@ -269,10 +272,10 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	r = runCLI(t, vars, "", "apply", "-f", dir, "--prune", "-l", "example.com/config=cli-apply", "--dry-run")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Regexp(t, `delete protocol-tunnel-jumps name=db \(id \d+\)\n`, r.stdout)
-	assert.Contains(t, r.stdout, "0 to create, 0 to update, 6 unchanged, 1 to delete")
+	assert.Contains(t, r.stdout, "0 to create, 0 to update, 7 unchanged, 1 to delete")
 	r = runCLI(t, vars, "", "apply", "-f", dir, "--prune", "-l", "example.com/config=cli-apply")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stdout, "0 created, 0 updated, 6 unchanged, 1 deleted")
+	assert.Contains(t, r.stdout, "0 created, 0 updated, 7 unchanged, 1 deleted")
 	ptjs, err = api.ListAll(ctx, s.Admin.ListProtocolTunnelJumps, nil)
 	require.NoError(t, err)
 	assert.Empty(t, ptjs)

@@ -97,7 +97,7 @@ func TestCLIWrite_Apply(t *testing.T) {
 
 	out, errOut, code := r.jg("", "apply", "-f", dir)
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "7 created, 0 updated, 0 unchanged, 0 deleted")
+	assert.Contains(t, out, "8 created, 0 updated, 0 unchanged, 0 deleted")
 	ptjs, err := api.ListAll(ctx, s.Admin.ListProtocolTunnelJumps, nil)
 	require.NoError(t, err)
 	require.Len(t, ptjs, 1)
@@ -108,7 +108,7 @@ func TestCLIWrite_Apply(t *testing.T) {
 
 	out, errOut, code = r.jg("", "apply", "-f", dir)
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "0 created, 0 updated, 7 unchanged, 0 deleted")
+	assert.Contains(t, out, "0 created, 0 updated, 8 unchanged, 0 deleted")
 
 	net := filepath.Join(dir, "network.yaml")
 	b, err := os.ReadFile(net)
@@ -123,7 +123,7 @@ func TestCLIWrite_Apply(t *testing.T) {
 	assert.Equal(t, "db.internal.example.com", got.Hostname, "the dry run wrote nothing")
 	out, errOut, code = r.jg("", "apply", "-f", dir)
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "0 created, 1 updated, 6 unchanged, 0 deleted")
+	assert.Contains(t, out, "0 created, 1 updated, 7 unchanged, 0 deleted")
 	got, err = s.Admin.GetProtocolTunnelJump(ctx, ptjs[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, "db2.internal.example.com", got.Hostname)
@@ -135,7 +135,7 @@ func TestCLIWrite_Apply(t *testing.T) {
 	assert.Contains(t, errOut, "--prune needs -l")
 	out, errOut, code = r.jg("", "apply", "-f", dir, "--prune", "-l", "example.com/config=cli-apply")
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "0 created, 0 updated, 6 unchanged, 1 deleted")
+	assert.Contains(t, out, "0 created, 0 updated, 7 unchanged, 1 deleted")
 	_, err = s.Admin.GetProtocolTunnelJump(ctx, ptjs[0].ID)
 	assert.ErrorIs(t, err, api.ErrNotFound)
 	groups, err = api.ListAll(ctx, s.Admin.ListJumpGroups, nil)
