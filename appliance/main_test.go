@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/jumpgate/jumpgate/appliance/internal/app"
 )
 
 func TestParseFlags_EnvTwins(t *testing.T) {
@@ -224,4 +227,50 @@ func TestParseFlags_AgentDir(t *testing.T) {
 	o, err = parseFlags([]string{"--agent-dir", "/from/flag"}, func(string) string { return "" }, &bytes.Buffer{})
 	require.NoError(t, err)
 	assert.Equal(t, "/from/flag", o.cfg.AgentDir)
+}
+
+// TestRun_WritesNothingWhenItCannotStart starts beside a running appliance:
+// on its locked data dir, or on its port. The start fails before it writes
+// anything to the data dir or the database (no key material, no database
+// file: only the lock file).
+func TestRun_WritesNothingWhenItCannotStart(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string) []string
+		want  string
+	}{
+		{"data dir locked", func(t *testing.T, dir string) []string {
+			lock, err := app.LockDataDir(app.Config{DataDir: dir, Database: "sqlite://" + filepath.Join(dir, "jumpgate.db")})
+			require.NoError(t, err)
+			t.Cleanup(lock.Release)
+			return []string{"--listen", "127.0.0.1:0"}
+		}, "data dir %s is in use by another appliance process (pid %d holds %s/lock)"},
+		{"port in use", func(t *testing.T, dir string) []string {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			t.Cleanup(func() { ln.Close() })
+			return []string{"--listen", ln.Addr().String()}
+		}, "address already in use"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"--data-dir", dir}, tt.setup(t, dir)...)
+			err := run(context.Background(), args, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{})
+			require.Error(t, err)
+			want := tt.want
+			if strings.Contains(want, "%") {
+				want = fmt.Sprintf(want, dir, os.Getpid(), dir)
+				assert.ErrorIs(t, err, app.ErrLocked)
+			}
+			assert.Contains(t, err.Error(), want)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			assert.Equal(t, []string{app.LockFile}, names, "nothing but the lock file")
+		})
+	}
 }
