@@ -62,6 +62,16 @@ func applyKey(coll *collection) (string, error) {
 	return "", fmt.Errorf("collection %s %s", name, why)
 }
 
+// normalKey is a key value as the appliance stores it: a public portal's
+// host name in lower case without a final dot (DNS names are not case
+// sensitive); other keys as they are.
+func normalKey(path, key, value string) string {
+	if path == api.PathPublicPortals && key == "hostname" {
+		return strings.TrimSuffix(strings.ToLower(value), ".")
+	}
+	return value
+}
+
 // applyRank orders collections for writes (and, reversed, for deletes).
 func applyRank(path string) int {
 	for i, k := range applyKeys {
@@ -266,7 +276,9 @@ func parseApplyDoc(d *applyDoc, fields map[string]any, errs *docErrors) (*applyD
 		errs.addDoc(d, "%s: missing; apply matches %s by %s, so every document of them gives it", key, coll.path, key)
 		return nil, false
 	}
-	d.value = value
+	// The key as the appliance stores it, so that it matches and compares.
+	d.value = normalKey(coll.path, key, value)
+	d.fields[key] = d.value
 	n := len(*errs)
 	d.fields = d.refsByKey(d.fields, "", errs).(map[string]any)
 	return d, len(*errs) == n
@@ -350,7 +362,7 @@ func (d *applyDoc) parseRef(written string, m map[string]any, targets []refTarge
 				errs.addDoc(d, "%s.%s: want a non-empty string", written, k)
 				return nil
 			}
-			r := &docRef{field: written, target: t, value: s}
+			r := &docRef{field: written, target: t, value: normalKey(t.path, t.key, s)}
 			d.refs = append(d.refs, r)
 			return r
 		}
@@ -383,7 +395,7 @@ func (s applyState) add(path, key string, objs []map[string]any) error {
 		if err := errors.Join(err1, err2); err != nil {
 			return fmt.Errorf("%s: an object without a numeric id and version: %w", path, err)
 		}
-		v := scalar(o[key])
+		v := normalKey(path, key, scalar(o[key]))
 		byKey[v] = append(byKey[v], &remoteObject{id: id, version: ver, fields: o})
 	}
 	return nil

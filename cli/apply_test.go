@@ -180,6 +180,17 @@ password: a-long-password-here
 	}, planLines(steps))
 }
 
+func TestPlan_PortalHostnamesAsStored(t *testing.T) {
+	docs, errs := parseDocs(t, "collection: public-portals\nhostname: Support.Example.com.\ndisplay_name: S\n---\n"+
+		"collection: jump-client-installers\n")
+	require.Len(t, docs, 1)
+	errs = nil
+	state := stateOf(t, map[string]string{api.PathPublicPortals: `[{"id": 1, "version": 1, "hostname": "support.example.com", "display_name": "S"}]`})
+	steps := plan(docs, state, embeddedSchemas(), applyOptions{}, nil, &errs)
+	require.NoError(t, errs.err())
+	assert.Equal(t, []string{"unchanged public-portals hostname=support.example.com (id 1)"}, planLines(steps))
+}
+
 func TestPlan_Refusals(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -147,17 +147,21 @@ func (e env) apply(ctx context.Context, f *connFlags, af *applyFlags) error {
 		fmt.Fprintln(e.stdout, summary(steps, true))
 		return nil
 	}
-	for i, s := range steps {
+	written := 0
+	for _, s := range steps {
 		if err := runStep(ctx, c, s); err != nil {
 			where := ""
 			if s.doc != nil {
 				where = " (" + s.doc.where() + ")"
 			}
-			done := ""
-			if i > 0 {
-				done = fmt.Sprintf("; the %d steps before it were written", i)
+			done := "; nothing was written before it"
+			if written > 0 {
+				done = fmt.Sprintf("; apply stopped here after %s (above): fix this and apply again", plural(written, "write", "writes"))
 			}
 			return fmt.Errorf("%s%s: %w%s", s, where, err, done)
+		}
+		if s.action != actionUnchanged {
+			written++
 		}
 		fmt.Fprintln(e.stdout, pastStep(s))
 	}

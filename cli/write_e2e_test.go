@@ -284,6 +284,27 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	assert.Contains(t, groups, "other")
 	assert.Contains(t, groups, "ops")
 
+	// A rule only the appliance knows stops apply at that write, saying
+	// what was written before it.
+	stop := t.TempDir()
+	writeFile(t, stop, "stop.yaml", `collection: jumpoints
+code_name: closed
+name: No tunnels
+---
+collection: protocol-tunnel-jumps
+name: through-closed
+hostname: x.example.com
+jumpoint: {code_name: closed}
+jump_group: {code_name: ops}
+tunnel_definitions: [{remote_port: 22}]
+`)
+	r = runCLI(t, vars, "", "apply", "-f", stop)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "created jumpoints code_name=closed")
+	assert.Contains(t, r.stderr, "jumpgate: create protocol-tunnel-jumps name=through-closed (")
+	assert.Contains(t, r.stderr, "stop.yaml document 2 (line 5)): 422 validation failed")
+	assert.Contains(t, r.stderr, "; apply stopped here after 1 write (above): fix this and apply again\njumpoint_id: ")
+
 	// Bad input writes nothing: a dangling reference, an unknown
 	// collection, a collection without a key, an unknown field — each
 	// beside a valid new object that is not created.
