@@ -83,8 +83,9 @@ func (d *jumpClientInstallerDownloadDataSource) Schema(_ context.Context, _ data
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"file_name": schema.StringAttribute{
-				MarkdownDescription: "The installer's file name: `jumpgate-jc-<installer_id>.bin`, or `.exe` on Windows.",
-				Computed:            true,
+				MarkdownDescription: "The installer's file name: `" + api.JumpClientInstallerFile("<installer_id>", "<platform>") + "`, " +
+					"or `." + api.InstallerFileExt(api.PlatformWindowsAMD64) + "` on Windows.",
+				Computed: true,
 			},
 			"url": schema.StringAttribute{
 				MarkdownDescription: "The download URL; it needs an administrator's API token.",

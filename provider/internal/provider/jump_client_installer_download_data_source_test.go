@@ -78,14 +78,14 @@ output "windows_command" {
 				resource.TestCheckResourceAttrWith(installerAddr, "id", capture(&id)),
 				resource.TestCheckResourceAttrWith(installerAddr, "installer_id", capture(&iid)),
 				resource.TestCheckResourceAttrWith(dlAddr, "id", func(v string) error { return wantEqual(v, id+"/"+platform) }),
-				resource.TestCheckResourceAttrWith(dlAddr, "file_name", func(v string) error { return wantEqual(v, "jumpgate-jc-"+iid+".bin") }),
+				resource.TestCheckResourceAttrWith(dlAddr, "file_name", func(v string) error { return wantEqual(v, "jumpgate-jc-"+iid+"-"+platform+".bin") }),
 				resource.TestCheckResourceAttrWith(dlAddr, "url", func(v string) error {
 					return wantEqual(v, fmt.Sprintf("%s/api/v1/jump-client-installers/%s/download/%s", a.srv.URL, id, platform))
 				}),
 				resource.TestCheckResourceAttrWith(dlAddr, "command", func(v string) error {
-					return wantContains(v, "curl -fSL", "-o jumpgate-jc-"+iid+".bin", fmt.Sprintf("/jump-client-installers/%s/download/%s", id, platform))
+					return wantContains(v, "curl -fSL", "-o jumpgate-jc-"+iid+"-"+platform+".bin", fmt.Sprintf("/jump-client-installers/%s/download/%s", id, platform))
 				}),
-				resource.TestCheckResourceAttrWith(dlAddr, "install_command", func(v string) error { return wantEqual(v, "sudo sh ./jumpgate-jc-"+iid+".bin") }),
+				resource.TestCheckResourceAttrWith(dlAddr, "install_command", func(v string) error { return wantEqual(v, "sudo sh ./jumpgate-jc-"+iid+"-"+platform+".bin") }),
 				// The file is the appliance's installer: the hash and size
 				// reported are the file's, and it carries the key info.
 				resource.TestCheckResourceAttrWith(dlAddr, "sha256", capture(&sum1)),
@@ -106,7 +106,7 @@ output "windows_command" {
 				},
 				// The Windows entry needs no build: no output_path, no download.
 				resource.TestCheckResourceAttrWith("data.jumpgate_jump_client_installer_download.windows", "command", func(v string) error {
-					return wantContains(v, "curl.exe -fSL", "$env:JUMPGATE_TOKEN", "-o jumpgate-jc-"+iid+".exe")
+					return wantContains(v, "curl.exe -fSL", "$env:JUMPGATE_TOKEN", "-o jumpgate-jc-"+iid+"-windows-amd64.exe")
 				}),
 				resource.TestCheckNoResourceAttr("data.jumpgate_jump_client_installer_download.windows", "sha256"),
 				func(s *terraform.State) error {
@@ -166,7 +166,7 @@ data "jumpgate_jump_client_installer_download" "missing" {
 				resource.TestCheckResourceAttr(installerAddr, "expired", "true"),
 				resource.TestCheckNoResourceAttr(dlAddr, "sha256"),
 				resource.TestCheckNoResourceAttr(dlAddr, "size"),
-				resource.TestCheckResourceAttrWith(dlAddr, "file_name", func(v string) error { return wantEqual(v, "jumpgate-jc-"+iid+".bin") }),
+				resource.TestCheckResourceAttrWith(dlAddr, "file_name", func(v string) error { return wantEqual(v, "jumpgate-jc-"+iid+"-"+platform+".bin") }),
 			),
 		},
 		// Renewed in the same apply: the download is read after the update

@@ -241,8 +241,9 @@ func jumpClientInstallerSchema() schema.Schema {
 					Computed:            true,
 				},
 				"file_name": schema.StringAttribute{
-					MarkdownDescription: "The file the installer is saved as: `jumpgate-jc-<installer_id>.bin` (a self-extracting `sh` installer), or `.exe` on Windows.",
-					Computed:            true,
+					MarkdownDescription: "The file the installer is saved as, one per platform: `" + api.JumpClientInstallerFile("<installer_id>", "<platform>") + "` " +
+						"(a self-extracting `sh` installer), or `." + api.InstallerFileExt(api.PlatformWindowsAMD64) + "` on Windows.",
+					Computed: true,
 				},
 				"url": schema.StringAttribute{
 					MarkdownDescription: "The download URL (`GET`, with `Authorization: Bearer <token>`).",

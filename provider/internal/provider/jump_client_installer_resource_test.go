@@ -114,13 +114,13 @@ resource "jumpgate_jump_client_installer" "x" {
 				resource.TestCheckResourceAttr(installerAddr, "downloads.0.platform", api.PlatformLinuxAMD64),
 				resource.TestCheckResourceAttr(installerAddr, "downloads.5.platform", api.PlatformWindowsAMD64),
 				resource.TestCheckResourceAttrWith(installerAddr, "downloads.0.file_name", func(v string) error {
-					return wantEqual(v, "jumpgate-jc-"+iid+".bin")
+					return wantEqual(v, "jumpgate-jc-"+iid+"-linux-amd64.bin")
 				}),
 				resource.TestCheckResourceAttrWith(installerAddr, "downloads.0.command", func(v string) error {
 					return wantContains(v, "curl -fSL", "$JUMPGATE_TOKEN", fmt.Sprintf("/api/v1/jump-client-installers/%s/download/linux-amd64", id))
 				}),
 				resource.TestCheckResourceAttrWith(installerAddr, "downloads.0.install_command", func(v string) error {
-					return wantEqual(v, "sudo sh ./jumpgate-jc-"+iid+".bin")
+					return wantEqual(v, "sudo sh ./jumpgate-jc-"+iid+"-linux-amd64.bin")
 				}),
 				// The key info names this installer, its window and its overrides.
 				resource.TestCheckResourceAttrWith(installerAddr, "key_info", keyInfoFor(&iid, &exp1, "name")),
@@ -210,7 +210,7 @@ resource "jumpgate_jump_client_installer" "x" {
 				resource.TestCheckResourceAttrWith(installerAddr, "key_info", changedSecret(&key2)),
 				resource.TestCheckResourceAttrWith(installerAddr, "key_info", capture(&key3)),
 				resource.TestCheckResourceAttrWith(installerAddr, "downloads.0.file_name", func(v string) error {
-					return wantEqual(v, "jumpgate-jc-"+iid+".bin")
+					return wantEqual(v, "jumpgate-jc-"+iid+"-linux-amd64.bin")
 				}),
 				resource.TestCheckResourceAttr(installerAddr, "rotation", "2026-11"),
 				resource.TestCheckResourceAttr(installerAddr, "comments", "edited in place"),

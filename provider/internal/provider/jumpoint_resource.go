@@ -58,10 +58,7 @@ func withDownloads(c *api.Client, j *api.Jumpoint) *jumpointObject {
 	o := &jumpointObject{Jumpoint: *j}
 	base := strings.TrimRight(c.BaseURL(), "/")
 	for _, p := range api.Platforms {
-		name := "jumpgate-jumpoint-" + j.CodeName + ".bin"
-		if p == api.PlatformWindowsAMD64 {
-			name = "jumpgate-jumpoint-" + j.CodeName + ".exe"
-		}
+		name := api.JumpointInstallerFile(j.CodeName, p)
 		url := fmt.Sprintf("%s/api/v1/%s/%d/download/%s", base, api.PathJumpoints, j.ID, p)
 		d := api.InstallerDownload{Platform: p, FileName: name, URL: url}
 		// The same commands as the Jump Client installers' downloads
@@ -205,7 +202,7 @@ func jumpointSchema() schema.Schema {
 			},
 			"code_name": schema.StringAttribute{
 				MarkdownDescription: "Unique machine name: 1–64 letters, digits, `_`, `-` and `.`, starting with a letter or digit. " +
-					"It names the node installer files (`jumpgate-jumpoint-<code_name>.bin`).",
+					"It names the node installer files (`" + api.JumpointInstallerFile("<code_name>", "<platform>") + "`).",
 				Required:   true,
 				Validators: codeNameValidators(),
 			},
@@ -340,8 +337,9 @@ func jumpointSchema() schema.Schema {
 						Computed:            true,
 					},
 					"file_name": schema.StringAttribute{
-						MarkdownDescription: "The file the installer is saved as: `jumpgate-jumpoint-<code_name>.bin`, or `.exe` for `windows-amd64`.",
-						Computed:            true,
+						MarkdownDescription: "The file the installer is saved as, one per platform: `" + api.JumpointInstallerFile("<code_name>", "<platform>") + "`, " +
+							"or `." + api.InstallerFileExt(api.PlatformWindowsAMD64) + "` for `windows-amd64`.",
+						Computed: true,
 					},
 					"url": schema.StringAttribute{
 						MarkdownDescription: "The download URL on the appliance (`GET /api/v1/jumpoints/{id}/download/{platform}`).",

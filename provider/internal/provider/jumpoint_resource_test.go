@@ -67,21 +67,21 @@ resource "jumpgate_jumpoint" "dc" {
 				// One installer per platform, named by the code name.
 				resource.TestCheckResourceAttr(addr, "downloads.#", "6"),
 				resource.TestCheckResourceAttr(addr, "downloads.0.platform", "linux-amd64"),
-				resource.TestCheckResourceAttr(addr, "downloads.0.file_name", "jumpgate-jumpoint-dc1.bin"),
+				resource.TestCheckResourceAttr(addr, "downloads.0.file_name", "jumpgate-jumpoint-dc1-linux-amd64.bin"),
 				resource.TestCheckResourceAttr(addr, "downloads.5.platform", "windows-amd64"),
-				resource.TestCheckResourceAttr(addr, "downloads.5.file_name", "jumpgate-jumpoint-dc1.exe"),
+				resource.TestCheckResourceAttr(addr, "downloads.5.file_name", "jumpgate-jumpoint-dc1-windows-amd64.exe"),
 				func(s *terraform.State) error {
 					attrs := s.RootModule().Resources[addr].Primary.Attributes
 					url := fmt.Sprintf("%s/api/v1/jumpoints/%s/download/linux-amd64", a.srv.URL, id)
 					if attrs["downloads.0.url"] != url {
 						return fmt.Errorf("downloads.0.url = %q, want %q", attrs["downloads.0.url"], url)
 					}
-					want := `curl -fSL --cacert "$JUMPGATE_CA_CERT" -H "Authorization: Bearer $JUMPGATE_TOKEN" -o jumpgate-jumpoint-dc1.bin '` + url + `'`
+					want := `curl -fSL --cacert "$JUMPGATE_CA_CERT" -H "Authorization: Bearer $JUMPGATE_TOKEN" -o jumpgate-jumpoint-dc1-linux-amd64.bin '` + url + `'`
 					if attrs["downloads.0.command"] != want {
 						return fmt.Errorf("downloads.0.command = %q, want %q", attrs["downloads.0.command"], want)
 					}
 					if c := attrs["downloads.5.command"]; !strings.HasPrefix(c, `curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT"`) ||
-						!strings.Contains(c, `-o jumpgate-jumpoint-dc1.exe "`+a.srv.URL+"/api/v1/jumpoints/"+id+`/download/windows-amd64"`) {
+						!strings.Contains(c, `-o jumpgate-jumpoint-dc1-windows-amd64.exe "`+a.srv.URL+"/api/v1/jumpoints/"+id+`/download/windows-amd64"`) {
 						return fmt.Errorf("downloads.5.command = %q", c)
 					}
 					return nil
@@ -115,8 +115,8 @@ resource "jumpgate_jumpoint" "dc" {
 				resource.TestCheckResourceAttr(addr, "jump_zone_proxy.port", "8443"),
 				resource.TestCheckResourceAttr(addr, "jump_zone_proxy.allowed_client_cidrs.#", "3"),
 				resource.TestCheckTypeSetElemAttr(addr, "jump_zone_proxy.allowed_client_cidrs.*", "192.168.1.7/24"),
-				resource.TestCheckResourceAttr(addr, "downloads.0.file_name", "jumpgate-jumpoint-dc-east.bin"),
-				resource.TestCheckResourceAttr(addr, "downloads.5.file_name", "jumpgate-jumpoint-dc-east.exe"),
+				resource.TestCheckResourceAttr(addr, "downloads.0.file_name", "jumpgate-jumpoint-dc-east-linux-amd64.bin"),
+				resource.TestCheckResourceAttr(addr, "downloads.5.file_name", "jumpgate-jumpoint-dc-east-windows-amd64.exe"),
 				func(*terraform.State) error {
 					j, err := a.Admin.GetJumpoint(ctx, mustID(t, id))
 					if err != nil {

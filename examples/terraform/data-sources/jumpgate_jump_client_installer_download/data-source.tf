@@ -3,7 +3,7 @@
 data "jumpgate_jump_client_installer_download" "servers_linux" {
   installer_id = jumpgate_jump_client_installer.servers.id
   platform     = "linux-amd64"
-  output_path  = "${path.module}/files/jumpgate-jc-servers.bin"
+  output_path  = "${path.module}/files/jumpgate-jc-servers-linux-amd64.bin"
 
   # Read after the installer's changes are applied, so a renewal or key
   # rotation in the same apply downloads the new installer.
