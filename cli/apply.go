@@ -40,12 +40,14 @@ var applyRefusals = map[string]string{
 	pathJumpClients:              "has no unique key, and jump clients are created by installing one, not by apply",
 	api.PathAPITokens:            "has no unique key, and a token's secret is shown only when it is created; use 'jumpgate create'",
 	api.PathAuditEvents:          "is written by the appliance itself",
-	api.PathJumpClientSettings:   "is a single object with no key; use 'jumpgate update settings -f FILE'",
 }
 
-// applyKey returns the unique key of coll, or an error saying why apply
-// refuses it.
+// applyKey returns the unique key of coll ("" for the settings singleton,
+// which needs none), or an error saying why apply refuses it.
 func applyKey(coll *collection) (string, error) {
+	if coll.singleton {
+		return "", nil
+	}
 	for _, k := range applyKeys {
 		if k.path == coll.path {
 			return k.key, nil
@@ -131,7 +133,18 @@ func (d *applyDoc) where() string {
 }
 
 func (d *applyDoc) name() string {
+	if d.coll.singleton {
+		return d.coll.singular
+	}
 	return fmt.Sprintf("%s %s=%s", d.coll.path, d.key, d.value)
+}
+
+// label is name with the id, once the object exists.
+func (d *applyDoc) label() string {
+	if d.coll.singleton || d.id == 0 {
+		return d.name()
+	}
+	return fmt.Sprintf("%s (id %d)", d.name(), d.id)
 }
 
 // docRef is a reference written by key, resolved to an object of the
@@ -270,6 +283,11 @@ func parseApplyDoc(d *applyDoc, fields map[string]any, errs *docErrors) (*applyD
 		if k != "collection" {
 			d.fields[k] = v
 		}
+	}
+	if coll.singleton {
+		n := len(*errs)
+		d.fields = d.refsByKey(d.fields, "", errs).(map[string]any)
+		return d, len(*errs) == n
 	}
 	value, ok := d.fields[key].(string)
 	if !ok || value == "" {
@@ -429,9 +447,9 @@ func (s *planStep) String() string {
 	case actionCreate:
 		return fmt.Sprintf("%s %s", s.action, s.doc.name())
 	case actionUpdate:
-		return fmt.Sprintf("%s %s (id %d): %s", s.action, s.doc.name(), s.doc.id, strings.Join(s.changed, ", "))
+		return fmt.Sprintf("%s %s: %s", s.action, s.doc.label(), strings.Join(s.changed, ", "))
 	case actionUnchanged:
-		return fmt.Sprintf("%s %s (id %d)", s.action, s.doc.name(), s.doc.id)
+		return fmt.Sprintf("%s %s", s.action, s.doc.label())
 	}
 	return fmt.Sprintf("%s %s %s=%s (id %d)", s.action, s.coll.path, s.key, scalar(s.remote.fields[s.key]), s.remote.id)
 }
@@ -457,7 +475,11 @@ func checkDuplicates(docs []*applyDoc, errs *docErrors) {
 	for _, d := range docs {
 		k := d.coll.path + "\x00" + d.value
 		if first, dup := seen[k]; dup {
-			errs.addDoc(d, "%s: %s is also in %s", d.key, d.name(), first.where())
+			field := d.key
+			if field == "" {
+				field = "collection"
+			}
+			errs.addDoc(d, "%s: %s is also in %s", field, d.name(), first.where())
 			continue
 		}
 		seen[k] = d
@@ -518,6 +540,10 @@ func plan(docs []*applyDoc, state applyState, schemas *schemaSet, opts applyOpti
 		obj, err := state.find(d.coll.path, d.key, d.value)
 		if err != nil {
 			errs.addDoc(d, "%s: %v", d.key, err)
+			continue
+		}
+		if obj == nil && d.coll.singleton {
+			errs.addDoc(d, "collection: the appliance has no %s to update", d.coll.singular)
 			continue
 		}
 		schemas.check(d, obj == nil, errs)

@@ -44,6 +44,9 @@ func (s *schemaSet) object(path string) map[string]any {
 		return nil
 	}
 	op := dig(s.paths, "/api/v1/"+path, "post", "requestBody", "content", "application/json", "schema")
+	if op == nil { // the settings singleton is only replaced
+		op = dig(s.paths, "/api/v1/"+path, "put", "requestBody", "content", "application/json", "schema")
+	}
 	m, _ := op.(map[string]any)
 	return s.deref(m)
 }

@@ -30,7 +30,7 @@ func TestParseApplyFile(t *testing.T) {
 		{"no collection", "code_name: a\n", 0, []string{"f.yaml document 1 (line 1): collection: missing"}},
 		{"unknown collection", "collection: nope\n", 0, []string{`collection: unknown collection "nope"`}},
 		{"no unique key", "collection: api-tokens\nname: t\n", 0, []string{"collection api-tokens has no unique key"}},
-		{"singleton refused", "collection: settings\n", 0, []string{"jump-client-settings is a single object with no key"}},
+		{"the settings singleton needs no key", "collection: settings\nlost_after_days: 30\n---\ncollection: jump-client-settings\n", 2, nil},
 		{"key missing", "collection: public-portals\ndisplay_name: P\n", 0, []string{"hostname: missing; apply matches public-portals by hostname"}},
 		{"key not a string", "collection: jump-groups\ncode_name: 5\n", 0, []string{"code_name: missing"}},
 		{"not a mapping", "collection: users\nusername: a\n---\n- x\n", 1, []string{"f.yaml document 2 (line 4): want a mapping of fields, not a list"}},

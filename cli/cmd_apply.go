@@ -37,7 +37,8 @@ them. Each document names its collection and gives the object's fields:
 
 An object is matched by its collection's unique key: code_name (jump-groups,
 jump-policies, session-policies, jumpoints), hostname (public-portals),
-username (users) or name (group-policies, protocol-tunnel-jumps). Missing
+username (users) or name (group-policies, protocol-tunnel-jumps); the
+jump-client settings (collection: settings) are one object and need none. Missing
 objects are created, objects whose fields differ are changed with a JSON merge
 patch of the differing fields (with If-Match), and equal ones are left alone.
 Fields a document leaves out are not touched.
@@ -193,6 +194,20 @@ func loadApplyState(ctx context.Context, c *api.Client, docs []*applyDoc, prune 
 		}
 	}
 	state := applyState{}
+	for _, d := range docs {
+		if d.coll.singleton && state[d.coll.path] == nil {
+			var raw json.RawMessage
+			if _, err := c.Do(ctx, http.MethodGet, d.coll.path, nil, nil, &raw); err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w", d.coll.singular, err)
+			}
+			o, err := decodeObject(raw)
+			if err != nil {
+				return nil, nil, err
+			}
+			ver, _ := toInt(o["version"])
+			state[d.coll.path] = map[string][]*remoteObject{"": {{version: ver, fields: o}}}
+		}
+	}
 	for _, k := range applyKeys {
 		key, ok := need[k.path]
 		if !ok {
@@ -265,6 +280,9 @@ func runStep(ctx context.Context, c *api.Client, s *planStep) error {
 			patch[k] = materialize(s.doc.fields[k])
 		}
 		path := s.doc.coll.path + "/" + strconv.FormatInt(s.doc.id, 10)
+		if s.doc.coll.singleton {
+			path = s.doc.coll.path
+		}
 		if _, err := c.Do(ctx, http.MethodPatch, path, nil, patch, nil, api.IfMatch(s.doc.version)); err != nil {
 			return err
 		}
@@ -283,7 +301,7 @@ func pastStep(s *planStep) string {
 	case actionCreate:
 		return fmt.Sprintf("created %s (id %d)", s.doc.name(), s.doc.id)
 	case actionUpdate:
-		return fmt.Sprintf("updated %s (id %d): %s", s.doc.name(), s.doc.id, strings.Join(s.changed, ", "))
+		return fmt.Sprintf("updated %s: %s", s.doc.label(), strings.Join(s.changed, ", "))
 	case actionDelete:
 		return "deleted" + strings.TrimPrefix(s.String(), actionDelete)
 	}

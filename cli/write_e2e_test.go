@@ -284,6 +284,23 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	assert.Contains(t, groups, "other")
 	assert.Contains(t, groups, "ops")
 
+	// The settings singleton needs no key: it is updated, never created.
+	set := t.TempDir()
+	writeFile(t, set, "settings.yaml", "collection: settings\nlost_after_days: 40\n")
+	r = runCLI(t, vars, "", "apply", "-f", set)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "updated jump-client-settings: lost_after_days\n")
+	st, err := s.Admin.GetJumpClientSettings(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 40, st.LostAfterDays)
+	r = runCLI(t, vars, "", "apply", "-f", set)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "unchanged jump-client-settings\n")
+	writeFile(t, set, "settings.yaml", "collection: settings\nlost_after_days: 1\n")
+	r = runCLI(t, vars, "", "apply", "-f", set)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "settings.yaml document 1 (line 1): lost_after_days: must be at least 15")
+
 	// A rule only the appliance knows stops apply at that write, saying
 	// what was written before it.
 	stop := t.TempDir()
