@@ -5,8 +5,8 @@ const Usage = `Install this Jump Client (or Jumpoint) on this machine.
 
 Usage:
   jumpgate-agent install [flags] [PROPERTY=value ...]
-  ./jumpgate-jc-<installer-id>.bin [flags]            (Linux, macOS)
-  jumpgate-jc-<installer-id>.exe [PROPERTY=value ...]  (Windows)
+  ./jumpgate-jc-<installer-id>-<platform>.bin [flags]             (Linux, macOS)
+  jumpgate-jc-<installer-id>-<platform>.exe [PROPERTY=value ...]  (Windows)
 
 Flags:
   --scope system|user          system (default) serves every user and needs root;
