@@ -284,6 +284,41 @@ func TestApply_AgainstAppliance(t *testing.T) {
 	assert.Contains(t, groups, "other")
 	assert.Contains(t, groups, "ops")
 
+	// A personal list by username, and a portal host name written in
+	// mixed case (the appliance stores it in lower case): created once,
+	// then unchanged.
+	more := t.TempDir()
+	writeFile(t, more, "more.yaml", `collection: users
+username: carol
+---
+collection: public-portals
+hostname: Help.Example.com.
+display_name: Help
+session_policy: {code_name: support}
+---
+collection: protocol-tunnel-jumps
+name: carols-db
+hostname: db.example.com
+jumpoint: {code_name: dc1}
+jump_group: {username: carol}
+tunnel_definitions: [{remote_port: 5432}]
+`)
+	r = runCLI(t, vars, "", "apply", "-f", more)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "3 created, 0 updated, 0 unchanged, 0 deleted")
+	r = runCLI(t, vars, "", "apply", "-f", more)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "0 created, 0 updated, 3 unchanged, 0 deleted")
+	assert.Contains(t, r.stdout, "unchanged public-portals hostname=help.example.com")
+	carols, err := api.ListAll(ctx, s.Admin.ListUsers, &api.ListOptions{Filters: map[string]string{"username": "carol"}})
+	require.NoError(t, err)
+	require.Len(t, carols, 1)
+	ptjs, err = api.ListAll(ctx, s.Admin.ListProtocolTunnelJumps, nil)
+	require.NoError(t, err)
+	require.Len(t, ptjs, 1)
+	assert.Equal(t, api.JumpGroupPersonal, ptjs[0].JumpGroupType)
+	assert.Equal(t, carols[0].ID, ptjs[0].JumpGroupID)
+
 	// The settings singleton needs no key: it is updated, never created.
 	set := t.TempDir()
 	writeFile(t, set, "settings.yaml", "collection: settings\nlost_after_days: 40\n")
