@@ -126,7 +126,9 @@ func (e env) apply(ctx context.Context, f *connFlags, af *applyFlags) error {
 	if err := errs.err(); err != nil {
 		return err
 	}
-	if len(docs) == 0 && len(prune) == 0 {
+	if len(docs) == 0 {
+		// With --prune this would delete every labelled object: a wrong
+		// path must not do that.
 		return errors.New("the files hold no document")
 	}
 	c, err := e.client(f)
