@@ -152,7 +152,7 @@ func TestJumpClientInstaller_Lifecycle(t *testing.T) {
 	assert.Equal(t, jci.UID, ref.UID)
 	assert.True(t, ref.Controller != nil && *ref.Controller, "controller reference, for garbage collection")
 	assert.Contains(t, string(s.Data["download-command-linux-amd64"]), "curl -fSL")
-	assert.Equal(t, "sudo sh ./jumpgate-jc-"+a.InstallerID+".bin", string(s.Data["install-command-linux-amd64"]))
+	assert.Equal(t, "sudo sh ./jumpgate-jc-"+a.InstallerID+"-linux-amd64.bin", string(s.Data["install-command-linux-amd64"]))
 	assert.Contains(t, string(s.Data["download-url-windows-amd64"]), fmt.Sprintf("/jump-client-installers/%d/download/windows-amd64", id))
 	require.NoError(t, e.enroll(key1, "host-1"), "the Secret's key info enrolls an agent")
 
