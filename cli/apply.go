@@ -583,15 +583,6 @@ func plan(docs []*applyDoc, state applyState, schemas *schemaSet, opts applyOpti
 			}
 		}
 	}
-	for _, d := range docs {
-		for _, r := range d.refs {
-			for _, del := range deletes {
-				if r.id != 0 && del.coll.path == r.target.path && del.remote.id == r.id {
-					errs.addDoc(d, "%s: refers to %s, which --prune would delete", r.field, del)
-				}
-			}
-		}
-	}
 	sort.SliceStable(deletes, func(i, j int) bool {
 		ri, rj := applyRank(deletes[i].coll.path), applyRank(deletes[j].coll.path)
 		if ri != rj {
