@@ -17,7 +17,8 @@ func newRootCmd(e env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "jumpgate",
 		Short: "Use a Jumpgate appliance from the command line",
-		Long: `jumpgate logs in to a Jumpgate appliance, reads its configuration, and
+		Long: `jumpgate logs in to a Jumpgate appliance, reads and writes its configuration
+(list, get, create, update, delete, and apply for YAML files kept in git), and
 reaches Jump Items through it: shells, commands, files and system information
 on Jump Clients, TCP tunnels through Jumpoints, and the sessions, approvals,
 access codes and recordings around them.
