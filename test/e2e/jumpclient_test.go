@@ -166,7 +166,7 @@ func TestJumpClient_InstallConnectReportDelete(t *testing.T) {
 	s := newAppliance(t, agenttest.AgentDir(t, "e2e-1"))
 	in := installerFor(t, s, &api.JumpClientInstaller{Name: "", Tag: "servers", AllowOverrideName: true})
 	file := download(t, s, binPath(in))
-	assert.Equal(t, "jumpgate-jc-"+in.InstallerID+".bin", filepath.Base(file))
+	assert.Equal(t, "jumpgate-jc-"+in.InstallerID+"-"+agenttest.HostPlatform()+".bin", filepath.Base(file))
 
 	e := newEndpoint(t)
 	dir := filepath.Join(e.home, "jc")

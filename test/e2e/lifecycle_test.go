@@ -161,7 +161,7 @@ func TestJumpoint_NodeEnrollsAndConnects(t *testing.T) {
 	jp, err := s.Admin.CreateJumpoint(ctx, &api.Jumpoint{Name: "Branch office", CodeName: "branch"})
 	require.NoError(t, err)
 	file := download(t, s, fmt.Sprintf("%s/%d/download/%s", api.PathJumpoints, jp.ID, agenttest.HostPlatform()))
-	assert.Equal(t, "jumpgate-jumpoint-branch.bin", filepath.Base(file))
+	assert.Equal(t, "jumpgate-jumpoint-branch-"+agenttest.HostPlatform()+".bin", filepath.Base(file))
 	e := newEndpoint(t)
 
 	out, code := e.install(file, "--scope", "user", "--startup", "none", "--install-dir", filepath.Join(e.home, "x"), "--jc-tag", "t")
