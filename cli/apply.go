@@ -760,8 +760,9 @@ func sameValue(a, b any) bool {
 		}
 		return sameList(aa, bv)
 	case map[string]any:
-		// Fields the appliance adds with their defaults (and the file
-		// leaves out) do not make a difference.
+		// A field the file leaves out of a list entry is the same when the
+		// appliance holds its zero value there (what it fills in): the
+		// entry is sent whole, so any other value would be lost.
 		am, ok := a.(map[string]any)
 		if !ok {
 			return false
@@ -771,9 +772,35 @@ func sameValue(a, b any) bool {
 				return false
 			}
 		}
+		for k, v := range am {
+			if _, given := bv[k]; !given && !isZero(v) {
+				return false
+			}
+		}
 		return true
 	}
 	return reflect.DeepEqual(a, b)
+}
+
+// isZero reports whether a decoded JSON value is null, false, 0, "" or
+// empty.
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !v
+	case string:
+		return v == ""
+	case json.Number:
+		f, err := v.Float64()
+		return err == nil && f == 0
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // sameList compares lists as multisets: the appliance answers lists of

@@ -260,7 +260,8 @@ func TestDiffFields(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(`{}`), &have))
 	h, err := decodeObject(json.RawMessage(`{"name": "A", "count": 5, "expires_at": "2027-01-01T00:00:00Z",
 		"permissions": {"shell": true, "tunnel": false}, "labels": {"a": "1", "b": "2"},
-		"tunnel_definitions": [{"local_port": 0, "remote_port": 22}], "jump_policy_id": 4, "members": [1, 2, 3]}`))
+		"tunnel_definitions": [{"local_port": 0, "remote_port": 22}], "jump_policy_id": 4, "members": [1, 2, 3],
+		"memberships": [{"group_policy_id": 1, "role": "view", "jump_policy_id": 2}]}`))
 	require.NoError(t, err)
 	tests := []struct {
 		name string
@@ -272,6 +273,8 @@ func TestDiffFields(t *testing.T) {
 		{"objects merge", `{"permissions": {"shell": true}, "labels": {"b": "2"}}`, nil},
 		{"nested change", `{"permissions": {"tunnel": true}}`, []string{"permissions"}},
 		{"list entries may leave defaults out", `{"tunnel_definitions": [{"remote_port": 22}]}`, nil},
+		{"a list entry losing a set field differs", `{"memberships": [{"group_policy_id": 1, "role": "view"}]}`, []string{"memberships"}},
+		{"a list entry naming it is equal", `{"memberships": [{"group_policy_id": 1, "role": "view", "jump_policy_id": 2}]}`, nil},
 		{"lists compare whole", `{"tunnel_definitions": [{"remote_port": 22}, {"remote_port": 80}]}`, []string{"tunnel_definitions"}},
 		{"lists compare in any order", `{"members": [3, 1, 2]}`, nil},
 		{"lists compare as multisets", `{"members": [1, 1, 3]}`, []string{"members"}},
