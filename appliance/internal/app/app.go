@@ -29,8 +29,8 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/ingress"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
+	"github.com/jumpgate/jumpgate/appliance/internal/migrations"
 	"github.com/jumpgate/jumpgate/appliance/internal/pki"
-	"github.com/jumpgate/jumpgate/appliance/internal/schema"
 	"github.com/jumpgate/jumpgate/appliance/internal/server"
 )
 
@@ -334,7 +334,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := schema.Migrate(ctx, d); err != nil {
+	if err := migrations.Migrate(ctx, d); err != nil {
 		_ = d.Close()
 		return nil, err
 	}

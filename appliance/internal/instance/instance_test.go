@@ -14,7 +14,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/instance"
-	"github.com/jumpgate/jumpgate/appliance/internal/schema"
+	"github.com/jumpgate/jumpgate/appliance/internal/migrations"
 	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
 
@@ -54,7 +54,7 @@ func TestRegistry_Lease(t *testing.T) {
 			d, err := db.Open(ctx, tt.dsn(t), slog.New(slog.DiscardHandler))
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = d.Close() })
-			require.NoError(t, schema.Migrate(ctx, d))
+			require.NoError(t, migrations.Migrate(ctx, d))
 
 			var c clock
 			c.set(time.Date(2026, 12, 8, 2, 0, 0, 0, time.UTC))
@@ -113,7 +113,7 @@ func TestRegistry_StartRenewsAndReaps(t *testing.T) {
 	d, err := db.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "jumpgate.db"), slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
-	require.NoError(t, schema.Migrate(ctx, d))
+	require.NoError(t, migrations.Migrate(ctx, d))
 	var reaps atomic.Int32
 	r, err := instance.New(instance.Config{DB: d, Interval: 100 * time.Millisecond, Reap: func(context.Context) error { reaps.Add(1); return nil }})
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package schema_test
+package migrations_test
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
-	"github.com/jumpgate/jumpgate/appliance/internal/schema"
+	"github.com/jumpgate/jumpgate/appliance/internal/migrations"
 	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
 
@@ -44,7 +44,7 @@ func TestMigrate_LabelsOnExistingDatabase(t *testing.T) {
 			// A database of the release before labels: the migrations up to
 			// 0003, then without the labels column the first migration's
 			// current record types created, holding a row.
-			all := schema.Migrations()
+			all := migrations.Migrations()
 			var before []*gormigrate.Migration
 			for _, m := range all {
 				if m.ID == "0004_labels" {
@@ -56,13 +56,13 @@ func TestMigrate_LabelsOnExistingDatabase(t *testing.T) {
 			opts := &gormigrate.Options{TableName: "migrations", IDColumnName: "id", IDColumnSize: 255, UseTransaction: true}
 			require.NoError(t, gormigrate.New(d.W, opts, before).Migrate())
 			require.NoError(t, d.W.Create(&jumpgroup.Record{Name: "Ops", CodeName: "ops"}).Error)
-			for _, rec := range schema.Labeled() {
+			for _, rec := range migrations.Labeled() {
 				require.NoError(t, d.W.Migrator().DropColumn(rec, "labels"), "%T", rec)
 				require.False(t, d.W.Migrator().HasColumn(rec, "labels"))
 			}
 
-			require.NoError(t, schema.Migrate(ctx, d))
-			for _, rec := range schema.Labeled() {
+			require.NoError(t, migrations.Migrate(ctx, d))
+			for _, rec := range migrations.Labeled() {
 				assert.True(t, d.W.Migrator().HasColumn(rec, "labels"), "%T", rec)
 			}
 			var raw string
@@ -74,7 +74,7 @@ func TestMigrate_LabelsOnExistingDatabase(t *testing.T) {
 			assert.Empty(t, got.Labels)
 
 			// Running again changes nothing.
-			require.NoError(t, schema.Migrate(ctx, d))
+			require.NoError(t, migrations.Migrate(ctx, d))
 		})
 	}
 }
@@ -97,7 +97,7 @@ func TestMigrate_InstancesOnExistingDatabase(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = d.Close() })
 			var before []*gormigrate.Migration
-			for _, m := range schema.Migrations() {
+			for _, m := range migrations.Migrations() {
 				if m.ID == "0005_instances" {
 					break
 				}
@@ -115,14 +115,14 @@ func TestMigrate_InstancesOnExistingDatabase(t *testing.T) {
 				"recording, record_tunnel, control_revoked, customer_name, auto_end, jumpoint_id, target_host, requested_at, ended_by, end_reason, feedback) "+
 				"VALUES ('jump_client', 7, 'c', 1, 'admin', 'unattended', 'active', '', '', '', '', false, false, false, '', false, 0, '', ?, '', '', '')", time.Now().UTC()).Error)
 
-			require.NoError(t, schema.Migrate(ctx, d))
+			require.NoError(t, migrations.Migrate(ctx, d))
 			assert.True(t, d.W.Migrator().HasTable(&instance.Record{}))
 			for _, table := range []string{"jump_client_states", "jumpoint_nodes", "sessions"} {
 				var n int64
 				require.NoError(t, d.R.Table(table).Where(instance.Unowned).Count(&n).Error, table)
 				assert.EqualValues(t, 1, n, "%s: the existing row has no live owner", table)
 			}
-			require.NoError(t, schema.Migrate(ctx, d), "running again changes nothing")
+			require.NoError(t, migrations.Migrate(ctx, d), "running again changes nothing")
 		})
 	}
 }

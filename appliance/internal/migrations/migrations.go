@@ -1,11 +1,11 @@
-// Package schema holds the appliance's versioned database migrations. They
+// Package migrations holds the appliance's versioned database migrations. They
 // run at startup, in order, each once, recorded in the "migrations" table.
 //
 // Rules for new migrations: append, never edit a released one; keep them
 // idempotent (check HasTable/HasColumn) because the first migration creates
 // tables from the current record types; test on SQLite and PostgreSQL (the
 // store tests run every migration on both).
-package schema
+package migrations
 
 import (
 	"context"
