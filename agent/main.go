@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -68,6 +69,9 @@ func main() {
 type exitError struct {
 	code int
 	err  error
+	// quiet: the command has said all there is on stdout; run prints no
+	// error line.
+	quiet bool
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -104,9 +108,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "jumpgate-agent: "+err.Error())
 	var xe *exitError
-	if errors.As(err, &xe) {
+	if errors.As(err, &xe) && xe.quiet {
+		return xe.code
+	}
+	fmt.Fprintln(stderr, "jumpgate-agent: "+err.Error())
+	if xe != nil {
 		return xe.code
 	}
 	return exitUsage
@@ -204,21 +211,28 @@ func (e env) installCmd() *cobra.Command {
 	}
 }
 
-// enrollError words an --online-install enrollment failure for the user.
+// applianceError is the appliance's answer to an enrollment that did not
+// succeed (its refusal, or its own failure), worded for the user; it unwraps
+// to the appliance's *api.Problem, so that the installer tells a refusal
+// from an appliance that is failing (enroll.Transient).
+type applianceError struct{ p *api.Problem }
+
+func (e *applianceError) Error() string {
+	if _, ok := enroll.Refusal(e.p); !ok {
+		return fmt.Sprintf("the appliance failed to enroll the agent (%d %s): %s", e.p.Status, http.StatusText(e.p.Status), enroll.Reason(e.p))
+	}
+	return "the appliance refused the enrollment: " + enroll.Reason(e.p)
+}
+func (e *applianceError) Unwrap() error { return e.p }
+
+// enrollError words an install-time enrollment failure for the user.
 func enrollError(ctx context.Context, url string, err error) error {
 	var p *api.Problem
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &p):
-		msg := p.Detail
-		if msg == "" {
-			msg = strings.ToLower(p.Title)
-		}
-		for _, fe := range p.Errors {
-			msg += "; " + fe.Field + ": " + fe.Detail
-		}
-		return fmt.Errorf("the appliance refused the enrollment: %s", msg)
+		return &applianceError{p: p}
 	case errors.Is(err, enroll.ErrUnreachable):
 		return err
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -240,6 +254,12 @@ func (e env) printInstalled(res *install.Result) {
 	fmt.Fprintf(w, "Installed the Jumpgate %s (installer %s) in %s.\n", what, st.InstallerID, in.Dir)
 	if res.Enrolled {
 		fmt.Fprintf(w, "Enrolled with %s as %q (id %d).\n", st.URL, st.Name, st.ID)
+	}
+	if res.Offline != nil {
+		fmt.Fprintf(w, "Not enrolled: could not enroll with the appliance now (%v).\n", res.Offline)
+		fmt.Fprintf(w, "This is an offline install: the agent enrolls when it first runs, and keeps trying until %s.\n",
+			st.KeyExpires.Format(time.RFC3339))
+		fmt.Fprintln(w, "A refusal by the appliance then shows only in the status below; --online-install fails at once instead.")
 	}
 	initScript := filepath.Join(in.Dir, state.InitScript)
 	uninstall := filepath.Join(in.Dir, state.Uninstall)
@@ -264,7 +284,7 @@ func (e env) printInstalled(res *install.Result) {
 	} else {
 		fmt.Fprintf(w, "Start it with:  %s start\n", initScript)
 	}
-	if !res.Enrolled {
+	if !res.Enrolled && res.Offline == nil {
 		fmt.Fprintf(w, "It enrolls when it first runs, which must be before %s.\n", st.KeyExpires.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "Status:         %s status\n", initScript)
@@ -509,10 +529,15 @@ func (e env) notifyUninstall(ctx context.Context, dir string, st *state.State, l
 // where there is no sh.
 func (e env) serviceCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:       "service start|stop|restart|status --dir DIR",
-		Short:     "Start, stop or report the agent installed in DIR (init-script.cmd)",
+		Use:   "service start|stop|restart|status|enrollment --dir DIR",
+		Short: "Start, stop or report the agent installed in DIR (init-script.cmd)",
+		Long: "Start, stop or report the agent installed in DIR: the init-script's work in Go,\n" +
+			"for Windows. status exits 0 when the agent runs and is enrolled, 3 when it is\n" +
+			"stopped, 1 when it runs but is not enrolled. enrollment prints only whether the\n" +
+			"agent is enrolled and, if not, why (the init-script's status uses it); it exits\n" +
+			"1 when it is not.",
 		Hidden:    true,
-		ValidArgs: []string{"start", "stop", "restart", "status"},
+		ValidArgs: []string{"start", "stop", "restart", "status", "enrollment"},
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := e.dirOf(cmd)
@@ -532,17 +557,40 @@ func (e env) serviceCmd() *cobra.Command {
 				}
 				fmt.Fprintf(e.stdout, "started (pid %d)\n", pid)
 			}
+			if args[0] == "enrollment" {
+				return e.printEnrollment(dir)
+			}
 			if args[0] == "status" {
-				if pid, ok := install.Running(dir); ok {
+				pid, running := install.Running(dir)
+				if running {
 					fmt.Fprintf(e.stdout, "running (pid %d)\n", pid)
-					return nil
+				} else {
+					fmt.Fprintln(e.stdout, "stopped")
 				}
-				fmt.Fprintln(e.stdout, "stopped")
-				return &exitError{code: 3, err: errors.New("the agent is not running")}
+				eerr := e.printEnrollment(dir)
+				if !running {
+					return &exitError{code: 3, err: errors.New("the agent is not running")}
+				}
+				return eerr
 			}
 			return nil
 		},
 	}
 	cmd.Flags().String("dir", "", "the install dir (default: the dir of this executable)")
 	return cmd
+}
+
+// printEnrollment prints whether the agent in dir is enrolled and, if not,
+// why (install.EnrollmentStatus); not enrolled is exit 1.
+func (e env) printEnrollment(dir string) error {
+	st, err := state.Load(dir)
+	if err != nil {
+		return fail(fmt.Errorf("no agent is installed in %s: %w", dir, err))
+	}
+	line, enrolled := install.EnrollmentStatus(st, time.Now())
+	fmt.Fprintln(e.stdout, line)
+	if !enrolled {
+		return &exitError{code: exitFailure, err: errors.New("the agent is not enrolled"), quiet: true}
+	}
+	return nil
 }

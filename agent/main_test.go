@@ -501,19 +501,29 @@ func TestInstaller_OnlineInstallUnreachable(t *testing.T) {
 }
 
 // TestInitScript_RealAgent starts the installed agent, which cannot reach
-// its appliance and keeps retrying, through the generated init-script.
+// its appliance and keeps retrying, through the generated init-script, whose
+// status says that it is not enrolled and why.
 func TestInitScript_RealAgent(t *testing.T) {
 	e := newEndpoint(t)
 	ki := e.app.KeyInfo(t, keyinfo.Payload{})
 	inst := e.installer(keyinfo.KindJumpClient, ki)
 	dir := filepath.Join(e.home, "jc")
-	require.Equal(t, 0, e.userInstall(inst, dir).code)
+	r := e.userInstall(inst, dir)
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, "Not enrolled: could not enroll with the appliance now (cannot reach the appliance at "+e.app.URL)
+	assert.Contains(t, r.stdout, "This is an offline install: the agent enrolls when it first runs")
 	e.stopOnCleanup(dir)
 	script := filepath.Join(dir, state.InitScript)
 
-	r := e.run(script, "status")
+	r = e.run(script, "status")
 	assert.Equal(t, 3, r.code, r)
-	assert.Equal(t, "stopped\n", r.stdout)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 2, r)
+	assert.Equal(t, "stopped", lines[0])
+	assert.Contains(t, lines[1], "not enrolled: the last attempt, at ")
+	assert.Contains(t, lines[1], "failed: cannot reach the appliance at "+e.app.URL)
+	assert.Contains(t, lines[1], "it tries again when it starts")
+	assert.Empty(t, r.stderr)
 
 	r = e.run(script, "start")
 	require.Equal(t, 0, r.code, r)
@@ -526,9 +536,13 @@ func TestInitScript_RealAgent(t *testing.T) {
 		b, _ := os.ReadFile(logPath)
 		return bytes.Contains(b, []byte("cannot reach the appliance")) || bytes.Count(b, []byte("\n")) >= 2
 	})
-	r = e.run(script, "status")
-	assert.Equal(t, 0, r.code, r)
-	assert.Equal(t, fmt.Sprintf("running (pid %d)\n", pid), r.stdout)
+	eventually(t, 15*time.Second, "status names the next attempt", func() bool {
+		r = e.run(script, "status")
+		return strings.Contains(r.stdout, "next attempt at ")
+	})
+	assert.Equal(t, 1, r.code, "running but not enrolled: %s", r)
+	assert.True(t, strings.HasPrefix(r.stdout, fmt.Sprintf("running (pid %d)\nnot enrolled: the last attempt, at ", pid)), r)
+	assert.Contains(t, r.stdout, "cannot reach the appliance at "+e.app.URL)
 
 	// A second agent for the same dir refuses to run.
 	r = e.run(filepath.Join(dir, state.AgentBinary), "run", "--dir", dir)
@@ -702,6 +716,38 @@ func TestInstaller_OnlineInstall(t *testing.T) {
 		assert.Equal(t, 1, r.code, r)
 		assert.Contains(t, r.stderr, "the appliance refused the enrollment: installer inst1 no longer allows overriding tag (allow_override_tag is false)")
 		assertGone(t, dir)
+	})
+
+	t.Run("refused without --online-install too", func(t *testing.T) {
+		// A reachable appliance is asked at install time whatever the
+		// flags: its refusal fails the install, not the agent's first start.
+		fake.OnEnroll(func(agentproto.EnrollRequest) (*agentproto.EnrollResponse, *api.Problem) {
+			return nil, &api.Problem{Status: 409, Title: "Conflict", Detail: "this host already has jump client 1 in another jump group than installer inst1's"}
+		})
+		dir := filepath.Join(e.home, "refused-offline")
+		r := e.userInstall(inst, dir, "--jc-tag", "servers")
+		assert.Equal(t, 1, r.code, r)
+		assert.Contains(t, r.stderr, "install failed: the appliance refused the enrollment: this host already has jump client 1 in another jump group than installer inst1's")
+		assert.NotContains(t, r.stdout, "Installed")
+		assertGone(t, dir)
+	})
+
+	t.Run("a failing appliance installs offline", func(t *testing.T) {
+		// 5xx is the appliance's trouble, not a refusal: the agent enrolls
+		// when it runs.
+		fake.OnEnroll(func(agentproto.EnrollRequest) (*agentproto.EnrollResponse, *api.Problem) {
+			return nil, &api.Problem{Status: 503, Title: "Service Unavailable", Detail: "the database is not reachable"}
+		})
+		dir := filepath.Join(e.home, "failing")
+		r := e.userInstall(inst, dir)
+		require.Equal(t, 0, r.code, r)
+		assert.Contains(t, r.stdout, "Not enrolled: could not enroll with the appliance now (the appliance failed to enroll the agent (503 Service Unavailable): the database is not reachable)")
+		st, err := state.Load(dir)
+		require.NoError(t, err)
+		assert.False(t, st.Enrolled())
+		require.NotNil(t, st.EnrollFailure)
+		assert.False(t, st.EnrollFailure.Refused)
+		assert.Equal(t, 503, st.EnrollFailure.Status)
 	})
 }
 

@@ -16,7 +16,11 @@
 // A connection refused with code "deleted", an uninstall command, or no
 // contact with the appliance for longer than the configured offline limit
 // make the agent remove its install and Run return ErrUninstalled. Every
-// other failure is retried with jittered exponential backoff. An upgrade
+// other failure is retried with jittered exponential backoff. An
+// enrollment the appliance refuses (a 4xx such as 409 or 403: only an
+// administrator changes that answer) is retried on RefusalBackoff's slow
+// schedule instead, until the key info expires; each failed enrollment is
+// recorded in agent.json (state.EnrollFailure) for `init-script status`. An upgrade
 // (offered in Welcome or by command) replaces the binary and restarts it.
 //
 // While an active connection is up, the appliance opens session streams on
@@ -89,6 +93,11 @@ const (
 	upgradeRetryAfter = time.Hour
 )
 
+// DefaultRefusalBackoff is Config.RefusalBackoff's default: a refused
+// enrollment is tried again after 5 minutes, then at most hourly, not every
+// minute; restarting the agent tries at once.
+var DefaultRefusalBackoff = conn.Backoff{Min: 5 * time.Minute, Max: time.Hour}
+
 // Config configures a running agent. The zero value of every field but Dir
 // is useful.
 type Config struct {
@@ -110,6 +119,10 @@ type Config struct {
 	// Backoff spaces reconnection and enrollment attempts; the zero value
 	// uses conn's defaults (1 s to 60 s).
 	Backoff conn.Backoff
+	// RefusalBackoff spaces enrollment attempts after the appliance refused
+	// the enrollment (enroll.Refusal); the zero value is 5 minutes, doubling
+	// up to an hour (DefaultRefusalBackoff).
+	RefusalBackoff conn.Backoff
 	// OnManager, when set, is called once when Run starts, with the
 	// session manager that serves this agent's sessions; the end user's
 	// side (the local control socket) works through it. The manager is
@@ -148,6 +161,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RefusalBackoff == (conn.Backoff{}) {
+		c.RefusalBackoff = DefaultRefusalBackoff
 	}
 	if c.minute <= 0 {
 		c.minute = time.Minute
@@ -260,7 +276,9 @@ func (r *runner) currentTunnels() []agentproto.TunnelTarget {
 // it proves the installer's key info to the appliance, registers its
 // public key and saves the identity and configuration it gets. A refusal
 // wraps the appliance's *api.Problem; an unreachable appliance matches
-// enroll.ErrUnreachable; expired key info matches keyinfo.ErrExpired.
+// enroll.ErrUnreachable; expired key info matches keyinfo.ErrExpired. A
+// failure is recorded in agent.json (state.EnrollFailure), with no next
+// attempt: the agent tries again when it runs.
 func Enroll(ctx context.Context, cfg Config) error {
 	r, err := newRunner(cfg)
 	if err != nil {
@@ -269,7 +287,29 @@ func Enroll(ctx context.Context, cfg Config) error {
 	if r.st.Enrolled() {
 		return nil
 	}
-	return r.enroll(ctx)
+	err = r.enroll(ctx)
+	if err != nil && ctx.Err() == nil && !isFatal(err) {
+		r.noteEnrollFailure(err, time.Time{})
+	}
+	return err
+}
+
+// noteEnrollFailure records in agent.json why the agent is not enrolled,
+// and when it tries again (zero: when it next runs).
+func (r *runner) noteEnrollFailure(err error, next time.Time) {
+	f := &state.EnrollFailure{At: r.cfg.Now().UTC(), Reason: enroll.Reason(err)}
+	if !next.IsZero() {
+		f.NextAttempt = next.UTC()
+	}
+	var p *api.Problem
+	if errors.As(err, &p) {
+		f.Status = p.Status
+	}
+	_, f.Refused = enroll.Refusal(err)
+	r.st.EnrollFailure = f
+	if err := r.save(); err != nil {
+		r.log.Warn("could not record the failed enrollment", "err", err)
+	}
 }
 
 func (r *runner) enroll(ctx context.Context) error {
@@ -324,6 +364,7 @@ func (r *runner) enroll(ctx context.Context) error {
 	r.st.LastContact = r.cfg.Now().UTC()
 	r.st.KeyInfo = ""
 	r.st.Predecessor = nil
+	r.st.EnrollFailure = nil
 	r.st.Version = api.Version
 	if err := r.save(); err != nil {
 		return fmt.Errorf("enrolled as %s %d but could not save it: %w", r.st.Kind, r.st.ID, err)
@@ -372,7 +413,7 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	attempt := 0
+	attempt, refusals := 0, 0
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -392,16 +433,28 @@ func (r *runner) run(ctx context.Context) error {
 			if isFatal(err) {
 				return err
 			}
-			wait := r.cfg.Backoff.Next(attempt)
-			attempt++
-			if enroll.Transient(err) {
-				r.log.Warn("enrollment failed; retrying", "err", err, "retry_in", wait.Round(time.Second))
+			var wait time.Duration
+			_, refused := enroll.Refusal(err)
+			if refused {
+				// Only an administrator changes this answer (deletes the
+				// client in the way, extends the installer): asking every
+				// minute is noise in both logs.
+				wait = max(r.cfg.RefusalBackoff.Next(refusals), r.cfg.RefusalBackoff.Min)
+				refusals++
 			} else {
-				r.log.Error("the appliance refused the enrollment; retrying until the key info expires", "err", err, "retry_in", wait.Round(time.Second), "key_expires", r.st.KeyExpires)
+				wait = r.cfg.Backoff.Next(attempt)
+				attempt++
 			}
 			if !r.st.KeyExpires.IsZero() {
 				// Wake up at expiry to uninstall, not a backoff later.
 				wait = min(wait, max(r.st.KeyExpires.Sub(r.cfg.Now())+time.Second, 0))
+			}
+			r.noteEnrollFailure(err, r.cfg.Now().Add(wait))
+			if refused {
+				r.log.Error("the appliance refused the enrollment; trying again later, until the key info expires (restart the agent to try now)",
+					"err", err, "retry_in", wait.Round(time.Second), "key_expires", r.st.KeyExpires)
+			} else {
+				r.log.Warn("enrollment failed; retrying", "err", err, "retry_in", wait.Round(time.Second))
 			}
 			if !sleep(ctx, wait) {
 				return nil

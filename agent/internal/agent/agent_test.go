@@ -195,9 +195,60 @@ func TestEnroll_Failures(t *testing.T) {
 				assert.ErrorIs(t, err, tt.wantIs)
 			}
 			assert.Contains(t, err.Error(), tt.wantIn)
-			assert.False(t, loadState(t, dir).Enrolled())
+			st := loadState(t, dir)
+			assert.False(t, st.Enrolled())
+			if tt.problem != nil {
+				require.NotNil(t, st.EnrollFailure, "the refusal is recorded for init-script status")
+				assert.True(t, st.EnrollFailure.Refused)
+				assert.Equal(t, tt.problem.Status, st.EnrollFailure.Status)
+				assert.Equal(t, tt.problem.Detail, st.EnrollFailure.Reason)
+				assert.WithinDuration(t, time.Now(), st.EnrollFailure.At, time.Minute)
+				assert.True(t, st.EnrollFailure.NextAttempt.IsZero(), "no agent runs to try again")
+			}
 		})
 	}
+}
+
+// TestRun_RefusedEnrollmentBacksOff: an enrollment the appliance refuses
+// (409: the host already has a client in another jump group) is not asked
+// again every backoff step but after RefusalBackoff, and the refusal, with
+// the appliance's message and the next attempt, is in agent.json. A new
+// start tries at once; enrolling clears the record.
+func TestRun_RefusedEnrollmentBacksOff(t *testing.T) {
+	a := conntest.New(t)
+	const detail = "this host already has jump client 1 in another jump group than installer inst2's"
+	a.OnEnroll(func(agentproto.EnrollRequest) (*agentproto.EnrollResponse, *api.Problem) {
+		return nil, &api.Problem{Status: http.StatusConflict, Title: "Conflict", Detail: detail}
+	})
+	dir, _ := install(t, a, nil)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	wait := startRun(t, ctx, testConfig(t, dir))
+	eventually(t, func() bool { return loadState(t, dir).EnrollFailure != nil }, "the refusal is recorded")
+	start := time.Now()
+	// The connection backoff (20-100 ms) would have asked ten times by now.
+	time.Sleep(time.Second)
+	cancel()
+	require.NoError(t, wait())
+	assert.Equal(t, 1, len(a.Enrolls()), "a refusal is not retried on the connection backoff")
+	f := loadState(t, dir).EnrollFailure
+	require.NotNil(t, f)
+	assert.True(t, f.Refused)
+	assert.Equal(t, http.StatusConflict, f.Status)
+	assert.Equal(t, detail, f.Reason)
+	assert.WithinDuration(t, start.Add(DefaultRefusalBackoff.Min), f.NextAttempt, DefaultRefusalBackoff.Max,
+		"the next attempt is at least %s away", DefaultRefusalBackoff.Min)
+	assert.False(t, f.NextAttempt.Before(start.Add(DefaultRefusalBackoff.Min-2*time.Second)))
+
+	// The administrator resolved it; restarting the agent tries at once.
+	a.OnEnroll(nil)
+	ctx, cancel = context.WithCancel(t.Context())
+	defer cancel()
+	wait = startRun(t, ctx, testConfig(t, dir))
+	eventually(t, func() bool { return loadState(t, dir).Enrolled() }, "enrolled after a restart")
+	assert.Nil(t, loadState(t, dir).EnrollFailure, "enrolling clears the refusal")
+	cancel()
+	require.NoError(t, wait())
 }
 
 func TestRun_ActiveLifecycle(t *testing.T) {
@@ -319,7 +370,9 @@ func TestRun_Uninstalls(t *testing.T) {
 				return nil, &api.Problem{Status: http.StatusConflict, Title: "Conflict", Detail: "jump group not found"}
 			},
 			wantIn: "expired before the agent could enroll",
-			check:  func(t *testing.T, a *conntest.Appliance) { assert.GreaterOrEqual(t, len(a.Enrolls()), 2, "it retried") },
+			check: func(t *testing.T, a *conntest.Appliance) {
+				assert.Equal(t, 1, len(a.Enrolls()), "a refusal is asked again only after RefusalBackoff, but the expiry does not wait for it")
+			},
 		},
 		{
 			name: "offline too long",

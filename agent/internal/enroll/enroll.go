@@ -92,6 +92,40 @@ func problem(resp *http.Response, b []byte) *api.Problem {
 	return p
 }
 
+// Refusal returns the appliance's answer when err is the appliance refusing
+// this enrollment: an answer with a 4xx status other than 408 and 429
+// (409: the host already has a client or node this install may not take
+// over; 403: the installer expired, was deleted or re-keyed, or no longer
+// allows an override). Retrying soon does not change such an answer; an
+// administrator does.
+func Refusal(err error) (*api.Problem, bool) {
+	var p *api.Problem
+	if !errors.As(err, &p) || Transient(err) || p.Status < 400 || p.Status > 499 {
+		return nil, false
+	}
+	return p, true
+}
+
+// Reason words err for the user: the appliance's own message (its detail,
+// else its title, then any field errors) when it answered, else the error.
+func Reason(err error) string {
+	var p *api.Problem
+	if !errors.As(err, &p) {
+		return err.Error()
+	}
+	msg := p.Detail
+	if msg == "" {
+		msg = strings.ToLower(p.Title)
+	}
+	if msg == "" {
+		msg = strings.ToLower(http.StatusText(p.Status))
+	}
+	for _, fe := range p.Errors {
+		msg += "; " + fe.Field + ": " + fe.Detail
+	}
+	return msg
+}
+
 // Transient reports whether err is worth retrying soon: the appliance was
 // unreachable, overloaded or failing (408, 429, 5xx) rather than refusing
 // this enrollment.

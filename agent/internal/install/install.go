@@ -13,11 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jumpgate/jumpgate/agent/internal/enroll"
 	"github.com/jumpgate/jumpgate/agent/internal/state"
 	"github.com/jumpgate/jumpgate/api"
 )
 
-// EnrollTimeout bounds the enrollment of --online-install.
+// EnrollTimeout bounds the enrollment at install time.
 const EnrollTimeout = 15 * time.Second
 
 // Config is one install.
@@ -26,8 +27,13 @@ type Config struct {
 	Options *Options
 	// Exe is the installer executable (with its trailer).
 	Exe string
-	// Enroll enrolls the agent installed in dir (--online-install). Its
-	// error is shown to the user as is.
+	// Enroll enrolls the agent installed in dir, before it is started. Its
+	// error is shown to the user as is. An error that matches
+	// enroll.ErrUnreachable, or wraps a transient answer of the appliance
+	// (enroll.Transient), means the appliance could not be asked now: the
+	// install then goes on offline (unless --online-install), and the agent
+	// enrolls when it first runs. Any other error fails the install. nil
+	// installs offline, without trying (only --online-install fails).
 	Enroll func(ctx context.Context, dir string) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -39,8 +45,12 @@ type Result struct {
 	State *state.State
 	// Started reports whether the agent was started.
 	Started bool
-	// Enrolled reports whether the agent enrolled (--online-install).
+	// Enrolled reports whether the agent enrolled during the install.
 	Enrolled bool
+	// Offline is why it did not: the appliance could not be reached (or
+	// was failing) at install time; the agent enrolls when it first runs.
+	// nil when Enrolled, or when no enrollment was tried (Config.Enroll nil).
+	Offline error
 }
 
 // Install installs the agent of the installer cfg.Exe as cfg.Options say.
@@ -170,18 +180,29 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 
 	res = &Result{State: st}
-	if o.OnlineInstall {
-		if cfg.Enroll == nil {
-			return nil, errors.New("--online-install is not available in this build")
-		}
+	if cfg.Enroll == nil && o.OnlineInstall {
+		return nil, errors.New("--online-install is not available in this build")
+	}
+	if cfg.Enroll != nil {
+		// Enroll now whenever the appliance answers, so that a refusal (this
+		// host already has a client in another jump group, say) fails the
+		// install with the appliance's reason, not a log line of an agent
+		// that retries. A refusal undoes everything, the replaced install's
+		// stop included; a re-bind removes the replaced install, as the
+		// agent does when it enrolls later.
 		ectx, cancel := context.WithTimeout(ctx, EnrollTimeout)
 		err = cfg.Enroll(ectx, dir)
 		cancel()
-		if err != nil {
+		switch {
+		case err == nil:
+			res.Enrolled = true
+		case !o.OnlineInstall && ctx.Err() == nil && notReached(err):
+			res.Offline, err = err, nil
+		default:
 			return nil, err
 		}
-		res.Enrolled = true
-		// Enrollment updated agent.json (identity, cleared key info).
+		// Enrollment updated agent.json (identity, cleared key info, or
+		// the failure that init-script status reports).
 		if s, lerr := state.Load(dir); lerr == nil {
 			res.State = s
 		}
@@ -194,6 +215,16 @@ func Install(ctx context.Context, cfg Config) (res *Result, err error) {
 		res.Started = true
 	}
 	return res, nil
+}
+
+// notReached reports whether an enrollment error means the appliance could
+// not be asked now (unreachable, overloaded, failing) rather than refused.
+func notReached(err error) bool {
+	if errors.Is(err, enroll.ErrUnreachable) {
+		return true
+	}
+	var p *api.Problem
+	return errors.As(err, &p) && enroll.Transient(err)
 }
 
 // newState is the agent.json of a new install into dir from checked key

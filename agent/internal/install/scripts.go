@@ -95,13 +95,23 @@ stop() {
 	echo "stopped"
 }
 
+# status: 0 running and enrolled, 3 stopped, 1 running but not enrolled.
+# The agent itself says whether it is enrolled and, if not, why (the
+# appliance's refusal and when, or that it could not be reached).
 status() {
+	rc=3
 	if running; then
 		echo "running (pid $pid)"
-		return 0
+		rc=0
+	else
+		echo "stopped"
 	fi
-	echo "stopped"
-	return 3
+	"$BIN" service enrollment --dir "$DIR"
+	case $? in
+	0 | 2) ;; # 2: a build without the enrollment report
+	*) [ "$rc" -eq 0 ] && rc=1 ;;
+	esac
+	return "$rc"
 }
 
 case "$1" in

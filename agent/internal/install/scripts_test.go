@@ -60,14 +60,16 @@ func TestSystemdUnit(t *testing.T) {
 
 // fakeAgent writes a stand-in for the agent binary into dir: a shell
 // script whose command line names dir, as `run --dir DIR` does, and which
-// exits on TERM.
+// exits on TERM; `service enrollment` (the init-script's status asks it)
+// reports an enrolled agent.
 func fakeAgent(t *testing.T, dir string, ignoreTerm bool) {
 	t.Helper()
 	trap := "trap 'exit 0' TERM"
 	if ignoreTerm {
 		trap = "trap '' TERM"
 	}
-	script := "#!/bin/sh\n" + trap + "\nwhile :; do sleep 0.05; done\n"
+	script := "#!/bin/sh\n" + `if [ "$1 $2" = "service enrollment" ]; then echo "enrolled: fake"; exit 0; fi` + "\n" +
+		trap + "\nwhile :; do sleep 0.05; done\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, state.AgentBinary), []byte(script), 0o755))
 }
 
@@ -118,7 +120,7 @@ func TestInitScript(t *testing.T) {
 
 			out, code := runScript(t, tt.shell, script, "status")
 			assert.Equal(t, 3, code)
-			assert.Equal(t, "stopped", out)
+			assert.Equal(t, "stopped\nenrolled: fake", out)
 
 			out, code = runScript(t, tt.shell, script, "start")
 			require.Equal(t, 0, code, out)
@@ -128,7 +130,7 @@ func TestInitScript(t *testing.T) {
 
 			out, code = runScript(t, tt.shell, script, "status")
 			assert.Equal(t, 0, code)
-			assert.Equal(t, "running (pid "+itoa(pid)+")", out)
+			assert.Equal(t, "running (pid "+itoa(pid)+")\nenrolled: fake", out)
 
 			out, code = runScript(t, tt.shell, script, "start")
 			assert.Equal(t, 0, code)

@@ -63,6 +63,10 @@ type State struct {
 	// lets the appliance re-bind its identity to this install's key.
 	Predecessor *Predecessor `json:"predecessor,omitempty"`
 
+	// EnrollFailure is the last failed enrollment, kept until the agent
+	// enrolls: `init-script status` reports it.
+	EnrollFailure *EnrollFailure `json:"enroll_failure,omitempty"`
+
 	// Install describes how the agent was installed.
 	Install Install `json:"install"`
 	// Proxy is "", "direct", or an http://, https:// or socks5:// URL
@@ -120,6 +124,25 @@ type Predecessor struct {
 	PrivateKey []byte `json:"private_key"`
 	// Dir is its install dir, removed once the new install has taken over.
 	Dir string `json:"dir"`
+}
+
+// EnrollFailure is why an agent that is not enrolled is not: its last
+// enrollment attempt and what came of it.
+type EnrollFailure struct {
+	// At is when the attempt was made.
+	At time.Time `json:"at"`
+	// Refused is set when the appliance refused the enrollment (a 4xx such
+	// as 409 or 403) rather than could not be reached or was failing.
+	Refused bool `json:"refused,omitempty"`
+	// Status is the HTTP status of the appliance's answer; 0 when there was
+	// none.
+	Status int `json:"status,omitempty"`
+	// Reason is the appliance's message, or the network error.
+	Reason string `json:"reason"`
+	// NextAttempt is when the running agent tries again; zero when no agent
+	// runs (an install that could not reach the appliance), which then
+	// tries when it starts.
+	NextAttempt time.Time `json:"next_attempt,omitempty"`
 }
 
 // Key returns the agent's private key.
