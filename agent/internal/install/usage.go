@@ -20,7 +20,8 @@ Flags:
   --install-dir DIR            a new directory to install into; it must not exist
                                and its parent must be writable
   --key-info KEY               the key info a generic installer needs
-  --online-install             fail unless the appliance can be reached now
+  --online-install             fail unless the appliance can be reached now (it is
+                               asked whenever it can be: a refusal always fails)
   --session-user USER          run sessions as USER (--scope system --headless only)
   --end-users USER[,USER…]     only these users (names or uids) may answer consent
                                prompts and control sessions here, wherever they
