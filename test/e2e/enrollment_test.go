@@ -103,3 +103,28 @@ func TestJumpClient_StatusOfARefusedEnrollment(t *testing.T) {
 	assert.Contains(t, out, "next attempt at ")
 	assert.Len(t, clients(t, s2), 1, "no client was added")
 }
+
+// TestJumpClient_ReinstallEnrollsAtInstall: a genuine reinstall beside the
+// old install, without --online-install, enrolls during the install with
+// the old key's proof: the same client, the old install removed, as when
+// the agent enrolled at its first start.
+func TestJumpClient_ReinstallEnrollsAtInstall(t *testing.T) {
+	v := newVictim(t)
+	in := installerFor(t, v.s, &api.JumpClientInstaller{JumpGroupID: v.group, Tag: "reinstalled"})
+	file := download(t, v.s, binPath(in))
+	dir2 := filepath.Join(v.e.home, "jc2")
+	out, code := v.e.install(file, "--scope", "user", "--startup", "none", "--install-dir", dir2)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, fmt.Sprintf("Enrolled with %s as %q (id %d).", v.s.URL, v.client.Name, v.client.ID))
+	assert.NotContains(t, out, "offline install")
+	st, err := loadAgentJSON(dir2)
+	require.NoError(t, err)
+	assert.Equal(t, v.client.ID, st.ID, "the same client")
+	assert.Empty(t, st.Predecessor, "the old key is forgotten once enrolled")
+	assert.NoDirExists(t, v.dir, "the replaced install is removed")
+	out, code = v.e.run(filepath.Join(dir2, "init-script"), "start")
+	require.Equal(t, 0, code, out)
+	t.Cleanup(func() { v.e.run(filepath.Join(dir2, "init-script"), "stop") })
+	v.dir, v.key = dir2, st.PrivateKey
+	v.stillServes(t)
+}
