@@ -229,7 +229,7 @@ data "jumpgate_jump_policies" "named" {
 				}
 			},
 			Config:      a.config(""),
-			ExpectError: expectError(`jump policy "business-hours" is still used by 1 jump group memberships`),
+			ExpectError: expectError(`jump policy "business-hours" is still used by 1 jump group membership`),
 		},
 		{
 			PreConfig: func() {

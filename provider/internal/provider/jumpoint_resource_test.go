@@ -246,6 +246,8 @@ resource "jumpgate_jumpoint" "bad" {
 					"jumpoint_id": mustID(t, id), "hostname": "jp-node-1", "remote_addr": "203.0.113.7", "version": "9.9.9",
 					"connected": true, "connected_at": time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), "created_at": time.Now().UTC(),
 					"host_id": "h1", "platform": "windows-amd64",
+					// Presence belongs to a live appliance process, else it is reaped.
+					"instance_id": a.srv.App.Server.Instance.ID,
 				}).Error
 				if err != nil {
 					t.Fatal(err)

@@ -230,7 +230,7 @@ data "jumpgate_session_policies" "named" {
 				}
 			},
 			Config:      a.config(""),
-			ExpectError: expectError(`session policy "support" is still used by 1 public portals`),
+			ExpectError: expectError(`session policy "support" is still used by 1 public portal`),
 		},
 		resource.TestStep{
 			PreConfig: func() {
