@@ -29,13 +29,21 @@
 //	both                binary yamux session (the agent is the yamux client)
 //
 // After Welcome the WebSocket carries binary frames only, each a chunk of a
-// yamux session. The agent opens the first stream, the control stream, and
-// writes a StreamHeader{type: "control"} line on it; both sides then
-// exchange newline-delimited Control messages on it. Other streams start with
-// a StreamHeader line naming what they carry: the agent opens "build"
-// streams to download an upgrade; the appliance opens session streams
-// (issue 4). The agent sends yamux keepalives every KeepAliveInterval; the
-// appliance closes a connection it has heard nothing from for IdleTimeout.
+// yamux session. Every yamux stream, whichever side opens it, starts with
+// one StreamHeader naming what it carries, framed as
+//
+//	StreamHeader JSON '\n'   at most MaxStreamHeader bytes before the '\n'
+//	body                     the stream type's own bytes, up to the stream's end
+//
+// (WriteStreamHeader and ReadStreamHeader; the reader consumes nothing past
+// the '\n', so the body is the rest of the stream). The agent opens the
+// first stream, the control stream, with StreamHeader{type: "control"};
+// both sides then exchange newline-delimited Control messages on it. The
+// agent opens "build" streams to download an upgrade; the appliance opens
+// "session" streams, whose header carries the session's sessionproto.Open
+// and whose body is that session stream (see sessionproto). The agent sends
+// yamux keepalives every KeepAliveInterval; the appliance closes a
+// connection it has heard nothing from for IdleTimeout.
 //
 // Intents: "run" holds the connection (an active client, or a Jumpoint
 // node); "check_in" is a standby client's periodic visit, which reports and
@@ -52,6 +60,9 @@ package agentproto
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -419,6 +430,46 @@ type StreamHeader struct {
 	Platform string `json:"platform,omitempty"`
 	// Open is a session stream's request.
 	Open *sessionproto.Open `json:"open,omitempty"`
+}
+
+// MaxStreamHeader bounds a StreamHeader line, not counting its '\n'. A
+// session stream's header carries its sessionproto.Open, which on the agent
+// leg is bounded like any line there by sessionproto.MaxLine (the appliance
+// builds it from the Open a representative's client sent, itself held to
+// sessionproto.MaxOpenLine, adding only the session id and a tunnel's host
+// and item); the 1 KiB on top is room for the header's own fields. Control
+// and build headers are a few dozen bytes. Both ends use this one limit:
+// WriteStreamHeader refuses a header that ReadStreamHeader would refuse.
+const MaxStreamHeader = sessionproto.MaxLine + 1<<10
+
+// WriteStreamHeader writes h as one JSON line, in one Write. A header
+// longer than MaxStreamHeader is not written; the error wraps
+// sessionproto.ErrLineTooLong.
+func WriteStreamHeader(w io.Writer, h StreamHeader) error {
+	b, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxStreamHeader {
+		return fmt.Errorf("stream header: %w: %d bytes, more than %d", sessionproto.ErrLineTooLong, len(b), MaxStreamHeader)
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// ReadStreamHeader reads the StreamHeader line at the start of a stream. It
+// reads byte by byte, so that nothing after the '\n' is consumed: the
+// stream's body follows on the same reader (yamux streams read from
+// memory, so this is cheap). It returns io.EOF if r ends before the first
+// byte, io.ErrUnexpectedEOF if it ends within the line, an error wrapping
+// sessionproto.ErrLineTooLong after MaxStreamHeader bytes without a '\n',
+// and an error for a line that is not a JSON StreamHeader.
+func ReadStreamHeader(r io.Reader) (StreamHeader, error) {
+	var h StreamHeader
+	if err := sessionproto.ReadLineLimit(r, &h, MaxStreamHeader); err != nil {
+		return StreamHeader{}, err
+	}
+	return h, nil
 }
 
 // Control message types.
