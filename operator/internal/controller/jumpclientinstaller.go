@@ -266,7 +266,7 @@ func installerAfter(ctx context.Context, h *Hooks, o *v1alpha1.JumpClientInstall
 		}
 		a = rotated
 		st.Rotation = o.Spec.Rotation
-		h.Event(corev1.EventTypeNormal, "KeyRotated", "Rotate", fmt.Sprintf(
+		h.Event(corev1.EventTypeNormal, ActionKeyRotated, "Rotate", fmt.Sprintf(
 			"re-issued the key of jump client installer %d because spec.rotation changed: installer id %s replaces %s, "+
 				"valid until %s; key info and installers handed out before stop working, installed Jump Clients are not affected",
 			a.ID, a.InstallerID, old, a.ExpiresAt.UTC().Format(time.RFC3339)))
@@ -402,7 +402,7 @@ func writeSecret(ctx context.Context, h *Hooks, o *v1alpha1.JumpClientInstaller,
 				if o.Status.SecretName == want.Name {
 					verb = "restored"
 				}
-				h.Event(corev1.EventTypeNormal, "SecretCreated", "Write", fmt.Sprintf("%s Secret %q with the installer's key info and download commands", verb, want.Name))
+				h.Event(corev1.EventTypeNormal, ActionSecretCreated, "Write", fmt.Sprintf("%s Secret %q with the installer's key info and download commands", verb, want.Name))
 				return nil
 			}
 		} else {
@@ -424,7 +424,7 @@ func writeSecret(ctx context.Context, h *Hooks, o *v1alpha1.JumpClientInstaller,
 			maps.Copy(sec.Annotations, want.Annotations)
 			err = h.Client.Update(ctx, sec)
 			if err == nil {
-				h.Event(corev1.EventTypeNormal, "SecretUpdated", "Write", fmt.Sprintf("wrote %s to Secret %q", strings.Join(changed, ", "), want.Name))
+				h.Event(corev1.EventTypeNormal, ActionSecretUpdated, "Write", fmt.Sprintf("wrote %s to Secret %q", strings.Join(changed, ", "), want.Name))
 				return nil
 			}
 		}
@@ -502,6 +502,6 @@ func deleteOwnedSecret(ctx context.Context, h *Hooks, o *v1alpha1.JumpClientInst
 	if err := h.Client.Delete(ctx, sec, client.Preconditions{UID: &sec.UID}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting the previous Secret %q: %w", prev, err)
 	}
-	h.Event(corev1.EventTypeNormal, "SecretDeleted", "Delete", fmt.Sprintf("deleted Secret %q: spec.secretName is now %q", prev, now))
+	h.Event(corev1.EventTypeNormal, ActionSecretDeleted, "Delete", fmt.Sprintf("deleted Secret %q: spec.secretName is now %q", prev, now))
 	return nil
 }

@@ -100,16 +100,6 @@ const (
 	maxChildName = 242
 )
 
-// Event reasons of the Jumpoint's objects in the cluster and nodes.
-const (
-	reasonKeyInfoIssued     = "KeyInfoIssued"
-	reasonDeploymentCreated = "DeploymentCreated"
-	reasonDeploymentUpdated = "DeploymentUpdated"
-	reasonDeploymentDeleted = "DeploymentDeleted"
-	reasonEnrollmentDeleted = "EnrollmentSecretDeleted"
-	reasonNodeRemoved       = "NodeRemoved"
-)
-
 // How soon a Jumpoint with a deployment is looked at again: after a write
 // lost a race, while an object of its names belongs to someone else, and
 // while its Deployment is progressing.
@@ -213,7 +203,7 @@ func pruneJumpointNodes(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *
 		if err != nil {
 			return fmt.Errorf("removing node %d (host %q) of jumpoint %d, whose pod is gone: %w", n.ID, n.HostID, a.ID, err)
 		}
-		h.Event(corev1.EventTypeNormal, reasonNodeRemoved, "Remove", fmt.Sprintf(
+		h.Event(corev1.EventTypeNormal, ActionNodeRemoved, "Remove", fmt.Sprintf(
 			"removed node %d (host %q) of jumpoint %d from the appliance: its pod is gone, and every enrolled node counts against the jumpoint's limit", n.ID, n.HostID, a.ID))
 	}
 	return nil
@@ -298,7 +288,7 @@ func syncEnrollmentSecret(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a
 	if err != nil {
 		return 0, retryReadiness(err, "enrollment Secret", name), ignoreRetry(err)
 	}
-	h.Event(corev1.EventTypeNormal, reasonKeyInfoIssued, "Issue", fmt.Sprintf(
+	h.Event(corev1.EventTypeNormal, ActionKeyInfoIssued, "Issue", fmt.Sprintf(
 		"wrote key info for new nodes of jumpoint %d to Secret %q, valid until %s", a.ID, name, ki.ExpiresAt.UTC().Format(time.RFC3339)))
 	return time.Until(ki.ExpiresAt) - keyInfoRefreshBefore + time.Second, Readiness{}, nil
 }
@@ -340,13 +330,13 @@ func syncDeployment(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoint, a *api.
 		if err := h.Client.Create(ctx, dep); err != nil {
 			return retryReadiness(err, "Deployment", want.Name), ignoreRetry(err)
 		}
-		h.Event(corev1.EventTypeNormal, reasonDeploymentCreated, "Create", fmt.Sprintf(
+		h.Event(corev1.EventTypeNormal, ActionDeploymentCreated, "Create", fmt.Sprintf(
 			"created Deployment %q with %d replicas of %s", dep.Name, *dep.Spec.Replicas, dep.Spec.Template.Spec.Containers[0].Image))
 	} else if changed := mergeDeployment(dep, want); len(changed) > 0 {
 		if err := h.Client.Update(ctx, dep); err != nil {
 			return retryReadiness(err, "Deployment", want.Name), ignoreRetry(err)
 		}
-		h.Event(corev1.EventTypeNormal, reasonDeploymentUpdated, "Update", fmt.Sprintf(
+		h.Event(corev1.EventTypeNormal, ActionDeploymentUpdated, "Update", fmt.Sprintf(
 			"wrote spec.deployment to Deployment %q (%s differed)", dep.Name, strings.Join(changed, ", ")))
 	}
 	o.Status.DeploymentName = dep.Name
@@ -388,8 +378,8 @@ func removeJumpointDeployment(ctx context.Context, h *Hooks, o *v1alpha1.Jumpoin
 		obj          client.Object
 		name, reason string
 	}{
-		{&appsv1.Deployment{}, JumpointDeploymentName(o.Name), reasonDeploymentDeleted},
-		{&corev1.Secret{}, JumpointEnrollmentSecretName(o.Name), reasonEnrollmentDeleted},
+		{&appsv1.Deployment{}, JumpointDeploymentName(o.Name), ActionDeploymentDeleted},
+		{&corev1.Secret{}, JumpointEnrollmentSecretName(o.Name), ActionEnrollmentDeleted},
 	} {
 		exists, notOwned, err := getOwned(ctx, h, o, x.obj, x.name)
 		if err != nil {

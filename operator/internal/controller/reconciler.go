@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,11 +13,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
@@ -31,9 +31,25 @@ type Reconciler[O Object, A any] struct {
 	Config   *Config
 	Recorder events.EventRecorder
 
-	mu       sync.Mutex
-	failures map[types.NamespacedName]int
+	// failures backs a resource off after appliance errors, waits while it
+	// waits for a reference (newRateLimiters). They are the reconciler's
+	// own, not the controller's queue's: controller-runtime forgets an item
+	// in its queue's limiter whenever a reconcile returns RequeueAfter.
+	failures, waits workqueue.TypedRateLimiter[reconcile.Request]
 }
+
+// newRateLimiters returns the per-item exponential back-off after appliance
+// errors (BackoffBase doubling up to BackoffMax) and the one of reference
+// waits (the same, capped at 30 s).
+func newRateLimiters(cfg *Config) (failures, waits workqueue.TypedRateLimiter[reconcile.Request]) {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](cfg.BackoffBase, cfg.BackoffMax),
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](cfg.BackoffBase, min(cfg.BackoffMax, maxWaitRetry))
+}
+
+// maxWaitRetry caps the retry delay of a reference wait: watches bring
+// changes of referenced resources, but appliance-side references (group
+// policies, users) are polled.
+const maxWaitRetry = 30 * time.Second
 
 // outcome is what one sync found, before it becomes conditions.
 type outcome struct {
@@ -41,7 +57,7 @@ type outcome struct {
 	wait     string // a reference is not ready
 	notOwned string // the appliance object belongs to someone else
 	// On success:
-	action    string   // "Created", "Updated", "DriftCorrected", "Adopted" or ""
+	action    string   // ActionCreated, ActionUpdated, ActionDriftCorrected, ActionAdopted or ""
 	drift     []string // fields written back when action is DriftCorrected
 	readiness Readiness
 }
@@ -53,11 +69,13 @@ func (r *Reconciler[O, A]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	o := r.Kind.New()
 	if err := r.Client.Get(ctx, req.NamespacedName, o); err != nil {
-		r.forget(req.NamespacedName)
+		if apierrors.IsNotFound(err) {
+			r.forget(req)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if o.GetDeletionTimestamp() != nil {
-		return r.finalize(ctx, o)
+		return r.finalize(ctx, req, o)
 	}
 	if !controllerutil.ContainsFinalizer(o, v1alpha1.Finalizer) {
 		controllerutil.AddFinalizer(o, v1alpha1.Finalizer)
@@ -67,7 +85,7 @@ func (r *Reconciler[O, A]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	before := o.DeepCopyObject().(O)
 	out := r.sync(ctx, o)
-	res := r.apply(o, out)
+	res := r.apply(ctx, req, o, out)
 	stale, err := r.writeStatus(ctx, before, o)
 	if err != nil {
 		return res, err
@@ -81,7 +99,7 @@ func (r *Reconciler[O, A]) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 // sync makes the appliance object match the spec.
 func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
 	k, cfg := r.Kind, r.Config
-	h := r.hooks(o)
+	h := r.hooks(ctx, o)
 	if k.Claim != nil {
 		msg, err := k.Claim(ctx, h, o)
 		if err != nil {
@@ -98,13 +116,14 @@ func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	actual, gone, notOwned, adopt, err := r.find(ctx, o)
+	f, err := r.find(ctx, o)
 	switch {
 	case err != nil:
 		return outcome{err: err}
-	case notOwned != "":
-		return outcome{notOwned: notOwned}
+	case f.notOwned != "":
+		return outcome{notOwned: f.notOwned}
 	}
+	actual := f.actual
 	st := o.CommonStatus()
 	var out outcome
 	if actual == nil {
@@ -113,9 +132,9 @@ func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
 		if err != nil {
 			return outcome{err: err}
 		}
-		actual, out.action = created, "Created"
-		if gone {
-			out.action, out.drift = "DriftCorrected", []string{"(deleted in the appliance; created again)"}
+		actual, out.action = created, ActionCreated
+		if f.gone {
+			out.action, out.drift = ActionDriftCorrected, []string{"(deleted in the appliance; created again)"}
 		}
 	} else {
 		if k.Canon != nil {
@@ -141,15 +160,15 @@ func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
 			}
 			actual = updated
 			switch {
-			case adopt:
-				out.action = "Adopted"
+			case f.adopt:
+				out.action = ActionAdopted
 			case st.ObservedGeneration == o.GetGeneration() && st.ApplianceID == metaOf(actual).ID && len(changed) > 0:
-				out.action, out.drift = "DriftCorrected", changed
+				out.action, out.drift = ActionDriftCorrected, changed
 			case len(changed) > 0 || relabel:
-				out.action = "Updated"
+				out.action = ActionUpdated
 			}
-		} else if adopt {
-			out.action = "Adopted"
+		} else if f.adopt {
+			out.action = ActionAdopted
 		}
 	}
 	st.ApplianceID = metaOf(actual).ID
@@ -164,27 +183,39 @@ func (r *Reconciler[O, A]) sync(ctx context.Context, o O) outcome {
 	return out
 }
 
+// found is what find found.
+type found[A any] struct {
+	// actual is the appliance object, or nil when there is none to use.
+	actual *A
+	// gone is set when the status named an object that no longer exists.
+	gone bool
+	// notOwned, when set, explains why an object with the same key cannot
+	// be taken over.
+	notOwned string
+	// adopt is set when actual is being taken over (the adopt annotation).
+	adopt bool
+}
+
 // find looks up the appliance object of o: by the id in its status, else by
-// the owner labels, else by its unique key. gone is set when the status named
-// an object that no longer exists. notOwned explains why an object with the
-// same key cannot be taken over; adopt is set when it is being taken over.
-func (r *Reconciler[O, A]) find(ctx context.Context, o O) (actual *A, gone bool, notOwned string, adopt bool, err error) {
+// the owner labels, else by its unique key.
+func (r *Reconciler[O, A]) find(ctx context.Context, o O) (found[A], error) {
 	k, cfg := r.Kind, r.Config
 	ac := cfg.API
 	if k.Singleton {
 		a, err := k.Get(ac, ctx, 0)
-		return a, false, "", false, err
+		return found[A]{actual: a}, err
 	}
+	var f found[A]
 	if id := o.CommonStatus().ApplianceID; id != 0 {
 		a, err := k.Get(ac, ctx, id)
 		switch {
 		case errors.Is(err, api.ErrNotFound):
-			gone = true
+			f.gone = true
 		case err != nil:
-			return nil, false, "", false, err
+			return found[A]{}, err
 		default:
 			if cfg.ownedBy(o, labelsOf(a)) == "" {
-				return a, false, "", false, nil
+				return found[A]{actual: a}, nil
 			}
 			// The id names an object without our labels (they were
 			// removed, the status was edited, or the id was reused):
@@ -193,32 +224,35 @@ func (r *Reconciler[O, A]) find(ctx context.Context, o O) (actual *A, gone bool,
 		}
 	}
 	if a, err := r.findOwned(ctx, o); err != nil || a != nil {
-		return a, gone, "", false, err
+		f.actual = a
+		return f, err
 	}
 	if k.Key == nil {
-		return nil, gone, "", false, nil
+		return f, nil
 	}
 	filter, value := k.Key(o)
 	if filter == "" {
-		return nil, gone, "", false, nil
+		return f, nil
 	}
 	l, err := k.List(ac, ctx, &api.ListOptions{Filters: map[string]string{filter: value}, Limit: 2})
 	if err != nil {
-		return nil, false, "", false, err
+		return found[A]{}, err
 	}
 	if len(l.Items) == 0 {
-		return nil, gone, "", false, nil
+		return f, nil
 	}
 	a := &l.Items[0]
 	who := cfg.ownedBy(o, labelsOf(a))
 	if who == "" {
-		return a, gone, "", false, nil
+		f.actual = a
+		return f, nil
 	}
 	if o.GetAnnotations()[v1alpha1.AdoptAnnotation] == "true" {
-		return a, gone, "", true, nil
+		f.actual, f.adopt = a, true
+		return f, nil
 	}
-	return nil, false, fmt.Sprintf("the appliance already has a %s with %s %q (id %d), owned by %s; set the annotation %s: \"true\" to take it over",
-		k.Noun, filter, value, metaOf(a).ID, who, v1alpha1.AdoptAnnotation), false, nil
+	return found[A]{notOwned: fmt.Sprintf("the appliance already has a %s with %s %q (id %d), owned by %s; set the annotation %s: \"true\" to take it over",
+		k.Noun, filter, value, metaOf(a).ID, who, v1alpha1.AdoptAnnotation)}, nil
 }
 
 // listOwned lists the appliance objects that carry o's owner labels and
@@ -249,10 +283,10 @@ func (r *Reconciler[O, A]) findOwned(ctx context.Context, o O) (*A, error) {
 }
 
 // apply turns an outcome into conditions, Events and the next reconcile.
-func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
+func (r *Reconciler[O, A]) apply(ctx context.Context, req ctrl.Request, o O, out outcome) ctrl.Result {
 	st := o.CommonStatus()
 	gen := o.GetGeneration()
-	key := client.ObjectKeyFromObject(o)
+	log := ctrl.LoggerFrom(ctx)
 	// A copy: SetStatusCondition below changes the condition in place.
 	var prevReady *metav1.Condition
 	if c := apimeta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady); c != nil {
@@ -272,18 +306,18 @@ func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonNotOwned, out.notOwned)
 		if transition(v1alpha1.ReasonNotOwned) {
 			r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonNotOwned, "Refuse", out.notOwned)
+			log.Info("not owned", "kind", r.Kind.Name, "reason", out.notOwned)
 		}
-		r.forget(key)
+		r.forget(req)
 		return ctrl.Result{RequeueAfter: r.resync()}
 	case out.wait != "":
 		set(v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonWaitingForReference, out.wait)
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonWaitingForReference, out.wait)
 		if transition(v1alpha1.ReasonWaitingForReference) {
 			r.event(o, corev1.EventTypeNormal, v1alpha1.ReasonWaitingForReference, "Wait", out.wait)
+			log.V(1).Info("waiting for a reference", "kind", r.Kind.Name, "reason", out.wait)
 		}
-		// Watches bring referenced resources' changes; appliance-side
-		// references (group policies, users) are polled with back-off.
-		return ctrl.Result{RequeueAfter: min(r.backoff(key), 30*time.Second)}
+		return ctrl.Result{RequeueAfter: r.waits.When(req)}
 	case out.err != nil:
 		msg := describe(out.err)
 		set(v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonApplianceError, msg)
@@ -291,25 +325,27 @@ func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
 		r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonApplianceError, "Sync", msg)
 		if errors.Is(out.err, api.ErrPreconditionFailed) {
 			// Someone wrote the object between our read and write: read
-			// it again now.
+			// it again now. Not an error worth an operator's attention.
+			log.V(1).Info("written concurrently in the appliance; reading it again", "kind", r.Kind.Name, "applianceID", st.ApplianceID)
 			return ctrl.Result{RequeueAfter: 100 * time.Millisecond}
 		}
-		return ctrl.Result{RequeueAfter: r.backoff(key)}
+		logApplianceError(ctx, out.err, r.Kind.Name, "sync", st.ApplianceID)
+		return ctrl.Result{RequeueAfter: r.failures.When(req)}
 	}
-	r.forget(key)
+	r.forget(req)
 	what := named(r.Kind.Noun, st.ApplianceID)
 	syncReason, syncMsg := v1alpha1.ReasonReconciled, fmt.Sprintf("the appliance's %s matches the spec", what)
 	switch out.action {
-	case "Created":
-		r.event(o, corev1.EventTypeNormal, "Created", "Create", fmt.Sprintf("created %s in the appliance", what))
-	case "Updated":
-		r.event(o, corev1.EventTypeNormal, "Updated", "Update", fmt.Sprintf("wrote the spec to %s", what))
-	case "Adopted":
-		r.event(o, corev1.EventTypeNormal, "Adopted", "Adopt", fmt.Sprintf("took over %s, as the %s annotation asks", what, v1alpha1.AdoptAnnotation))
-	case "DriftCorrected":
+	case ActionCreated:
+		r.act(ctx, o, ActionCreated, "Create", fmt.Sprintf("created %s in the appliance", what), st.ApplianceID)
+	case ActionUpdated:
+		r.act(ctx, o, ActionUpdated, "Update", fmt.Sprintf("wrote the spec to %s", what), st.ApplianceID)
+	case ActionAdopted:
+		r.act(ctx, o, ActionAdopted, "Adopt", fmt.Sprintf("took over %s, as the %s annotation asks", what, v1alpha1.AdoptAnnotation), st.ApplianceID)
+	case ActionDriftCorrected:
 		syncReason = v1alpha1.ReasonDriftCorrected
 		syncMsg = fmt.Sprintf("%s had been changed in the appliance (%s); the spec was written back", what, strings.Join(out.drift, ", "))
-		r.event(o, corev1.EventTypeNormal, v1alpha1.ReasonDriftCorrected, "Correct", syncMsg)
+		r.act(ctx, o, ActionDriftCorrected, "Correct", syncMsg, st.ApplianceID, "fields", out.drift)
 	}
 	set(v1alpha1.ConditionSynced, metav1.ConditionTrue, syncReason, syncMsg)
 	res := ctrl.Result{RequeueAfter: r.resync()}
@@ -336,7 +372,7 @@ func (r *Reconciler[O, A]) apply(o O, out outcome) ctrl.Result {
 
 // finalize deletes the appliance object of a resource being deleted, then
 // drops the finalizer.
-func (r *Reconciler[O, A]) finalize(ctx context.Context, o O) (ctrl.Result, error) {
+func (r *Reconciler[O, A]) finalize(ctx context.Context, req ctrl.Request, o O) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(o, v1alpha1.Finalizer) {
 		return ctrl.Result{}, nil
 	}
@@ -351,12 +387,13 @@ func (r *Reconciler[O, A]) finalize(ctx context.Context, o O) (ctrl.Result, erro
 		apimeta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonApplianceError, Message: msg, ObservedGeneration: o.GetGeneration()})
 		r.event(o, corev1.EventTypeWarning, v1alpha1.ReasonApplianceError, "Delete", msg)
+		logApplianceError(ctx, err, r.Kind.Name, "delete", st.ApplianceID)
 		if _, werr := r.writeStatus(ctx, before, o); werr != nil {
 			return ctrl.Result{}, werr
 		}
-		return ctrl.Result{RequeueAfter: r.backoff(client.ObjectKeyFromObject(o))}, nil
+		return ctrl.Result{RequeueAfter: r.failures.When(req)}, nil
 	}
-	r.forget(client.ObjectKeyFromObject(o))
+	r.forget(req)
 	controllerutil.RemoveFinalizer(o, v1alpha1.Finalizer)
 	if err := r.Client.Update(ctx, o); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
@@ -366,7 +403,7 @@ func (r *Reconciler[O, A]) finalize(ctx context.Context, o O) (ctrl.Result, erro
 
 func (r *Reconciler[O, A]) deleteAppliance(ctx context.Context, o O) error {
 	k, cfg := r.Kind, r.Config
-	h := r.hooks(o)
+	h := r.hooks(ctx, o)
 	if k.Finalize != nil {
 		if err := k.Finalize(ctx, h, o); err != nil {
 			return err
@@ -384,7 +421,7 @@ func (r *Reconciler[O, A]) deleteAppliance(ctx context.Context, o O) error {
 		if err := k.Reset(cfg.API, ctx); err != nil {
 			return err
 		}
-		r.event(o, corev1.EventTypeNormal, "Deleted", "Delete", "restored the appliance's defaults")
+		r.act(ctx, o, ActionDeleted, "Delete", "restored the appliance's defaults", 0)
 		return nil
 	}
 	var ids []int64
@@ -415,7 +452,7 @@ func (r *Reconciler[O, A]) deleteAppliance(ctx context.Context, o O) error {
 		if err := k.Delete(cfg.API, ctx, id); err != nil && !errors.Is(err, api.ErrNotFound) {
 			return err
 		}
-		r.event(o, corev1.EventTypeNormal, "Deleted", "Delete", fmt.Sprintf("deleted %s %d from the appliance", k.Noun, id))
+		r.act(ctx, o, ActionDeleted, "Delete", fmt.Sprintf("deleted %s %d from the appliance", k.Noun, id), id)
 	}
 	return nil
 }
@@ -442,11 +479,24 @@ func (r *Reconciler[O, A]) writeStatus(ctx context.Context, before, o O) (stale 
 	return false, err
 }
 
-func (r *Reconciler[O, A]) hooks(o O) *Hooks {
+func (r *Reconciler[O, A]) hooks(ctx context.Context, o O) *Hooks {
 	return &Hooks{
 		Client: r.Client, API: r.Config.API, Config: r.Config,
-		Event: func(eventType, reason, action, note string) { r.event(o, eventType, reason, action, note) },
+		Event: func(eventType, reason, action, note string) {
+			if eventType == corev1.EventTypeNormal {
+				r.act(ctx, o, reason, action, note, o.CommonStatus().ApplianceID)
+				return
+			}
+			r.event(o, eventType, reason, action, note)
+		},
 	}
+}
+
+// act records an action: a Normal Event with the action as its reason, and
+// a log line at V(1) with the action as its message and kv added.
+func (r *Reconciler[O, A]) act(ctx context.Context, o O, action, verb, note string, id int64, kv ...any) {
+	r.event(o, corev1.EventTypeNormal, action, verb, note)
+	logAction(ctrl.LoggerFrom(ctx), action, r.Kind.Name, id, note, kv...)
 }
 
 func (r *Reconciler[O, A]) event(o O, eventType, reason, action, note string) {
@@ -459,26 +509,11 @@ func (r *Reconciler[O, A]) event(o O, eventType, reason, action, note string) {
 	r.Recorder.Eventf(o, nil, eventType, reason, action, "%s", note)
 }
 
-// backoff counts a failure of key and returns the delay before the next try.
-func (r *Reconciler[O, A]) backoff(key types.NamespacedName) time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.failures == nil {
-		r.failures = map[types.NamespacedName]int{}
-	}
-	n := r.failures[key]
-	r.failures[key] = n + 1
-	d := r.Config.BackoffBase
-	for i := 0; i < n && d < r.Config.BackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, r.Config.BackoffMax)
-}
-
-func (r *Reconciler[O, A]) forget(key types.NamespacedName) {
-	r.mu.Lock()
-	delete(r.failures, key)
-	r.mu.Unlock()
+// forget ends the back-off of req after an outcome that is neither an
+// appliance error nor a wait.
+func (r *Reconciler[O, A]) forget(req ctrl.Request) {
+	r.failures.Forget(req)
+	r.waits.Forget(req)
 }
 
 // resync is the resync period with up to 10% jitter, so resources created

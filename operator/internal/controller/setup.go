@@ -44,10 +44,18 @@ func Setup[O Object, A any](mgr ctrl.Manager, cfg *Config, opts Options, k *Kind
 		opts.MaxConcurrentReconciles = 4
 	}
 	r := &Reconciler[O, A]{Kind: k, Client: mgr.GetClient(), Config: cfg, Recorder: mgr.GetEventRecorder(EventSource)}
+	r.failures, r.waits = newRateLimiters(cfg)
 	skip := opts.SkipNameValidation
+	// The queue's own limiter backs off the errors a reconcile returns
+	// (Kubernetes API errors), with the same bounds as appliance errors.
+	queueLimiter, _ := newRateLimiters(cfg)
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(strings.ToLower(k.Name)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles, SkipNameValidation: &skip}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+			SkipNameValidation:      &skip,
+			RateLimiter:             queueLimiter,
+		}).
 		// Status writes change neither the generation nor the metadata
 		// these predicates look at, so they never reconcile again.
 		For(k.New(), builder.WithPredicates(predicate.Or(
