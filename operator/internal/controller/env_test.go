@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -91,16 +92,28 @@ type env struct {
 	Config *controller.Config
 
 	mu         sync.Mutex
-	reconciles map[string]int // "<Kind>/<name>" → count
+	reconciles map[string][]time.Time // "<Kind>/<name>" → start of each reconcile
+}
+
+// envConfig is what envOptions change: the operator's configuration, and
+// its manager's logger (default: the package's, see run).
+type envConfig struct {
+	*controller.Config
+	logger *logr.Logger
 }
 
 // envOption changes the operator's configuration before it starts.
-type envOption func(*controller.Config)
+type envOption func(*envConfig)
 
 // withResync sets the resync period (default: 1 hour, so tests that want a
 // resync ask for it).
 func withResync(d time.Duration) envOption {
-	return func(c *controller.Config) { c.ResyncPeriod = d }
+	return func(c *envConfig) { c.ResyncPeriod = d }
+}
+
+// withLogger makes the operator log to l.
+func withLogger(l logr.Logger) envOption {
+	return func(c *envConfig) { c.logger = &l }
 }
 
 // newEnv starts an appliance and the operator for one test, in a fresh
@@ -121,7 +134,7 @@ func newEnvNamespaces(t *testing.T, others int, opts ...envOption) *env {
 	e := &env{
 		t: t, ctx: ctx, Appliance: srv, API: srv.Admin,
 		NS:         strings.ToLower(strings.NewReplacer("_", "-", "/", "-").Replace(t.Name())),
-		reconciles: map[string]int{},
+		reconciles: map[string][]time.Time{},
 	}
 	if len(e.NS) > 40 {
 		e.NS = strings.TrimRight(e.NS[:40], "-")
@@ -142,20 +155,25 @@ func newEnvNamespaces(t *testing.T, others int, opts ...envOption) *env {
 		BackoffMax:   2 * time.Second,
 		OnReconcile: func(kind string, key types.NamespacedName) {
 			e.mu.Lock()
-			e.reconciles[kind+"/"+key.Name]++
+			e.reconciles[kind+"/"+key.Name] = append(e.reconciles[kind+"/"+key.Name], time.Now())
 			e.mu.Unlock()
 		},
 	}
+	ec := &envConfig{Config: cfg}
 	for _, o := range opts {
-		o(cfg)
+		o(ec)
 	}
 	e.Config = cfg
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	mo := ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  cache.Options{DefaultNamespaces: watched},
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-	})
+	}
+	if ec.logger != nil {
+		mo.Logger = *ec.logger
+	}
+	mgr, err := ctrl.NewManager(restConfig, mo)
 	require.NoError(t, err)
 	require.NoError(t, controller.SetupAll(mgr, cfg, controller.Options{SkipNameValidation: true}))
 	done := make(chan error, 1)
@@ -178,7 +196,14 @@ func newEnvNamespaces(t *testing.T, others int, opts ...envOption) *env {
 func (e *env) Reconciles(kind, name string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.reconciles[kind+"/"+name]
+	return len(e.reconciles[kind+"/"+name])
+}
+
+// ReconcileTimes is when each reconcile of kind/name started.
+func (e *env) ReconcileTimes(kind, name string) []time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]time.Time(nil), e.reconciles[kind+"/"+name]...)
 }
 
 // Create creates obj in the test's namespace and fails the test on error.

@@ -10,14 +10,13 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
-	"github.com/jumpgate/jumpgate/operator/internal/controller"
 )
 
 // withoutRetries makes retries after errors and reference waits so slow (the
 // wait's requeue is capped at 30 s) that only the watch on a referenced
 // resource can unblock a waiting one within a test's time.
 func withoutRetries() envOption {
-	return func(c *controller.Config) { c.BackoffBase, c.BackoffMax = time.Hour, time.Hour }
+	return func(c *envConfig) { c.BackoffBase, c.BackoffMax = time.Hour, time.Hour }
 }
 
 // byWatch asserts that a waiting resource was unblocked by the watch on
