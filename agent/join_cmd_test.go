@@ -96,7 +96,7 @@ func TestJoin_Session(t *testing.T) {
 
 	st, err := ac.Mux.OpenStream()
 	require.NoError(t, err)
-	require.NoError(t, sessionproto.WriteLine(st, agentproto.StreamHeader{Type: agentproto.StreamSession,
+	require.NoError(t, agentproto.WriteStreamHeader(st, agentproto.StreamHeader{Type: agentproto.StreamSession,
 		Open: &sessionproto.Open{Type: sessionproto.StreamSysInfo, Session: 77}}))
 	var opened sessionproto.Opened
 	require.NoError(t, sessionproto.ReadLine(st, &opened))

@@ -73,7 +73,7 @@ func TestRun_SessionUserInheritsNoDescriptors(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	require.NoError(t, st.SetDeadline(time.Now().Add(30*time.Second)))
-	require.NoError(t, sessionproto.WriteLine(st, agentproto.StreamHeader{Type: agentproto.StreamSession,
+	require.NoError(t, agentproto.WriteStreamHeader(st, agentproto.StreamHeader{Type: agentproto.StreamSession,
 		Open: &sessionproto.Open{Type: sessionproto.StreamExec, Session: 5, Command: []string{"sh", "-c", "id -un; ls -l /proc/self/fd/"}}}))
 	var opened sessionproto.Opened
 	require.NoError(t, sessionproto.ReadLine(st, &opened))

@@ -30,10 +30,7 @@ func openSession(t *testing.T, c *conntest.AgentConn, open sessionproto.Open) (n
 	st, err := c.Mux.OpenStream()
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	b, err := json.Marshal(agentproto.StreamHeader{Type: agentproto.StreamSession, Open: &open})
-	require.NoError(t, err)
-	_, err = st.Write(append(b, '\n'))
-	require.NoError(t, err)
+	require.NoError(t, agentproto.WriteStreamHeader(st, agentproto.StreamHeader{Type: agentproto.StreamSession, Open: &open}))
 	require.NoError(t, st.SetReadDeadline(time.Now().Add(waitFor)))
 	var o sessionproto.Opened
 	require.NoError(t, sessionproto.ReadLine(st, &o))
@@ -86,8 +83,7 @@ func TestRun_ServesSessions(t *testing.T) {
 	// Streams that are not session streams are closed.
 	other, err := c.Mux.OpenStream()
 	require.NoError(t, err)
-	_, err = other.Write([]byte(`{"type":"build"}` + "\n"))
-	require.NoError(t, err)
+	require.NoError(t, agentproto.WriteStreamHeader(other, agentproto.StreamHeader{Type: agentproto.StreamBuild}))
 	require.NoError(t, other.SetReadDeadline(time.Now().Add(waitFor)))
 	_, err = other.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF)

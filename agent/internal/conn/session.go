@@ -254,12 +254,7 @@ func (s *Session) OpenStream(h agentproto.StreamHeader) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(h)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if _, err := st.Write(append(b, '\n')); err != nil {
+	if err := agentproto.WriteStreamHeader(st, h); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("write stream header: %w", err)
 	}
@@ -273,36 +268,12 @@ func (s *Session) AcceptStream() (net.Conn, agentproto.StreamHeader, error) {
 	if err != nil {
 		return nil, agentproto.StreamHeader{}, err
 	}
-	line, err := readLine(st, 64<<10)
+	h, err := agentproto.ReadStreamHeader(st)
 	if err != nil {
 		st.Close()
 		return nil, agentproto.StreamHeader{}, fmt.Errorf("read stream header: %w", err)
 	}
-	var h agentproto.StreamHeader
-	if err := json.Unmarshal(line, &h); err != nil {
-		st.Close()
-		return nil, agentproto.StreamHeader{}, fmt.Errorf("decode stream header: %w", err)
-	}
 	return st, h, nil
-}
-
-// readLine reads one '\n'-terminated line byte by byte, so that nothing
-// after it is consumed. yamux streams read from memory, so this is cheap.
-func readLine(r io.Reader, limit int) ([]byte, error) {
-	var line []byte
-	var b [1]byte
-	for {
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, err
-		}
-		if b[0] == '\n' {
-			return line, nil
-		}
-		if len(line) >= limit {
-			return nil, fmt.Errorf("line longer than %d bytes", limit)
-		}
-		line = append(line, b[0])
-	}
 }
 
 // Control is the control stream: newline-delimited JSON Control messages.

@@ -253,7 +253,7 @@ func TestRun_Session(t *testing.T) {
 		st, err := ac.Mux.OpenStream()
 		require.NoError(t, err)
 		defer st.Close()
-		require.NoError(t, sessionproto.WriteLine(st, agentproto.StreamHeader{Type: agentproto.StreamSession,
+		require.NoError(t, agentproto.WriteStreamHeader(st, agentproto.StreamHeader{Type: agentproto.StreamSession,
 			Open: &sessionproto.Open{Type: sessionproto.StreamSysInfo, Session: 5}}))
 		var opened sessionproto.Opened
 		require.NoError(t, sessionproto.ReadLine(st, &opened))

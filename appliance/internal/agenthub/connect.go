@@ -150,7 +150,7 @@ func (c *agentConn) acceptBuilds(h *Hub) {
 func (h *Hub) serveBuild(c *agentConn, st *yamux.Stream) {
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(5 * time.Minute))
-	hdr, err := readHeader(st)
+	hdr, err := agentproto.ReadStreamHeader(st)
 	if err != nil || hdr.Type != agentproto.StreamBuild || hdr.Platform != c.platform {
 		return
 	}
@@ -163,35 +163,6 @@ func (h *Hub) serveBuild(c *agentConn, st *yamux.Stream) {
 	if _, err := io.Copy(st, f); err != nil {
 		h.log.Info("agent build download interrupted", "kind", c.kind, "id", c.id, "err", err)
 	}
-}
-
-// readHeader reads the one-line StreamHeader of a stream without reading
-// past it.
-func readHeader(r io.Reader) (agentproto.StreamHeader, error) {
-	var h agentproto.StreamHeader
-	line, err := readLine(r, 4096)
-	if err != nil {
-		return h, err
-	}
-	if err := json.Unmarshal(line, &h); err != nil {
-		return h, fmt.Errorf("bad stream header: %w", err)
-	}
-	return h, nil
-}
-
-func readLine(r io.Reader, max int) ([]byte, error) {
-	var b []byte
-	one := make([]byte, 1)
-	for len(b) < max {
-		if _, err := io.ReadFull(r, one); err != nil {
-			return nil, err
-		}
-		if one[0] == '\n' {
-			return b, nil
-		}
-		b = append(b, one[0])
-	}
-	return nil, errors.New("line too long")
 }
 
 // idleConn closes a connection that has received nothing for timeout: the
@@ -502,7 +473,7 @@ func (h *Hub) serve(ac *agentConn, ws *websocket.Conn, intent string) {
 		return
 	}
 	_ = st.SetReadDeadline(time.Now().Add(agentproto.HandshakeTimeout))
-	hdr, err := readHeader(st)
+	hdr, err := agentproto.ReadStreamHeader(st)
 	if err != nil || hdr.Type != agentproto.StreamControl {
 		return
 	}

@@ -17,7 +17,6 @@ package agenthub
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -242,9 +241,8 @@ func (h *Hub) OpenStream(ctx context.Context, kind string, id int64, open *sessi
 			ch <- result{nil, err}
 			return
 		}
-		b, _ := json.Marshal(agentproto.StreamHeader{Type: agentproto.StreamSession, Open: open})
 		_ = st.SetWriteDeadline(time.Now().Add(agentproto.HandshakeTimeout))
-		if _, err := st.Write(append(b, '\n')); err != nil {
+		if err := agentproto.WriteStreamHeader(st, agentproto.StreamHeader{Type: agentproto.StreamSession, Open: open}); err != nil {
 			st.Close()
 			ch <- result{nil, fmt.Errorf("write stream header: %w", err)}
 			return

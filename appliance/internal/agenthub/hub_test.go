@@ -72,8 +72,7 @@ func dial(t *testing.T, s *appliancetest.Server, kind string, id int64, key ed25
 	require.NoError(t, err)
 	ag.ctl, err = ag.mux.Open()
 	require.NoError(t, err)
-	_, err = ag.ctl.Write([]byte(`{"type":"control"}` + "\n"))
-	require.NoError(t, err)
+	require.NoError(t, agentproto.WriteStreamHeader(ag.ctl, agentproto.StreamHeader{Type: agentproto.StreamControl}))
 	ag.r = bufio.NewReader(ag.ctl)
 	go func() {
 		<-ag.mux.CloseChan()

@@ -384,8 +384,7 @@ func dialNode(t *testing.T, s *appliancetest.Server, id int64, key ed25519.Priva
 	require.NoError(t, err)
 	ctl, err := mux.Open()
 	require.NoError(t, err)
-	_, err = ctl.Write([]byte(`{"type":"control"}` + "\n"))
-	require.NoError(t, err)
+	require.NoError(t, agentproto.WriteStreamHeader(ctl, agentproto.StreamHeader{Type: agentproto.StreamControl}))
 	n := &nodeConn{mux: mux, r: bufio.NewReader(ctl), ctl: ctl, gone: make(chan struct{})}
 	go func() {
 		<-mux.CloseChan()

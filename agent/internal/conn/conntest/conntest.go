@@ -18,7 +18,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -334,7 +333,7 @@ func (a *Appliance) serveConnect(w http.ResponseWriter, r *http.Request) {
 		mux.Close()
 		return
 	}
-	h, err := readHeader(st)
+	h, err := agentproto.ReadStreamHeader(st)
 	if err != nil || h.Type != agentproto.StreamControl {
 		mux.Close()
 		return
@@ -382,7 +381,7 @@ func (a *Appliance) serveStreams(mux *yamux.Session) {
 		}
 		go func() {
 			defer st.Close()
-			h, err := readHeader(st)
+			h, err := agentproto.ReadStreamHeader(st)
 			if err != nil || h.Type != agentproto.StreamBuild {
 				return
 			}
@@ -392,23 +391,6 @@ func (a *Appliance) serveStreams(mux *yamux.Session) {
 			_, _ = io.Copy(st, bytes.NewReader(b))
 		}()
 	}
-}
-
-func readHeader(r io.Reader) (agentproto.StreamHeader, error) {
-	var line []byte
-	var b [1]byte
-	for len(line) < 4096 {
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return agentproto.StreamHeader{}, err
-		}
-		if b[0] == '\n' {
-			var h agentproto.StreamHeader
-			err := json.Unmarshal(line, &h)
-			return h, err
-		}
-		line = append(line, b[0])
-	}
-	return agentproto.StreamHeader{}, errors.New("header too long")
 }
 
 func writeJSON(ctx context.Context, c *websocket.Conn, v any) error {
