@@ -130,8 +130,9 @@ type Config struct {
 	// 10% jitter.
 	ResyncPeriod time.Duration
 	// BackoffBase and BackoffMax bound the retry delay after appliance
-	// errors, which doubles per consecutive failure; defaults 1 s and
-	// 5 min.
+	// errors, which doubles per consecutive failure of a resource (a
+	// workqueue per-item exponential rate limiter); defaults 1 s and
+	// 5 min. Reference waits use the same, capped at 30 s.
 	BackoffBase, BackoffMax time.Duration
 	// OnReconcile, when set, is called at the start of every reconcile;
 	// tests count reconciles with it.
