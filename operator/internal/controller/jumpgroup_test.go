@@ -13,6 +13,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
+	"github.com/jumpgate/jumpgate/operator/internal/controller"
 )
 
 func jumpGroup(name, display string) *v1alpha1.JumpGroup {
@@ -195,11 +196,12 @@ func TestJumpGroup_WaitsForGroupPolicy(t *testing.T) {
 }
 
 // TestJumpGroup_ApplianceErrorBacksOff: a deletion the appliance refuses (the
-// group still holds items) surfaces in the conditions and Events and is
-// retried until it succeeds.
+// group still holds items) surfaces in the conditions, Events and the log,
+// and is retried until it succeeds.
 func TestJumpGroup_ApplianceErrorBacksOff(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	log, logs := newLogCapture()
+	e := newEnv(t, withLogger(log))
 	jg := jumpGroup("ops", "Operations")
 	e.Create(jg)
 	id := e.WaitReady(jg)
@@ -214,11 +216,20 @@ func TestJumpGroup_ApplianceErrorBacksOff(t *testing.T) {
 	assert.Contains(t, c.Message, "409")
 	ev := e.WaitEvent(jg, v1alpha1.ReasonApplianceError)
 	assert.Equal(t, "Warning", ev.Type)
+	failed, ok := logs.find(func(l logEntry) bool { return l.level == -1 && l.kv["name"] == "ops" })
+	require.True(t, ok, "no error line:\n%s", logs.text())
+	assert.Equal(t, "delete", failed.kv["op"])
+	assert.Equal(t, id, failed.kv["applianceID"])
+	assert.Equal(t, 409, failed.kv["status"])
 
 	require.NoError(t, e.API.DeleteProtocolTunnelJump(e.ctx, ptj.ID))
 	e.Delete(jg)
 	_, err = e.API.GetJumpGroup(e.ctx, id)
 	assert.True(t, errors.Is(err, api.ErrNotFound))
+	deleted, ok := logs.find(func(l logEntry) bool { return l.msg == controller.ActionDeleted && l.kv["name"] == "ops" })
+	require.True(t, ok, "no %s line:\n%s", controller.ActionDeleted, logs.text())
+	assert.Equal(t, 1, deleted.level)
+	assert.Equal(t, id, deleted.kv["applianceID"])
 }
 
 // TestJumpGroup_OtherCluster: an operator without --cluster-name neither
