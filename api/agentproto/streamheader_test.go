@@ -140,7 +140,9 @@ func TestWriteStreamHeader(t *testing.T) {
 
 // FuzzReadStreamHeader: whatever the stream holds, the reader does not
 // panic, reads at most MaxStreamHeader bytes and the '\n', leaves the rest,
-// and what it returns writes back as a header that reads the same.
+// and what it returns writes back as a header that reads the same. The
+// overlong line is TestReadStreamHeader's: a seed of MaxStreamHeader bytes
+// slows the fuzzer to a standstill.
 func FuzzReadStreamHeader(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"control"}` + "\n",
@@ -153,7 +155,6 @@ func FuzzReadStreamHeader(f *testing.F) {
 		"",
 		`{"type":"con`,
 		"\xff\xfe\n",
-		`{"type":"` + strings.Repeat("a", agentproto.MaxStreamHeader) + `"}` + "\n",
 	} {
 		f.Add([]byte(s))
 	}
