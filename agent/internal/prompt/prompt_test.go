@@ -26,13 +26,13 @@ import (
 )
 
 // dialogScript stands in for zenity, kdialog and osascript. It records its
-// pid and arguments (NUL-separated) beside itself, prints <name>.stdout if
+// pid and the arguments of its first run (NUL-separated) beside itself, prints <name>.stdout if
 // present, waits to be killed if <name>.wait exists, else exits with the
 // status in <name>.exit.
 const dialogScript = `#!/bin/sh
 d=$(dirname "$0"); n=$(basename "$0")
 echo $$ > "$d/$n.pid"
-printf '%s\0' "$@" > "$d/$n.args.tmp" && mv "$d/$n.args.tmp" "$d/$n.args"
+[ -e "$d/$n.args" ] || { printf '%s\0' "$@" > "$d/$n.args.tmp" && mv "$d/$n.args.tmp" "$d/$n.args"; }
 [ -f "$d/$n.stdout" ] && cat "$d/$n.stdout"
 [ -f "$d/$n.wait" ] && exec sleep 300
 exit $(cat "$d/$n.exit" 2>/dev/null || echo 0)
@@ -67,7 +67,9 @@ func (d *desktop) set(file, content string) {
 	require.NoError(d.t, os.WriteFile(d.path(file), []byte(content), 0o644))
 }
 
-// args returns the arguments program was run with, nil until it ran.
+// args returns the arguments of the first run of program (the dialog; on
+// macOS osascript also shows the notifications that may follow), nil until
+// it ran.
 func (d *desktop) args(program string) []string {
 	b, err := os.ReadFile(d.path(program + ".args"))
 	if err != nil {
