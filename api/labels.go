@@ -7,6 +7,17 @@ import (
 	"strings"
 )
 
+// Labels are key/value pairs that mark and select the object, with the
+// syntax of Kubernetes labels: at most 64; a key is an optional DNS
+// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
+// '-', '_' and '.', starting and ending with a letter or digit; a value
+// is empty or follows the name rule. In a write, null (or omitting the
+// field) leaves the labels unchanged and {} removes them all. Reads
+// always answer an object. The prefix jumpgate.dev/ is reserved for
+// Jumpgate's tools. Lists select by label with ?label=key=value or
+// ?label=key.
+type Labels map[string]string
+
 // Label limits and syntax, the same as Kubernetes labels.
 const (
 	// MaxLabels is the most labels one object may carry.

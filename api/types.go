@@ -61,16 +61,7 @@ type JumpGroup struct {
 	// leaves the memberships unchanged and [] removes them all. The same
 	// relation is visible from the group policy side as jump_groups.
 	Memberships []JumpGroupMembership `json:"memberships" validate:"max=1000,dive"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	Labels      Labels                `json:"labels" validate:"max=64"`
 }
 
 // JumpGroupMembership gives a group policy's members a role on a Jump Group's items.
@@ -138,17 +129,8 @@ type JumpPolicy struct {
 	// Non-administrators read it as "".
 	NotificationWebhookURL string `json:"notification_webhook_url" validate:"omitempty,weburl,max=2048"`
 	// RecordingsDisabled turns session recording off for items under this policy.
-	RecordingsDisabled bool `json:"recordings_disabled"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	RecordingsDisabled bool   `json:"recordings_disabled"`
+	Labels             Labels `json:"labels" validate:"max=64"`
 }
 
 // ScheduleEntry is one weekly window: on Day from StartTime to EndTime.
@@ -176,7 +158,8 @@ const (
 	PromptNotPresent = "not_present"
 )
 
-// DefaultClipboardMaxBytes is the clipboard limit of seed 002: 8 MiB.
+// DefaultClipboardMaxBytes is the default and largest clipboard transfer:
+// 8 MiB.
 const DefaultClipboardMaxBytes = 8 << 20
 
 // SessionPolicy controls what a session may do.
@@ -206,17 +189,8 @@ type SessionPolicy struct {
 	// RecordScreen records screen sessions; default true.
 	RecordScreen *bool `json:"record_screen,omitempty"`
 	// RecordTunnel logs tunnel connections; default true.
-	RecordTunnel *bool `json:"record_tunnel,omitempty"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	RecordTunnel *bool  `json:"record_tunnel,omitempty"`
+	Labels       Labels `json:"labels" validate:"max=64"`
 }
 
 // SessionPermissions are the capabilities a session policy grants.
@@ -281,17 +255,8 @@ type Jumpoint struct {
 	// when clustered) until it is removed with DELETE
 	// /api/v1/jumpoints/{id}/nodes/{node_id}, so that a node that will
 	// not come back (a replaced machine or container) can make room.
-	Nodes []JumpointNodeInfo `json:"nodes" jg:"readonly"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	Nodes  []JumpointNodeInfo `json:"nodes" jg:"readonly"`
+	Labels Labels             `json:"labels" validate:"max=64"`
 }
 
 // JumpZoneProxy configures a Jumpoint as a Jump Zone Proxy.
@@ -360,7 +325,7 @@ const (
 	StartModeHidden    = "hidden"
 )
 
-// Installer validity limits, in minutes (seed 000: 10 minutes to 1 year).
+// Installer validity limits, in minutes: 10 minutes to 1 year.
 const (
 	MinValidDuration     = 10
 	MaxValidDuration     = 525600
@@ -438,16 +403,7 @@ type JumpClientInstaller struct {
 	// Downloads are the installer's download URLs, one per platform, each
 	// with a copyable command that fetches it.
 	Downloads []InstallerDownload `json:"downloads" jg:"readonly"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	Labels    Labels              `json:"labels" validate:"max=64"`
 }
 
 // InstallerDownload is where one platform's installer is downloaded from.
@@ -493,7 +449,7 @@ type JumpointKeyInfo struct {
 const MaxTunnelDefinitions = 100
 
 // ProtocolTunnelJump is a Jump Item that tunnels TCP from the user's machine
-// through a Jumpoint to Hostname (seed 003).
+// through a Jumpoint to Hostname.
 type ProtocolTunnelJump struct {
 	Meta
 	// Name is the display name, 1–128 characters.
@@ -520,16 +476,7 @@ type ProtocolTunnelJump struct {
 	JumpPolicyID *int64 `json:"jump_policy_id,omitempty" validate:"omitempty,gte=1"`
 	// SessionPolicyID is the item's Session Policy.
 	SessionPolicyID *int64 `json:"session_policy_id,omitempty" validate:"omitempty,gte=1"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	Labels          Labels `json:"labels" validate:"max=64"`
 }
 
 // TunnelDefinition is one local/remote port pair.
@@ -541,7 +488,7 @@ type TunnelDefinition struct {
 }
 
 // PublicPortal is a public site through which customers and Jump Clients
-// connect. The customer-client settings of seed 001 join it in a later release.
+// connect. The customer-client settings join it in a later release.
 type PublicPortal struct {
 	Meta
 	// Hostname is the site address, unique across portals.
@@ -556,16 +503,7 @@ type PublicPortal struct {
 	// 001's "automatic behavior" for unattended endpoints): accept or
 	// reject; default "reject".
 	AutomaticBehavior string `json:"automatic_behavior" validate:"omitempty,oneof=accept reject"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	Labels            Labels `json:"labels" validate:"max=64"`
 }
 
 // Automatic behaviours of a public portal.
@@ -813,17 +751,8 @@ type User struct {
 	// Omit it in an update to keep the current password.
 	Password string `json:"password,omitempty" validate:"omitempty,min=12,max=256" jg:"writeonly"`
 	// HasPassword tells whether a password is set.
-	HasPassword bool `json:"has_password" jg:"readonly"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	HasPassword bool   `json:"has_password" jg:"readonly"`
+	Labels      Labels `json:"labels" validate:"max=64"`
 }
 
 // GroupPolicy grants its member users roles on Jump Groups.
@@ -840,16 +769,7 @@ type GroupPolicy struct {
 	// leaves them unchanged in a write, [] removes all. The same relation is
 	// visible from the Jump Group side as memberships.
 	JumpGroups []GroupPolicyJumpGroup `json:"jump_groups" validate:"max=1000,dive"`
-	// Labels are key/value pairs that mark and select the object, with the
-	// syntax of Kubernetes labels: at most 64; a key is an optional DNS
-	// subdomain prefix and "/" followed by a name of 1–63 letters, digits,
-	// '-', '_' and '.', starting and ending with a letter or digit; a value
-	// is empty or follows the name rule. In a write, null (or omitting the
-	// field) leaves the labels unchanged and {} removes them all. Reads
-	// always answer an object. The prefix jumpgate.dev/ is reserved for
-	// Jumpgate's tools. Lists select by label with ?label=key=value or
-	// ?label=key.
-	Labels map[string]string `json:"labels" validate:"max=64"`
+	Labels     Labels                 `json:"labels" validate:"max=64"`
 }
 
 // GroupPolicyJumpGroup gives a group policy's members a role on a Jump Group.

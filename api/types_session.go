@@ -192,8 +192,8 @@ type TunnelStats struct {
 	BytesOut int64 `json:"bytes_out"`
 }
 
-// MaxTunnelConnections is seed 003's limit of simultaneous connections per
-// session.
+// MaxTunnelConnections is the most tunnel connections one session may have
+// open at once.
 const MaxTunnelConnections = 256
 
 // MaxChannelStreams is how many feature streams one session channel may
@@ -239,7 +239,7 @@ type SessionEnd struct {
 	Reason string `json:"reason" validate:"max=1024"`
 }
 
-// SessionFeedback is the optional end-of-session survey (seed 002):
+// SessionFeedback is the optional end-of-session survey:
 // POST /api/v1/sessions/{id}/feedback.
 type SessionFeedback struct {
 	Rating   int    `json:"rating" validate:"required,gte=1,lte=5"`
@@ -287,7 +287,7 @@ type ApprovalDecision struct {
 	Comment         string `json:"comment" validate:"max=1024"`
 }
 
-// AccessCodeValidity is seed 002's one-time code lifetime.
+// AccessCodeValidity is how long a one-time access code is valid: 5 minutes.
 const AccessCodeValidity = 5 * time.Minute
 
 // Access code states.

@@ -53,7 +53,7 @@ func consoleUser() string {
 }
 
 // presence on macOS knows only whether a user owns the console; the lock
-// state needs the window server (issue 4's session helper).
+// state needs the window server, which a per-user session helper could ask.
 func presence() agentproto.Presence {
 	return agentproto.Presence{UserLoggedIn: consoleUser() != ""}
 }

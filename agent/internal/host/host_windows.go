@@ -105,7 +105,7 @@ func consoleUser() string {
 }
 
 // presence on Windows knows whether a user is at the console; the lock
-// state needs the user's desktop (issue 4's session helper).
+// state needs the user's desktop, which a per-user session helper could ask.
 func presence() agentproto.Presence {
 	return agentproto.Presence{UserLoggedIn: consoleUser() != ""}
 }

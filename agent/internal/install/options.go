@@ -3,7 +3,7 @@
 // again.
 //
 // An install runs in three phases. ParseArgs reads the command line: the
-// flags of seed 000's Linux table and the Windows-style NAME=value
+// installer's flags (--scope, --startup, --jc-*, …) and the Windows-style NAME=value
 // properties, in any mix. Check verifies the installer's key info (issuer,
 // expiry, kind, CA pin) and that every override given is allowed. Install
 // then writes the install dir (agent binary without its trailer, agent.json,
@@ -311,7 +311,7 @@ func codeName(field func(*Options) **string) func(*Options, string) error {
 }
 
 // ParseArgs parses an install command line for the platform goos
-// (runtime.GOOS). It accepts the flags of seed 000's Linux table (--flag
+// (runtime.GOOS). It accepts the installer's flags (--flag
 // value, --flag=value, or -flag) and the Windows-style properties
 // (NAME=value, names in any case) anywhere, in any mix, and applies the
 // defaults that depend on the options (scope system; startup by scope,

@@ -1,5 +1,5 @@
 // Package sim simulates a fleet of jumpgate agents for the scale benchmark
-// (issue 3): thousands of Jump Clients in one process, each holding its
+// (make bench): thousands of Jump Clients in one process, each holding its
 // session through the agent's real connection code (agent/internal/conn:
 // the pinned TLS client, the signed WebSocket handshake, yamux with
 // keepalives) and reconnecting the way the agent's run loop does.

@@ -31,7 +31,7 @@ func (h *Hub) sweepLoop() {
 	}
 }
 
-// Sweep applies the lifecycle rules of seed 000 as of now, to clients not
+// Sweep applies the Jump Client lifecycle rules as of now, to clients not
 // connected now:
 //   - max_offline_minutes (per client, 5 = ephemeral): offline longer → the
 //     uninstalled_behavior applies (marked uninstalled, or removed);

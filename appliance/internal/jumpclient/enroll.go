@@ -282,7 +282,7 @@ func resolve(ctx context.Context, tx *gorm.DB, inst *installer.Record, o *agentp
 		if err != nil {
 			return nil, err
 		}
-		// Seed 000: an unknown site address reverts to the default site.
+		// An unknown site address reverts to the default site.
 		a.PublicPortalID = nil
 		if id != 0 {
 			a.PublicPortalID = &id

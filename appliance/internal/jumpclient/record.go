@@ -1,6 +1,7 @@
 // Package jumpclient manages installed Jump Clients: the jump-clients
 // collection, enrollment of new agents from installer key info, and the
-// lifecycle rules (lost, deleted, uninstalled) of seed 000.
+// lifecycle rules: lost, then deleted, after their days offline, and
+// uninstalled.
 package jumpclient
 
 import (

@@ -52,6 +52,11 @@ func ParseDocs(dir string) (Docs, error) {
 			}
 			st, ok := ts.Type.(*ast.StructType)
 			if !ok {
+				// A named non-struct type (api.Labels): its comment
+				// describes every field of that type that has none.
+				if c := oneLine(t.Doc); c != "" {
+					docs[t.Name] = map[string]string{"": c}
+				}
 				continue
 			}
 			fields := map[string]string{}

@@ -306,7 +306,11 @@ func (g *schemas) field(owner reflect.Type, f reflect.StructField, rename map[st
 	if err != nil {
 		return nil, false, err
 	}
-	desc := goIdent.ReplaceAllStringFunc(g.docs[baseName(owner)][f.Name], func(w string) string {
+	text := g.docs[baseName(owner)][f.Name]
+	if text == "" && f.Type.Kind() != reflect.Struct && f.Type.Name() != "" {
+		text = g.docs[f.Type.Name()][""]
+	}
+	desc := goIdent.ReplaceAllStringFunc(text, func(w string) string {
 		if n, ok := rename[w]; ok {
 			return n
 		}

@@ -92,12 +92,12 @@ func (s *Service[A, R]) hasLabels() bool {
 // apiLabels returns the Labels field of an api object. It panics when the
 // record embeds Labeled but the api type has no such field: a programming
 // error that the first request (and every test) finds.
-func apiLabels[A any](a *A) *map[string]string {
+func apiLabels[A any](a *A) *api.Labels {
 	f := reflect.ValueOf(a).Elem().FieldByName("Labels")
-	if !f.IsValid() || f.Type() != reflect.TypeOf(map[string]string(nil)) {
-		panic(fmt.Sprintf("resource: %T has a labeled record but no Labels map[string]string field", a))
+	if !f.IsValid() || f.Type() != reflect.TypeOf(api.Labels(nil)) {
+		panic(fmt.Sprintf("resource: %T has a labeled record but no Labels api.Labels field", a))
 	}
-	return f.Addr().Interface().(*map[string]string)
+	return f.Addr().Interface().(*api.Labels)
 }
 
 // toAPI converts a record, adding its labels ({} when none).

@@ -1,4 +1,4 @@
-// Package tunneljump manages Protocol Tunnel Jumps (seed 003): Jump Items
+// Package tunneljump manages Protocol Tunnel Jumps: Jump Items
 // that tunnel TCP from the user's machine through a Jumpoint to one host.
 package tunneljump
 

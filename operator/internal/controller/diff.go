@@ -130,7 +130,7 @@ func labelsOf(a any) map[string]string {
 	if !f.IsValid() {
 		return nil
 	}
-	return f.Interface().(map[string]string)
+	return f.Interface().(api.Labels)
 }
 
 // setLabels sets the Labels field of an appliance object, if it has one.

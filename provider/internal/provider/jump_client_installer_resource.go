@@ -159,7 +159,8 @@ type installerOverride struct {
 	what string
 }
 
-// installerOverrides are the overridable fields, in seed 000's order.
+// installerOverrides are the overridable fields, in the order of the
+// installer's command-line tables.
 var installerOverrides = []installerOverride{
 	{"name", "--jc-name", "JC_NAME", "`name`"},
 	{"jump_group", "--jc-jump-group", "JC_JUMP_GROUP", "the Jump Group (`jumpgroup:<code-name>` or `user:<username>`)"},
