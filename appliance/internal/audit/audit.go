@@ -155,17 +155,16 @@ var listQuery = map[string]string{
 // Routes returns the audit routes.
 func (h *Handler) Routes() []route.Route {
 	return []route.Route{{
-		Method: http.MethodGet, Path: "/api/v1/audit-events", Handler: h.list,
+		Method: http.MethodGet, Path: "/api/v1/audit-events", Handler: route.Handle(h.list),
 		Tag: "audit-events", Summary: "List audit events, oldest first", Response: api.List[api.AuditEvent]{},
 		Query: listQuery, AdminOnly: true,
 	}}
 }
 
-func (h *Handler) list(c *gin.Context) {
+func (h *Handler) list(c *gin.Context) error {
 	ctx := c.Request.Context()
 	if err := auth.RequireAdmin(ctx); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	bad := &problem.BadRequest{Detail: "unknown query parameters"}
 	for k := range c.Request.URL.Query() {
@@ -174,8 +173,7 @@ func (h *Handler) list(c *gin.Context) {
 		}
 	}
 	if len(bad.Fields) > 0 {
-		_ = c.Error(bad)
-		return
+		return bad
 	}
 	q := h.DB.R.WithContext(ctx).Model(&Record{})
 	inv := &problem.Invalid{}
@@ -210,13 +208,11 @@ func (h *Handler) list(c *gin.Context) {
 	}
 	limit, cursor := page.Parse(c.Query("limit"), c.Query("cursor"), inv)
 	if err := inv.Err(); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	var recs []Record
 	if err := q.Where("id > ?", cursor).Order("id").Limit(limit + 1).Find(&recs).Error; err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out := api.List[api.AuditEvent]{Items: make([]api.AuditEvent, 0, len(recs))}
 	if len(recs) > limit {
@@ -227,4 +223,5 @@ func (h *Handler) list(c *gin.Context) {
 		out.Items = append(out.Items, recs[i].toAPI())
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }

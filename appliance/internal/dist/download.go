@@ -72,25 +72,25 @@ func Routes(d Deps) []route.Route {
 	winExt := api.InstallerFileExt(api.PlatformWindowsAMD64)
 	return []route.Route{
 		{
-			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/download/:platform", Handler: h.installer,
+			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/download/:platform", Handler: route.Handle(h.installer),
 			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
 			Summary: "Download a Jump Client installer for one platform: " + api.JumpClientInstallerFile("<installer_id>", "<platform>") + " (sh) or ." + winExt + " (Windows), " +
 				"key info built in; 410 once expired, 503 without an agent build for the platform",
 		},
 		{
-			Method: http.MethodGet, Path: "/api/v1/installers/generic/:platform", Handler: h.generic,
+			Method: http.MethodGet, Path: "/api/v1/installers/generic/:platform", Handler: route.Handle(h.generic),
 			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
 			Summary: "Download the generic Jump Client installer for one platform: " + api.GenericInstallerFile("<platform>") + " or ." + winExt + ", " +
 				"which needs --key-info / KEY_INFO=; 503 without an agent build for the platform",
 		},
 		{
-			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/download/:platform", Handler: h.jumpoint,
+			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/download/:platform", Handler: route.Handle(h.jumpoint),
 			Tag: api.PathJumpoints, RawBody: "application/octet-stream", AdminOnly: true,
 			Summary: "Download a Jumpoint installer for one platform: " + api.JumpointInstallerFile("<code_name>", "<platform>") + " or ." + winExt + ", " +
 				"key info valid for 24 hours; 409 when the jumpoint is disabled, 503 without an agent build for the platform",
 		},
 		{
-			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/key-info", Handler: h.jumpointKeyInfo,
+			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpoints + "/:id/key-info", Handler: route.Handle(h.jumpointKeyInfo),
 			Tag: api.PathJumpoints, Response: api.JumpointKeyInfo{}, AdminOnly: true, Errors: []int{http.StatusConflict},
 			Summary: "Issue fresh signed key info for new nodes of a Jumpoint, valid for 24 hours, for nodes installed without an installer " +
 				"(jumpgate-agent run --key-info-file, e.g. in a container); 409 when the jumpoint is disabled",
@@ -113,77 +113,66 @@ type download struct {
 	objectName string
 }
 
-func (h *handler) installer(c *gin.Context) {
+func (h *handler) installer(c *gin.Context) error {
 	ctx := c.Request.Context()
 	platform, err := checkPlatform(ctx, c.Param("platform"))
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := resource.ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	r, err := h.Installers.GetRecord(ctx, id)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if now := time.Now(); !now.Before(r.ExpiresAt) {
-		_ = c.Error(problem.Gone("installer %s expired at %s; extend it by changing valid_duration",
-			r.InstallerID, r.ExpiresAt.UTC().Format(time.RFC3339)))
-		return
+		return problem.Gone("installer %s expired at %s; extend it by changing valid_duration",
+			r.InstallerID, r.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	ki, err := h.Keys.KeyInfo(r)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
-	h.serve(c, &download{kind: agentproto.KindJumpClient, keyInfo: ki, platform: platform,
+	return h.serve(c, &download{kind: agentproto.KindJumpClient, keyInfo: ki, platform: platform,
 		fileName:   api.JumpClientInstallerFile(r.InstallerID, platform),
 		objectType: "jump_client_installer", objectID: r.ID, objectName: r.InstallerID})
 }
 
-func (h *handler) generic(c *gin.Context) {
+func (h *handler) generic(c *gin.Context) error {
 	ctx := c.Request.Context()
 	platform, err := checkPlatform(ctx, c.Param("platform"))
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
-	h.serve(c, &download{kind: agentproto.KindJumpClient, platform: platform,
+	return h.serve(c, &download{kind: agentproto.KindJumpClient, platform: platform,
 		fileName:   api.GenericInstallerFile(platform),
 		objectType: "jump_client_installer", objectName: "generic"})
 }
 
-func (h *handler) jumpoint(c *gin.Context) {
+func (h *handler) jumpoint(c *gin.Context) error {
 	ctx := c.Request.Context()
 	platform, err := checkPlatform(ctx, c.Param("platform"))
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := resource.ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	j, err := h.Jumpoints.GetRecord(ctx, id)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if !j.Enabled {
-		_ = c.Error(problem.Conflict("jumpoint %q is disabled; set enabled to true before downloading its installer", j.CodeName))
-		return
+		return problem.Conflict("jumpoint %q is disabled; set enabled to true before downloading its installer", j.CodeName)
 	}
 	ki, err := JumpointKeyInfo(h.Keys, j.ID, time.Now().Add(JumpointKeyValidity))
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
-	h.serve(c, &download{kind: agentproto.KindJumpoint, keyInfo: ki, platform: platform,
+	return h.serve(c, &download{kind: agentproto.KindJumpoint, keyInfo: ki, platform: platform,
 		fileName:   api.JumpointInstallerFile(j.CodeName, platform),
 		objectType: "jumpoint", objectID: j.ID, objectName: j.CodeName})
 }
@@ -191,32 +180,27 @@ func (h *handler) jumpoint(c *gin.Context) {
 // jumpointKeyInfo issues key info as a Jumpoint download would carry it,
 // under the same rules: administrators only, enabled jumpoints only, and an
 // audit record (action key_info) before the key info is handed out.
-func (h *handler) jumpointKeyInfo(c *gin.Context) {
+func (h *handler) jumpointKeyInfo(c *gin.Context) error {
 	ctx := c.Request.Context()
 	if err := auth.RequireAdmin(ctx); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := resource.ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	j, err := h.Jumpoints.GetRecord(ctx, id)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if !j.Enabled {
-		_ = c.Error(problem.Conflict("jumpoint %q is disabled; set enabled to true before issuing key info for its nodes", j.CodeName))
-		return
+		return problem.Conflict("jumpoint %q is disabled; set enabled to true before issuing key info for its nodes", j.CodeName)
 	}
 	// Key info carries whole seconds; the answer says exactly what it does.
 	expires := time.Unix(time.Now().Add(JumpointKeyValidity).Unix(), 0).UTC()
 	ki, err := JumpointKeyInfo(h.Keys, j.ID, expires)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	err = h.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return audit.Write(ctx, tx, "key_info", "jumpoint", j.ID, j.CodeName, map[string]api.FieldChange{
@@ -224,11 +208,11 @@ func (h *handler) jumpointKeyInfo(c *gin.Context) {
 		})
 	})
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, api.JumpointKeyInfo{JumpointID: j.ID, KeyInfo: ki, ExpiresAt: expires})
+	return nil
 }
 
 // checkPlatform refuses callers who are not administrators (before saying
@@ -270,16 +254,14 @@ func Payload(build *Build, m *agentproto.Manifest) (header, trailer []byte, err 
 	return header, trailer, nil
 }
 
-func (h *handler) serve(c *gin.Context, d *download) {
+func (h *handler) serve(c *gin.Context, d *download) error {
 	ctx := c.Request.Context()
 	if len(h.Keys.CAPEM) == 0 {
-		_ = c.Error(errors.New("installer downloads: the appliance CA PEM is not configured"))
-		return
+		return errors.New("installer downloads: the appliance CA PEM is not configured")
 	}
 	f, build, err := h.Builds.Open(d.platform)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	defer f.Close()
 	header, trailer, err := Payload(build, &agentproto.Manifest{
@@ -287,8 +269,7 @@ func (h *handler) serve(c *gin.Context, d *download) {
 		CAPEM: string(h.Keys.CAPEM), FileName: d.fileName,
 	})
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	// The audit record is written before a byte is served, so no download
 	// goes unrecorded.
@@ -300,8 +281,7 @@ func (h *handler) serve(c *gin.Context, d *download) {
 		})
 	})
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	w := c.Writer
 	hd := w.Header()
@@ -313,15 +293,16 @@ func (h *handler) serve(c *gin.Context, d *download) {
 	w.WriteHeader(http.StatusOK)
 	if _, err := w.Write(header); err != nil {
 		h.interrupted(c, d, err)
-		return
+		return nil
 	}
 	if _, err := io.CopyN(w, f, build.Size); err != nil {
 		h.interrupted(c, d, err)
-		return
+		return nil
 	}
 	if _, err := w.Write(trailer); err != nil {
 		h.interrupted(c, d, err)
 	}
+	return nil
 }
 
 func (h *handler) interrupted(c *gin.Context, d *download, err error) {

@@ -333,49 +333,45 @@ func RotateKey(ctx context.Context, s *Service, keys *KeyConfig, id, ifMatch int
 // KeyInfoRoutes returns GET /api/v1/jump-client-installers/:id/key-info and
 // POST /api/v1/jump-client-installers/:id/rotate-key.
 func KeyInfoRoutes(s *Service, keys *KeyConfig) []route.Route {
-	rotate := func(c *gin.Context) {
+	rotate := func(c *gin.Context) error {
 		id, err := resource.ParseID(c)
 		if err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 		ifMatch, err := resource.IfMatch(c)
 		if err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 		out, err := RotateKey(c.Request.Context(), s, keys, id, ifMatch)
 		if err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 		c.Header("ETag", api.ETag(out.Version))
 		c.JSON(http.StatusOK, out)
+		return nil
 	}
-	h := func(c *gin.Context) {
+	h := func(c *gin.Context) error {
 		id, err := resource.ParseID(c)
 		if err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 		r, err := s.GetRecord(c.Request.Context(), id)
 		if err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 		ki, err := keys.KeyInfo(r)
 		if err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 		c.JSON(http.StatusOK, api.InstallerKeyInfo{InstallerID: r.InstallerID, KeyInfo: ki, ExpiresAt: r.ExpiresAt})
+		return nil
 	}
 	return []route.Route{{
-		Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/key-info", Handler: h,
+		Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/key-info", Handler: route.Handle(h),
 		Tag: api.PathJumpClientInstallers, Summary: "Read the signed key info of a Jump Client installer, for generic installers",
 		Response: api.InstallerKeyInfo{}, AdminOnly: true,
 	}, {
-		Method: http.MethodPost, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/rotate-key", Handler: rotate,
+		Method: http.MethodPost, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/rotate-key", Handler: route.Handle(rotate),
 		Tag: api.PathJumpClientInstallers, Summary: "Re-issue the key of a Jump Client installer: a new installer_id and validity window; earlier key info and downloads stop working",
 		Response: api.JumpClientInstaller{}, AdminOnly: true,
 	}}

@@ -46,13 +46,13 @@ func (n *Nodes) Routes() []route.Route {
 	base := "/api/v1/" + api.PathJumpoints + "/:id/nodes"
 	return []route.Route{
 		{
-			Method: http.MethodGet, Path: base, Handler: n.handleList, Tag: api.PathJumpoints,
+			Method: http.MethodGet, Path: base, Handler: route.Handle(n.handleList), Tag: api.PathJumpoints,
 			Response: api.List[api.JumpointNodeInfo]{}, AdminOnly: true,
 			Summary: "List every enrolled node of a Jumpoint, connected or not, in id order, in one page " +
 				"(the Jumpoint's nodes field holds the same)",
 		},
 		{
-			Method: http.MethodDelete, Path: base + "/:node_id", Handler: n.handleRemove, Tag: api.PathJumpoints,
+			Method: http.MethodDelete, Path: base + "/:node_id", Handler: route.Handle(n.handleRemove), Tag: api.PathJumpoints,
 			Status: http.StatusNoContent, AdminOnly: true, Unversioned: true,
 			Summary: "Remove an enrolled node from a Jumpoint, so that it no longer counts against the node limit; " +
 				"its key stops working, and a node connected now is disconnected and uninstalls itself; " +
@@ -132,45 +132,40 @@ func (n *Nodes) Remove(ctx context.Context, jumpointID, nodeID int64) error {
 	return nil
 }
 
-func (n *Nodes) handleList(c *gin.Context) {
+func (n *Nodes) handleList(c *gin.Context) error {
 	// Refuse non-administrators before looking at the path.
 	if err := requireAdmin(c.Request.Context(), "read"); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := resource.ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := n.List(c.Request.Context(), id)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, api.List[api.JumpointNodeInfo]{Items: out})
+	return nil
 }
 
-func (n *Nodes) handleRemove(c *gin.Context) {
+func (n *Nodes) handleRemove(c *gin.Context) error {
 	if err := requireAdmin(c.Request.Context(), "change"); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := resource.ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	nodeID, err := strconv.ParseInt(c.Param("node_id"), 10, 64)
 	if err != nil || nodeID < 1 {
-		_ = c.Error(problem.NotFound("%q is not a node id", c.Param("node_id")))
-		return
+		return problem.NotFound("%q is not a node id", c.Param("node_id"))
 	}
 	if err := n.Remove(c.Request.Context(), id, nodeID); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // requireAdmin refuses callers who are not administrators, as the

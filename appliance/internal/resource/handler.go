@@ -41,17 +41,17 @@ func Routes[A any, R any](s *Service[A, R]) []route.Route {
 	adminWrite := !sp.NonAdminWrite
 	adminRead := !sp.NonAdminRead
 	return []route.Route{
-		{Method: http.MethodPost, Path: base, Handler: s.handleCreate, Tag: sp.Path, Status: http.StatusCreated,
+		{Method: http.MethodPost, Path: base, Handler: route.Handle(s.handleCreate), Tag: sp.Path, Status: http.StatusCreated,
 			Summary: "Create a " + sp.Title, Request: *zero, Response: *zero, AdminOnly: adminWrite},
-		{Method: http.MethodGet, Path: base, Handler: s.handleList, Tag: sp.Path,
+		{Method: http.MethodGet, Path: base, Handler: route.Handle(s.handleList), Tag: sp.Path,
 			Summary: "List " + sp.Title + "s", Response: api.List[A]{}, Query: query, AdminOnly: adminRead},
-		{Method: http.MethodGet, Path: item, Handler: s.handleGet, Tag: sp.Path,
+		{Method: http.MethodGet, Path: item, Handler: route.Handle(s.handleGet), Tag: sp.Path,
 			Summary: "Read a " + sp.Title, Response: *zero, AdminOnly: adminRead},
-		{Method: http.MethodPut, Path: item, Handler: s.handleUpdate, Tag: sp.Path,
+		{Method: http.MethodPut, Path: item, Handler: route.Handle(s.handleUpdate), Tag: sp.Path,
 			Summary: "Replace a " + sp.Title, Request: *zero, Response: *zero, AdminOnly: adminWrite},
-		{Method: http.MethodPatch, Path: item, Handler: s.handlePatch, Tag: sp.Path,
+		{Method: http.MethodPatch, Path: item, Handler: route.Handle(s.handlePatch), Tag: sp.Path,
 			Summary: "Change a " + sp.Title + " with a JSON merge patch", Request: map[string]any{}, Response: *zero, AdminOnly: adminWrite},
-		{Method: http.MethodDelete, Path: item, Handler: s.handleDelete, Tag: sp.Path, Status: http.StatusNoContent,
+		{Method: http.MethodDelete, Path: item, Handler: route.Handle(s.handleDelete), Tag: sp.Path, Status: http.StatusNoContent,
 			Summary: "Delete a " + sp.Title, AdminOnly: adminWrite},
 	}
 }
@@ -85,117 +85,105 @@ func WriteObject(c *gin.Context, status int, obj any, version int64) {
 	c.JSON(status, obj)
 }
 
-func (s *Service[A, R]) handleCreate(c *gin.Context) {
+func (s *Service[A, R]) handleCreate(c *gin.Context) error {
 	if err := s.refuseEarly(c); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	in := new(A)
 	if err := Decode(c.Request.Body, in); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := s.Create(c.Request.Context(), in)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	m := meta(out)
 	c.Header("Location", fmt.Sprintf("/api/v1/%s/%d", s.Spec.Path, m.ID))
 	WriteObject(c, http.StatusCreated, out, m.Version)
+	return nil
 }
 
-func (s *Service[A, R]) handleGet(c *gin.Context) {
+func (s *Service[A, R]) handleGet(c *gin.Context) error {
 	id, err := ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := s.Get(c.Request.Context(), id)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	WriteObject(c, http.StatusOK, out, meta(out).Version)
+	return nil
 }
 
-func (s *Service[A, R]) handleList(c *gin.Context) {
+func (s *Service[A, R]) handleList(c *gin.Context) error {
 	out, err := s.List(c.Request.Context(), c.Request.URL.Query())
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
-func (s *Service[A, R]) handleUpdate(c *gin.Context) {
+func (s *Service[A, R]) handleUpdate(c *gin.Context) error {
 	id, err := ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if err := s.refuseEarly(c); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	ifMatch, err := IfMatch(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	in := new(A)
 	if err := Decode(c.Request.Body, in); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := s.Update(c.Request.Context(), id, in, ifMatch)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	WriteObject(c, http.StatusOK, out, meta(out).Version)
+	return nil
 }
 
-func (s *Service[A, R]) handlePatch(c *gin.Context) {
+func (s *Service[A, R]) handlePatch(c *gin.Context) error {
 	id, err := ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	ifMatch, err := IfMatch(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, MaxBodyBytes+1))
 	if err != nil || len(body) > MaxBodyBytes {
-		_ = c.Error(&problem.BadRequest{Detail: "unreadable or too large request body"})
-		return
+		return &problem.BadRequest{Detail: "unreadable or too large request body"}
 	}
 	out, err := s.Patch(c.Request.Context(), id, body, ifMatch)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	WriteObject(c, http.StatusOK, out, meta(out).Version)
+	return nil
 }
 
-func (s *Service[A, R]) handleDelete(c *gin.Context) {
+func (s *Service[A, R]) handleDelete(c *gin.Context) error {
 	id, err := ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	ifMatch, err := IfMatch(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if err := s.Delete(c.Request.Context(), id, ifMatch); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // refuseEarly refuses a write by a caller who may not write the collection

@@ -227,81 +227,73 @@ func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatc
 func (s *Service) Routes() []route.Route {
 	path := "/api/v1/" + api.PathJumpClientSettings
 	return []route.Route{
-		{Method: http.MethodGet, Path: path, Handler: s.handleGet, Tag: "settings",
+		{Method: http.MethodGet, Path: path, Handler: route.Handle(s.handleGet), Tag: "settings",
 			Summary: "Read the site-wide Jump Client settings", Response: api.JumpClientSettings{}},
-		{Method: http.MethodPut, Path: path, Handler: s.handlePut, Tag: "settings",
+		{Method: http.MethodPut, Path: path, Handler: route.Handle(s.handlePut), Tag: "settings",
 			Summary: "Replace the site-wide Jump Client settings", Request: api.JumpClientSettings{}, Response: api.JumpClientSettings{}, AdminOnly: true},
-		{Method: http.MethodPatch, Path: path, Handler: s.handlePatch, Tag: "settings",
+		{Method: http.MethodPatch, Path: path, Handler: route.Handle(s.handlePatch), Tag: "settings",
 			Summary: "Change the site-wide Jump Client settings with a JSON merge patch", Request: map[string]any{}, Response: api.JumpClientSettings{}, AdminOnly: true},
 	}
 }
 
-func (s *Service) handleGet(c *gin.Context) {
+func (s *Service) handleGet(c *gin.Context) error {
 	out, err := s.Get(c.Request.Context())
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	resource.WriteObject(c, http.StatusOK, out, out.Version)
+	return nil
 }
 
-func (s *Service) handlePut(c *gin.Context) {
+func (s *Service) handlePut(c *gin.Context) error {
 	// Refuse before reading the body, as handlePatch does.
 	if err := auth.RequireAdmin(c.Request.Context()); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	ifMatch, err := resource.IfMatch(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	in := &api.JumpClientSettings{}
 	if err := resource.Decode(c.Request.Body, in); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := s.Update(c.Request.Context(), in, ifMatch)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	resource.WriteObject(c, http.StatusOK, out, out.Version)
+	return nil
 }
 
-func (s *Service) handlePatch(c *gin.Context) {
+func (s *Service) handlePatch(c *gin.Context) error {
 	ctx := c.Request.Context()
 	if err := auth.RequireAdmin(ctx); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	ifMatch, err := resource.IfMatch(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, resource.MaxBodyBytes+1))
 	if err != nil || len(body) > resource.MaxBodyBytes {
-		_ = c.Error(&problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", resource.MaxBodyBytes)})
-		return
+		return &problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", resource.MaxBodyBytes)}
 	}
 	cur, err := s.Get(ctx)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if ifMatch == resource.NoVersion {
 		ifMatch = cur.Version
 	}
 	in := &api.JumpClientSettings{}
 	if err := resource.ApplyMergePatch(cur, body, in); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := s.Update(ctx, in, ifMatch)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	resource.WriteObject(c, http.StatusOK, out, out.Version)
+	return nil
 }
