@@ -39,7 +39,7 @@ func (h *Hub) Routes() []route.Route {
 		{Method: http.MethodPost, Path: agentproto.PathEnroll, Access: route.Public, Tag: "agents", Status: http.StatusCreated,
 			Summary:  "Enroll an agent with installer key info and its own public key (jumpgate-agent calls this)",
 			Request:  agentproto.EnrollRequest{},
-			Response: agentproto.EnrollResponse{}, Handler: h.handleEnroll},
+			Response: agentproto.EnrollResponse{}, Handler: route.Handle(h.handleEnroll)},
 		{Method: http.MethodGet, Path: agentproto.PathConnect, Access: route.Public, Tag: "agents",
 			Summary: "The agents' WebSocket (subprotocol jumpgate-agent.v1): a signed handshake, then a yamux session",
 			RawBody: "application/octet-stream", Handler: h.handleConnect},
@@ -47,25 +47,23 @@ func (h *Hub) Routes() []route.Route {
 }
 
 // WakeHandler serves POST /api/v1/jump-clients/:id/wake.
-func (h *Hub) WakeHandler() gin.HandlerFunc { return h.handleWake }
+func (h *Hub) WakeHandler() gin.HandlerFunc { return route.Handle(h.handleWake) }
 
-func (h *Hub) handleEnroll(c *gin.Context) {
+func (h *Hub) handleEnroll(c *gin.Context) error {
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxEnrollBody+1))
 	if err != nil || len(body) > maxEnrollBody {
-		_ = c.Error(&problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", maxEnrollBody)})
-		return
+		return &problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", maxEnrollBody)}
 	}
 	req := &agentproto.EnrollRequest{}
 	if err := resource.DecodeBytes(body, req); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	out, err := h.Enroll(c, req, c.ClientIP())
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.JSON(http.StatusCreated, out)
+	return nil
 }
 
 // Enroll verifies an enrollment and makes the agent's identity.
@@ -146,42 +144,35 @@ func kindLabel(p *keyinfo.Payload) string {
 	return p.Kind
 }
 
-func (h *Hub) handleWake(c *gin.Context) {
+func (h *Hub) handleWake(c *gin.Context) error {
 	ctx := c.Request.Context()
 	if err := auth.RequireAdmin(ctx); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := resource.ParseID(c)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	req := &api.WakeRequest{}
 	if c.Request.ContentLength != 0 {
 		if err := resource.Decode(c.Request.Body, req); err != nil {
-			_ = c.Error(err)
-			return
+			return err
 		}
 	}
 	if err := resource.Validate(req); err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if req.SecureOnPassword != "" {
 		if hw, _ := net.ParseMAC(req.SecureOnPassword); len(hw) != 6 {
-			_ = c.Error(problem.Field("secureon_password", "must be 6 bytes, as xx:xx:xx:xx:xx:xx"))
-			return
+			return problem.Field("secureon_password", "must be 6 bytes, as xx:xx:xx:xx:xx:xx")
 		}
 	}
 	st, err := h.settings(ctx)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if !st.WakeOnLANAllowed {
-		_ = c.Error(problem.Forbidden("wake-on-LAN is off: set wake_on_lan_allowed in the jump client settings"))
-		return
+		return problem.Forbidden("wake-on-LAN is off: set wake_on_lan_allowed in the jump client settings")
 	}
 	var rec jumpclient.Record
 	var state jumpclient.State
@@ -190,16 +181,13 @@ func (h *Hub) handleWake(c *gin.Context) {
 		err = h.cfg.DB.R.WithContext(ctx).Where("client_id = ?", id).Take(&state).Error
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		_ = c.Error(problem.NotFound("jump client %d does not exist", id))
-		return
+		return problem.NotFound("jump client %d does not exist", id)
 	}
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	if state.MACAddress == "" || state.DefaultGateway == "" {
-		_ = c.Error(problem.Conflict("jump client %d has not reported its MAC address and default gateway", id))
-		return
+		return problem.Conflict("jump client %d has not reported its MAC address and default gateway", id)
 	}
 	now := h.cfg.Now().UTC()
 	h.wolMu.Lock()
@@ -208,21 +196,18 @@ func (h *Hub) handleWake(c *gin.Context) {
 		h.wolMu.Unlock()
 		wait := int(next.Sub(now).Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(wait))
-		_ = c.Error(problem.TooManyRequests("jump client %d was woken less than %s ago; retry in %d s", id, WakeCooldown, wait))
-		return
+		return problem.TooManyRequests("jump client %d was woken less than %s ago; retry in %d s", id, WakeCooldown, wait)
 	}
 	h.wolNext[id] = now.Add(WakeCooldown)
 	h.wolMu.Unlock()
 	relay := h.relayFor(id, state.DefaultGateway, state.PublicIP)
 	if relay == nil {
 		h.clearCooldown(id)
-		_ = c.Error(problem.Conflict("no online jump client shares the network of jump client %d (default gateway %s, public address %s)", id, state.DefaultGateway, state.PublicIP))
-		return
+		return problem.Conflict("no online jump client shares the network of jump client %d (default gateway %s, public address %s)", id, state.DefaultGateway, state.PublicIP)
 	}
 	if err := relay.send(agentproto.Control{Type: agentproto.MsgWake, Wake: &agentproto.Wake{MAC: state.MACAddress, Password: req.SecureOnPassword}}); err != nil {
 		h.clearCooldown(id)
-		_ = c.Error(problem.Unavailable("jump client %d, the relay, did not take the request: %v", relay.id, err))
-		return
+		return problem.Unavailable("jump client %d, the relay, did not take the request: %v", relay.id, err)
 	}
 	err = h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return audit.Write(ctx, tx, "wake", "jump_client", id, rec.Name, map[string]api.FieldChange{
@@ -230,10 +215,10 @@ func (h *Hub) handleWake(c *gin.Context) {
 		})
 	})
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	c.JSON(http.StatusAccepted, api.WakeResult{TargetID: id, RelayID: relay.id, MACAddress: state.MACAddress, NextAttemptAt: now.Add(WakeCooldown)})
+	return nil
 }
 
 func (h *Hub) clearCooldown(id int64) {

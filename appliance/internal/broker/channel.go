@@ -70,26 +70,22 @@ var channelConfig = func() *yamux.Config {
 }()
 
 // handleConnect serves GET /api/v1/sessions/:id/connect.
-func (b *Broker) handleConnect(c *gin.Context) {
+func (b *Broker) handleConnect(c *gin.Context) error {
 	ctx := c.Request.Context()
 	p, err := auth.MustFromContext(ctx)
 	if err != nil {
-		_ = c.Error(err)
-		return
+		return err
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		_ = c.Error(problem.NotFound("session %q does not exist", c.Param("id")))
-		return
+		return problem.NotFound("session %q does not exist", c.Param("id"))
 	}
 	l, err := b.liveSession(id)
 	if err != nil {
 		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
-			_ = c.Error(problem.Conflict("session %d is %s, not open", id, s.Status))
-			return
+			return problem.Conflict("session %d is %s, not open", id, s.Status)
 		}
-		_ = c.Error(problem.NotFound("session %d does not exist or is not open", id))
-		return
+		return problem.NotFound("session %d does not exist or is not open", id)
 	}
 	b.mu.Lock()
 	ok := l.participants[p.UserID]
@@ -98,32 +94,29 @@ func (b *Broker) handleConnect(c *gin.Context) {
 		// Answer as for a session that does not exist unless the caller
 		// may see this one: the channel tells no more than GET does.
 		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
-			_ = c.Error(problem.Forbidden("you are not a participant of session %d", id))
-			return
+			return problem.Forbidden("you are not a participant of session %d", id)
 		}
-		_ = c.Error(problem.NotFound("session %d does not exist or is not open", id))
-		return
+		return problem.NotFound("session %d does not exist or is not open", id)
 	}
 	if !b.lim.openChannel(p.UserID) {
-		_ = c.Error(problem.TooManyRequests("you have %d session channels open, the most one user may have; close one first", api.MaxUserChannels))
-		return
+		return problem.TooManyRequests("you have %d session channels open, the most one user may have; close one first", api.MaxUserChannels)
 	}
 	defer b.lim.closeChannel(p.UserID)
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols: []string{sessionproto.Subprotocol}, CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
-		return
+		return nil
 	}
 	if ws.Subprotocol() != sessionproto.Subprotocol {
 		_ = ws.Close(websocket.StatusPolicyViolation, "subprotocol "+sessionproto.Subprotocol+" required")
-		return
+		return nil
 	}
 	nc := websocket.NetConn(context.Background(), ws, websocket.MessageBinary)
 	mux, err := wsmux.Server(nc, channelConfig)
 	if err != nil {
 		_ = ws.CloseNow()
-		return
+		return nil
 	}
 	ch := &channel{l: l, p: p, ws: ws, mux: mux, remote: c.Request.RemoteAddr}
 	defer ch.close()
@@ -131,12 +124,12 @@ func (b *Broker) handleConnect(c *gin.Context) {
 	st, err := mux.AcceptStreamWithContext(actx)
 	cancel()
 	if err != nil {
-		return
+		return nil
 	}
 	var open sessionproto.Open
 	_ = st.SetReadDeadline(time.Now().Add(15 * time.Second))
 	if err := sessionproto.ReadLine(st, &open); err != nil || open.Type != sessionproto.StreamControl {
-		return
+		return nil
 	}
 	_ = st.SetReadDeadline(time.Time{})
 	ch.ctl = st
@@ -150,7 +143,7 @@ func (b *Broker) handleConnect(c *gin.Context) {
 		if ev != nil {
 			ch.send(*ev)
 		}
-		return
+		return nil
 	}
 	l.channels[ch] = struct{}{}
 	l.lastChannel = b.now()
@@ -160,6 +153,7 @@ func (b *Broker) handleConnect(c *gin.Context) {
 	defer b.leave(ch)
 
 	b.acceptStreams(ch)
+	return nil
 }
 
 // acceptStreams serves ch's feature streams until the channel closes,

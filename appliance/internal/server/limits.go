@@ -12,6 +12,7 @@ import (
 
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
+	"github.com/jumpgate/jumpgate/appliance/internal/route"
 )
 
 // DefaultBodyTimeout is how long a request body may take to arrive, plus
@@ -83,29 +84,27 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 // hash is tokenHash) or an administrator's API token, and answers 401 (no
 // or a bad token) or 403 (another user's token) to the rest.
 func metricsAuth(authn auth.Authenticator, tokenHash string, next http.Handler) gin.HandlerFunc {
-	return func(c *gin.Context) {
+	return route.Handle(func(c *gin.Context) error {
 		scheme, tok, ok := strings.Cut(c.GetHeader("Authorization"), " ")
 		tok = strings.TrimSpace(tok)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			c.Header("WWW-Authenticate", `Bearer realm="jumpgate"`)
-			_ = c.Error(fmt.Errorf("/metrics needs the scrape token (<data-dir>/metrics-token) or an administrator's API token: %w", problem.ErrUnauthorized))
-			return
+			return fmt.Errorf("/metrics needs the scrape token (<data-dir>/metrics-token) or an administrator's API token: %w", problem.ErrUnauthorized)
 		}
 		h := auth.HashToken(tok)
 		if tokenHash != "" && subtle.ConstantTimeCompare([]byte(h), []byte(tokenHash)) == 1 {
 			next.ServeHTTP(c.Writer, c.Request)
-			return
+			return nil
 		}
 		p, err := authn.Authenticate(c.Request.Context(), h)
 		if err != nil {
 			c.Header("WWW-Authenticate", `Bearer realm="jumpgate", error="invalid_token"`)
-			_ = c.Error(err)
-			return
+			return err
 		}
 		if !p.Admin {
-			_ = c.Error(problem.Forbidden("/metrics takes the scrape token or an administrator's API token"))
-			return
+			return problem.Forbidden("/metrics takes the scrape token or an administrator's API token")
 		}
 		next.ServeHTTP(c.Writer, c.Request)
-	}
+		return nil
+	})
 }

@@ -216,9 +216,9 @@ func New(d Deps) (*Server, error) {
 		handlers = append(handlers, r.Handler)
 		e.Handle(r.Method, r.Path, handlers...)
 	}
-	e.NoRoute(func(c *gin.Context) {
-		_ = c.Error(problem.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path))
-	})
+	e.NoRoute(route.Handle(func(c *gin.Context) error {
+		return problem.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path)
+	}))
 	e.NoMethod(func(c *gin.Context) {
 		writeProblem(c, &api.Problem{Type: api.ProblemTypeBase + "method-not-allowed", Title: "Method not allowed",
 			Status: http.StatusMethodNotAllowed, Detail: c.Request.Method + " is not allowed on " + c.Request.URL.Path, Instance: c.Request.URL.Path})
@@ -299,14 +299,14 @@ func (s *Server) probeRoutes(authn auth.Authenticator, metricsTokenHash string) 
 
 func (s *Server) whoamiRoute() route.Route {
 	return route.Route{Method: http.MethodGet, Path: "/api/v1/whoami", Tag: "meta", Summary: "The caller's identity", Response: api.WhoAmI{},
-		Handler: func(c *gin.Context) {
+		Handler: route.Handle(func(c *gin.Context) error {
 			p, err := auth.MustFromContext(c.Request.Context())
 			if err != nil {
-				_ = c.Error(err)
-				return
+				return err
 			}
 			c.JSON(http.StatusOK, api.WhoAmI{UserID: p.UserID, Username: p.Username, Admin: p.Admin, TokenID: p.TokenID, Version: api.Version})
-		}}
+			return nil
+		})}
 }
 
 func requestID() gin.HandlerFunc {
