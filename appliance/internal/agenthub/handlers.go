@@ -27,7 +27,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/route"
 )
 
-// WakeCooldown is how long a target cannot be woken again (seed 000).
+// WakeCooldown is how long a Wake-on-LAN target cannot be woken again.
 const WakeCooldown = 30 * time.Second
 
 // maxEnrollBody bounds an enrollment request.

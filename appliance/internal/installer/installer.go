@@ -1,5 +1,6 @@
 // Package installer manages Jump Client installers (the Mass Deployment
-// Wizard of seed 000) and the signed key info that ties an installation to
+// Wizard: installer defaults, allowed overrides and a validity of 10
+// minutes to 1 year) and the signed key info that ties an installation to
 // one of them.
 package installer
 
@@ -58,8 +59,8 @@ type Record struct {
 // TableName fixes the table name.
 func (Record) TableName() string { return "jump_client_installers" }
 
-// overrideFields are the overridable fields, in the order of seed 000's
-// command-line tables, by their allow_override_<field> suffix.
+// overrideFields are the overridable fields, in the order of the
+// installer's command-line tables, by their allow_override_<field> suffix.
 var overrideFields = []string{
 	"name", "jump_group", "public_portal", "attended_session_policy", "unattended_session_policy",
 	"support_button_profile", "support_button_direct_queue", "jump_policy", "tag", "comments", "max_offline_minutes",
