@@ -70,7 +70,7 @@ func TestCLI_AgainstAppliance(t *testing.T) {
 		var ids []int64
 		for _, x := range sel {
 			ids = append(ids, x.ID)
-			assert.Equal(t, map[string]string{"team": "ops", "tier": "1"}, x.Labels, "-o json carries the labels")
+			assert.Equal(t, api.Labels{"team": "ops", "tier": "1"}, x.Labels, "-o json carries the labels")
 		}
 		assert.Equal(t, tt.want, ids, "--label %v", tt.labels)
 	}

@@ -54,7 +54,7 @@ func TestWrite_CreateUpdateDelete(t *testing.T) {
 	g := jumpGroupsByCode(t, s.Admin)["ops"]
 	require.NotZero(t, g.ID)
 	assert.Equal(t, "Operations", g.Name)
-	assert.Equal(t, map[string]string{"team": "ops"}, g.Labels)
+	assert.Equal(t, api.Labels{"team": "ops"}, g.Labels)
 
 	// JSON on stdin, -o json.
 	r = runCLI(t, vars, `{"name": "Night shift", "code_name": "night"}`, "create", "jump-group", "-f", "-", "-o", "json")

@@ -229,7 +229,7 @@ func TestSession_Refusals(t *testing.T) {
 	require.Len(t, approvals.Items, 1)
 	aid := strconv.FormatInt(approvals.Items[0].ID, 10)
 	_, errOut, code = w.admin.jg("", "approvals", "grant", aid)
-	assert.NotEqual(t, 0, code, "not an approver of this policy")
+	assert.NotEqual(t, 0, code, "not an approver of this policy: %s", errOut)
 	ar := newRep(t, s, tokenFor(t, s, approver.ID))
 	out, errOut, code = ar.jg("", "approvals", "grant", aid, "--duration", "30m")
 	require.Equal(t, 0, code, "%s %s", out, errOut)

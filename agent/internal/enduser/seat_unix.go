@@ -72,19 +72,6 @@ func (s Source) vtSeat() ([]Seat, error) {
 	return []Seat{{Seat: "vt", UID: uid, User: nameOf(uid), TTY: tty}}, nil
 }
 
-// consoleSeat is the owner of /dev/console (macOS gives it to the user at
-// the screen, and takes it back at the login window).
-func (s Source) consoleSeat() ([]Seat, error) {
-	uid, ok := s.deviceOwner("dev/console")
-	if !ok {
-		return nil, ErrUnsupported
-	}
-	if uid == 0 {
-		return nil, nil
-	}
-	return []Seat{{Seat: "console", UID: uid, User: nameOf(uid)}}, nil
-}
-
 // deviceOwner is the uid owning a character device.
 func (s Source) deviceOwner(p string) (int, bool) {
 	fi, err := os.Stat(s.path(p))

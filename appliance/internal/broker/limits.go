@@ -113,10 +113,3 @@ func (m *limits) releaseUser(user int64) {
 	close(m.freed)
 	m.freed = make(chan struct{})
 }
-
-// userStreams reports how many streams user has open.
-func (m *limits) userStreams(user int64) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.streams[user]
-}

@@ -54,14 +54,6 @@ func writeAgentDir(t testing.TB, version string, builds map[string][]byte) strin
 	return dir
 }
 
-func allPlatforms(content []byte) map[string][]byte {
-	m := map[string][]byte{}
-	for _, p := range api.Platforms {
-		m[p] = content
-	}
-	return m
-}
-
 func TestLoad_NoBuildsIsNotAnError(t *testing.T) {
 	for name, dir := range map[string]string{
 		"no dir configured": "",

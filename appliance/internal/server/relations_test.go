@@ -455,7 +455,7 @@ func testMemberships(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 
 		gCur, err := c.GetJumpGroup(ctx, g.ID)
 		require.NoError(t, err)
-		gpCur, err = c.GetGroupPolicy(ctx, gp.ID)
+		_, err = c.GetGroupPolicy(ctx, gp.ID)
 		require.NoError(t, err)
 		require.NoError(t, c.DeleteGroupPolicy(ctx, gp.ID))
 		assert.Equal(t, api.ETag(gCur.Version+1), version(t, api.PathJumpGroups, g.ID), "deleting a group policy changes its jump groups")

@@ -28,6 +28,9 @@ var (
 	GroupVersion = schema.GroupVersion{Group: "jumpgate.dev", Version: "v1alpha1"}
 
 	// SchemeBuilder registers the kinds of this package with a scheme.
+	// controller-runtime deprecates scheme.Builder for api packages that
+	// others import; this one is the operator's own (kubebuilder's layout).
+	//lint:ignore SA1019 the operator's own api package, as kubebuilder scaffolds it
 	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}
 
 	// AddToScheme adds the kinds of this package to a scheme.

@@ -14,8 +14,7 @@ import (
 // looseCIDRValidator accepts what the appliance's "cidr" rule accepts
 // (net.ParseCIDR), host bits included: the appliance stores a jump zone
 // proxy's CIDRs as sent, so "10.1.2.3/8" is no inconsistency and is not
-// refused here either (unlike cidrValidator, which insists on the network
-// address).
+// refused here either.
 func looseCIDRValidator() validator.String {
 	return funcValidator{"must be a CIDR prefix such as 10.0.0.0/8", func(s string) string {
 		if _, _, err := net.ParseCIDR(s); err != nil {

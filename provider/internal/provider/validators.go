@@ -172,20 +172,6 @@ func emailValidator() validator.String {
 	}}
 }
 
-// cidrValidator accepts a CIDR prefix in canonical form.
-func cidrValidator() validator.String {
-	return funcValidator{"must be a CIDR prefix such as 10.0.0.0/8", func(s string) string {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return "is not a CIDR prefix such as 10.0.0.0/8"
-		}
-		if p.Masked().String() != s {
-			return fmt.Sprintf("is not in canonical form; use %q", p.Masked().String())
-		}
-		return ""
-	}}
-}
-
 // usernameValidator: 1–64 of letters, digits, '_', '-', '.' and '@'.
 func usernameValidator() validator.String {
 	return stringvalidator.RegexMatches(usernameRE, "must be 1–64 characters of letters, digits, '_', '-', '.' and '@', starting with a letter or digit")
