@@ -23,6 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
 )
@@ -118,9 +119,6 @@ func (s *spec) label() string {
 }
 
 var (
-	codeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
-	hostRE     = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$`)
 	sysUserRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$`)
 	propNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*$`)
 	plainRE    = regexp.MustCompile(`^[-A-Za-z0-9_.]+$`)
@@ -214,8 +212,8 @@ var specs = []*spec{
 		kind = strings.ToLower(strings.TrimSpace(kind))
 		name = strings.TrimSpace(name)
 		switch {
-		case ok && kind == "user" && usernameRE.MatchString(name),
-			ok && kind == "jumpgroup" && codeNameRE.MatchString(name):
+		case ok && kind == "user" && api.IsUsername(name),
+			ok && kind == "jumpgroup" && api.IsCodeName(name):
 		default:
 			return fmt.Errorf("must be user:<username> or jumpgroup:<code-name>, not %s", quote(v))
 		}
@@ -224,7 +222,7 @@ var specs = []*spec{
 		return nil
 	}},
 	{flag: "jc-public-site-address", prop: "JC_PUBLIC_SITE_ADDRESS", field: "public_portal", set: func(o *Options, v string) error {
-		if len(v) > 253 || !hostRE.MatchString(v) {
+		if !api.IsHost(v) {
 			return fmt.Errorf("%s is not a host name", quote(v))
 		}
 		o.Overrides.PublicSiteAddress = &v
@@ -237,7 +235,7 @@ var specs = []*spec{
 		kind, name, ok := strings.Cut(v, ":")
 		kind = strings.ToLower(strings.TrimSpace(kind))
 		name = strings.TrimSpace(name)
-		if !ok || kind != "team" || !codeNameRE.MatchString(name) {
+		if !ok || kind != "team" || !api.IsDirectQueue("team:"+name) {
 			return fmt.Errorf("must be team:<code-name>, not %s", quote(v))
 		}
 		s := "team:" + name
@@ -302,7 +300,7 @@ func init() {
 
 func codeName(field func(*Options) **string) func(*Options, string) error {
 	return func(o *Options, v string) error {
-		if !codeNameRE.MatchString(v) {
+		if !api.IsCodeName(v) {
 			return fmt.Errorf("%s is not a code name (letters, digits, '_', '.', '-'; at most 64)", quote(v))
 		}
 		*field(o) = &v

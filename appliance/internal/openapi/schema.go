@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jumpgate/jumpgate/api"
 )
 
 // jsonSchema is an OpenAPI 3.0 schema object, limited to what the wire types use.
@@ -83,15 +85,6 @@ func marshal(v any) ([]byte, error) {
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
-
-// Patterns and formats of the appliance's custom validation tags; they
-// mirror appliance/internal/resource/validate.go.
-const (
-	codeNamePattern = `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`
-	usernamePattern = `^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`
-	clockPattern    = `^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`
-	maxHostLength   = 253
-)
 
 var timeType = reflect.TypeFor[time.Time]()
 
@@ -302,7 +295,7 @@ func (g *schemas) field(owner reflect.Type, f reflect.StructField, rename map[st
 		return nil, false, err
 	}
 	var notes []string
-	required, err := applyRules(s, f.Type, splitRules(f.Tag.Get("validate")), &notes)
+	required, err := applyRules(s, f.Type, f.Tag.Get("validate"), &notes)
 	if err != nil {
 		return nil, false, err
 	}
@@ -336,152 +329,72 @@ func (g *schemas) field(owner reflect.Type, f reflect.StructField, rename map[st
 	return s, required, nil
 }
 
-// splitRules splits a validate tag at its commas ("oneof=a b" keeps its
-// spaces).
-func splitRules(tag string) []string {
-	if tag == "" {
-		return nil
+// applyRules adds the constraints of a field's validate tag (read by
+// api.ParseRule, the one reader of the tags) to s, the schema of a value of
+// type t. It reports whether the value is required and appends description
+// notes.
+func applyRules(s *jsonSchema, t reflect.Type, tag string, notes *[]string) (required bool, err error) {
+	r, err := api.ParseRule(tag)
+	if err != nil {
+		return false, err
 	}
-	return strings.Split(tag, ",")
+	return r.Required, applyRule(s, t, r, notes)
 }
 
-// applyRules adds the constraints of go-playground/validator rules to s, the
-// schema of a value of type t. Rules after "dive" apply to the elements. It
-// reports whether the value is required and appends description notes.
-// Unknown rules are an error, so the document never silently drops one.
-func applyRules(s *jsonSchema, t reflect.Type, rules []string, notes *[]string) (required bool, err error) {
+func applyRule(s *jsonSchema, t reflect.Type, r api.Rule, notes *[]string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	kind := kindOf(t)
-	target := s
 	if s.Ref != "" || len(s.AllOf) > 0 {
-		target = nil // a struct: only presence rules make sense
-	}
-	need := func(rule string) (*jsonSchema, error) {
-		if target == nil {
-			return nil, fmt.Errorf("validate rule %q on a struct-typed field is not supported", rule)
+		// A struct: only presence rules make sense.
+		if r.Min != nil || r.Max != nil || len(r.OneOf) > 0 || r.Unique || r.Prefix != "" || r.Format != "" || r.Elem != nil {
+			return fmt.Errorf("validate rules other than required on a struct-typed field are not supported")
 		}
-		return target, nil
+		return nil
 	}
-	omitempty := false
-	for i, r := range rules {
-		name, param, _ := strings.Cut(r, "=")
-		switch name {
-		case "":
-		case "required":
-			required = true
-			if kind == "string" && s.MinLength == nil && target != nil {
-				s.MinLength = intp(1)
-			}
-		case "omitempty":
-			omitempty = true
-		case "dive":
-			if s.Items == nil && s.AdditionalProperties == nil {
-				return false, fmt.Errorf("dive on non-collection %s", t)
-			}
-			elem := s.Items
-			if elem == nil {
-				elem = s.AdditionalProperties
-			}
-			if _, err := applyRules(elem, t.Elem(), rules[i+1:], notes); err != nil {
-				return false, err
-			}
-			finish(s, kind, omitempty)
-			return required, nil
-		case "min", "max", "gte", "lte", "len", "gt", "lt":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			if err := bound(x, kind, name, param); err != nil {
-				return false, err
-			}
-		case "oneof":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			for _, v := range strings.Fields(param) {
-				if kind == "number" {
-					x.Enum = append(x.Enum, json.Number(v))
-				} else {
-					x.Enum = append(x.Enum, v)
-				}
-			}
-		case "unique":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			x.UniqueItems = true
-		case "startswith", "codename", "username", "clock":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			if x.Pattern != "" {
-				return false, fmt.Errorf("validate rule %q adds a second pattern", name)
-			}
-			x.Pattern = map[string]string{"startswith": "^" + regexp.QuoteMeta(param), "codename": codeNamePattern,
-				"username": usernamePattern, "clock": clockPattern}[name]
-		case "host":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			x.Format = "hostname-or-ip"
-			if x.MaxLength == nil {
-				x.MaxLength = intp(maxHostLength)
-			}
-		case "loopback4":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			x.Format = "ipv4"
-			*notes = append(*notes, "in 127.0.0.0/8")
-		case "timezone":
-			*notes = append(*notes, "IANA time zone")
-		case "weburl":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			x.Format = "uri"
-			*notes = append(*notes, "an http:// or https:// URL")
-		case "mac":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			x.Pattern = "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$"
-		case "email", "cidr":
-			x, err := need(name)
-			if err != nil {
-				return false, err
-			}
-			x.Format = name
-		default:
-			return false, fmt.Errorf("validate rule %q has no OpenAPI mapping; teach appliance/internal/openapi", r)
+	if r.Required && kind == "string" {
+		s.MinLength = intp(1)
+	}
+	if err := bounds(s, kind, r); err != nil {
+		return err
+	}
+	for _, v := range r.OneOf {
+		if kind == "number" {
+			s.Enum = append(s.Enum, json.Number(v))
+		} else {
+			s.Enum = append(s.Enum, v)
 		}
 	}
-	finish(s, kind, omitempty)
-	return required, nil
-}
-
-// finish lets an omitempty string be empty too: the validator skips the
-// zero value, and the appliance answers with "" where nothing is set.
-func finish(s *jsonSchema, kind string, omitempty bool) {
-	if !omitempty || kind != "string" {
-		return
+	s.UniqueItems = r.Unique
+	if f := api.FormatOf(r.Format); f != nil {
+		s.Format = f.OpenAPIFormat
+		if f.MaxLength > 0 && s.MaxLength == nil {
+			s.MaxLength = intp(f.MaxLength)
+		}
+		if f.Note != "" {
+			*notes = append(*notes, f.Note)
+		}
 	}
-	if len(s.Enum) > 0 {
-		s.Enum = append(s.Enum, "")
+	if kind == "string" {
+		s.Pattern = r.Pattern()
+		if r.OmitEmpty && len(s.Enum) > 0 {
+			// The validator skips the zero value, and the appliance answers
+			// with "" where nothing is set.
+			s.Enum = append(s.Enum, "")
+		}
 	}
-	if s.Pattern != "" {
-		s.Pattern = "^$|" + s.Pattern
+	if r.Elem != nil {
+		elem := s.Items
+		if elem == nil {
+			elem = s.AdditionalProperties
+		}
+		if elem == nil {
+			return fmt.Errorf("dive on non-collection %s", t)
+		}
+		return applyRule(elem, t.Elem(), *r.Elem, notes)
 	}
+	return nil
 }
 
 func kindOf(t reflect.Type) string {
@@ -500,49 +413,43 @@ func kindOf(t reflect.Type) string {
 	return t.Kind().String()
 }
 
-// bound maps min/max/gte/lte/len/gt/lt, whose meaning depends on the kind.
-func bound(s *jsonSchema, kind, rule, param string) error {
-	low := rule == "min" || rule == "gte" || rule == "gt" || rule == "len"
-	high := rule == "max" || rule == "lte" || rule == "lt" || rule == "len"
-	if kind == "number" {
-		if _, err := strconv.ParseFloat(param, 64); err != nil {
-			return fmt.Errorf("validate rule %s=%s: not a number", rule, param)
-		}
-		if low {
-			s.Minimum, s.ExclusiveMinimum = json.Number(param), rule == "gt"
-		}
-		if high {
-			s.Maximum, s.ExclusiveMaximum = json.Number(param), rule == "lt"
-		}
+// bounds maps the rule's bounds, whose meaning depends on the kind.
+func bounds(s *jsonSchema, kind string, r api.Rule) error {
+	if r.Min == nil && r.Max == nil {
 		return nil
 	}
-	n, err := strconv.Atoi(param)
-	if err != nil {
-		return fmt.Errorf("validate rule %s=%s: not an integer", rule, param)
+	num := func(n *int64) json.Number {
+		if n == nil {
+			return ""
+		}
+		return json.Number(strconv.FormatInt(*n, 10))
 	}
-	if rule == "gt" {
-		n++
-	} else if rule == "lt" {
-		n--
+	in := func(n *int64) *int {
+		if n == nil {
+			return nil
+		}
+		return intp(int(*n))
 	}
-	var lo, hi **int
 	switch kind {
+	case "number":
+		s.Minimum, s.Maximum = num(r.Min), num(r.Max)
 	case "string":
-		lo, hi = &s.MinLength, &s.MaxLength
+		s.MinLength, s.MaxLength = cmpOr(in(r.Min), s.MinLength), in(r.Max)
 	case "array":
-		lo, hi = &s.MinItems, &s.MaxItems
+		s.MinItems, s.MaxItems = in(r.Min), in(r.Max)
 	case "object":
-		lo, hi = &s.MinProperties, &s.MaxProperties
+		s.MinProperties, s.MaxProperties = in(r.Min), in(r.Max)
 	default:
-		return fmt.Errorf("validate rule %s on a %s", rule, kind)
-	}
-	if low {
-		*lo = intp(n)
-	}
-	if high {
-		*hi = intp(n)
+		return fmt.Errorf("validate bounds on a %s", kind)
 	}
 	return nil
+}
+
+func cmpOr(a, b *int) *int {
+	if a != nil {
+		return a
+	}
+	return b
 }
 
 func intp(n int) *int { return &n }
