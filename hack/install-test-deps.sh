@@ -210,6 +210,20 @@ ensure_tmux() {
 	report tmux "$status ($(tmux -V))"
 }
 
+# ensure_node: the API's patterns are checked in ECMA-262 with Node, as the
+# web console runs them (api/rules_ecma_test.go). Debian's nodejs is enough:
+# the test needs only RegExp with the u flag.
+ensure_node() {
+	local status=ok node
+	if ! node=$(command -v node); then
+		apt_install nodejs
+		node=$(command -v node) || die "nodejs installed but node not found on PATH"
+		status=installed
+	fi
+	env_lines+=("export JUMPGATE_NODE=$(printf '%q' "$node")")
+	report node "$status ($("$node" --version), $node)"
+}
+
 # ensure_openssh: the tunnel benchmark (make bench) measures `ssh -L` and
 # `ssh host cmd` through a private sshd it starts on a loopback port. The
 # package's own service is never started: Debian's policy-rc.d convention
@@ -481,6 +495,7 @@ main() {
 	ensure_openssh
 	ensure_asciinema
 	ensure_tmux
+	ensure_node
 	ensure_envtest
 	write_env_file
 }
