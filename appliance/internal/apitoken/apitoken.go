@@ -35,6 +35,11 @@ type Record struct {
 // TableName fixes the table name.
 func (Record) TableName() string { return "api_tokens" }
 
+// owner is the user a token acts as; deleting the user deletes its tokens.
+var owner = resource.Reference{Table: "api_tokens", Column: "user_id", Field: "user_id", Target: "users", Noun: "user", Cascade: true}
+
+func init() { resource.Register(owner) }
+
 func toAPI(r *Record) *api.APIToken {
 	return &api.APIToken{Meta: r.Meta(), Name: r.Name, UserID: r.UserID, ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, Prefix: r.Prefix}
 }
@@ -102,7 +107,7 @@ func check(ctx context.Context, tx *gorm.DB, a *api.APIToken, id int64) error {
 			a.UserID = p.UserID
 		}
 		uid := a.UserID
-		if err := resource.Ref(ctx, tx, inv, "user_id", "users", "user", &uid); err != nil {
+		if err := owner.Check(ctx, tx, inv, "", &uid); err != nil {
 			return err
 		}
 		if a.ExpiresAt != nil && !a.ExpiresAt.After(time.Now()) {

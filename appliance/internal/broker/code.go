@@ -104,7 +104,7 @@ func (b *Broker) CreateCode(ctx context.Context, in *api.AccessCode) (*api.Acces
 		Comment: in.Comment, CreatedAt: now, ExpiresAt: now.Add(api.AccessCodeValidity)}
 	err = b.db.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		inv := &problem.Invalid{}
-		if err := resource.Ref(ctx, tx, inv, "session_policy_id", "session_policies", "session policy", in.SessionPolicyID); err != nil {
+		if err := codePolicy.Check(ctx, tx, inv, "", in.SessionPolicyID); err != nil {
 			return err
 		}
 		if err := inv.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/resource"
 )
 
 // Record is a session row. Every session request that names a visible item
@@ -107,6 +108,15 @@ type CodeRecord struct {
 
 // TableName fixes the table name.
 func (CodeRecord) TableName() string { return "access_codes" }
+
+// codePolicy is the session policy an access code gives its session. The
+// other ids of sessions, their participants, approvals, access codes and
+// recordings are history: they keep the names they need (username, item
+// name) and outlive what they name.
+var codePolicy = resource.Reference{Table: "access_codes", Column: "session_policy_id", Field: "session_policy_id",
+	Target: "session_policies", Noun: "session policy", Title: "access codes"}
+
+func init() { resource.Register(codePolicy) }
 
 // RecordingRecord is one recording file of a session.
 type RecordingRecord struct {

@@ -40,6 +40,21 @@ type Membership struct {
 // TableName fixes the table name.
 func (Membership) TableName() string { return "jump_group_memberships" }
 
+// The references of members and memberships. Deleting a group policy, a
+// user or a Jump Group removes the rows that name it; only a jump policy
+// that a membership names refuses its delete.
+var (
+	memberGroupPolicy     = resource.Reference{Table: "group_policy_members", Column: "group_policy_id", Target: "group_policies", Cascade: true}
+	memberUser            = resource.Reference{Table: "group_policy_members", Column: "user_id", Field: "members", Target: "users", Noun: "user", Cascade: true}
+	membershipGroupPolicy = resource.Reference{Table: "jump_group_memberships", Column: "group_policy_id", Field: "group_policy_id", Target: "group_policies", Noun: "group policy", Cascade: true}
+	membershipJumpGroup   = resource.Reference{Table: "jump_group_memberships", Column: "jump_group_id", Field: "jump_group_id", Target: "jump_groups", Noun: "jump group", Cascade: true}
+	membershipJumpPolicy  = resource.Reference{Table: "jump_group_memberships", Column: "jump_policy_id", Field: "jump_policy_id", Target: "jump_policies", Noun: "jump policy", Title: "jump group memberships"}
+)
+
+func init() {
+	resource.Register(memberGroupPolicy, memberUser, membershipGroupPolicy, membershipJumpGroup, membershipJumpPolicy)
+}
+
 func toAPI(r *Record) *api.GroupPolicy {
 	return &api.GroupPolicy{Meta: r.Meta(), Name: r.Name, Description: r.Description, Members: []int64{}, JumpGroups: []api.GroupPolicyJumpGroup{}}
 }

@@ -46,7 +46,7 @@ func New(d *db.DB) *Service {
 
 func check(ctx context.Context, tx *gorm.DB, a *api.GroupPolicy, _ int64) error {
 	inv := &problem.Invalid{}
-	if err := resource.RefList(ctx, tx, inv, "members", "users", "user", a.Members); err != nil {
+	if err := memberUser.CheckList(ctx, tx, inv, a.Members); err != nil {
 		return err
 	}
 	seenG := map[int64]bool{}
@@ -57,10 +57,10 @@ func check(ctx context.Context, tx *gorm.DB, a *api.GroupPolicy, _ int64) error 
 		}
 		seenG[jg.JumpGroupID] = true
 		id := jg.JumpGroupID
-		if err := resource.Ref(ctx, tx, inv, f+".jump_group_id", "jump_groups", "jump group", &id); err != nil {
+		if err := membershipJumpGroup.Check(ctx, tx, inv, f+".", &id); err != nil {
 			return err
 		}
-		if err := resource.Ref(ctx, tx, inv, f+".jump_policy_id", "jump_policies", "jump policy", jg.JumpPolicyID); err != nil {
+		if err := membershipJumpPolicy.Check(ctx, tx, inv, f+".", jg.JumpPolicyID); err != nil {
 			return err
 		}
 	}

@@ -56,10 +56,10 @@ func CheckMemberships(ctx context.Context, tx *gorm.DB, ms []api.JumpGroupMember
 		}
 		seen[m.GroupPolicyID] = true
 		gp := m.GroupPolicyID
-		if err := resource.Ref(ctx, tx, inv, f+".group_policy_id", "group_policies", "group policy", &gp); err != nil {
+		if err := membershipGroupPolicy.Check(ctx, tx, inv, f+".", &gp); err != nil {
 			return err
 		}
-		if err := resource.Ref(ctx, tx, inv, f+".jump_policy_id", "jump_policies", "jump policy", m.JumpPolicyID); err != nil {
+		if err := membershipJumpPolicy.Check(ctx, tx, inv, f+".", m.JumpPolicyID); err != nil {
 			return err
 		}
 	}
@@ -181,12 +181,35 @@ func hydrate(ctx context.Context, tx *gorm.DB, items []*api.GroupPolicy) error {
 	return nil
 }
 
+// A Jump Item's jump_group_id names a Jump Group when its jump_group_type
+// is shared, and a user when it is personal (the user's personal list).
+var (
+	sharedOwner = resource.Reference{Column: "jump_group_id", Field: "jump_group_id", Target: "jump_groups", Noun: "jump group",
+		Where: "jump_group_type = '" + api.JumpGroupShared + "'"}
+	personalOwner = resource.Reference{Column: "jump_group_id", Field: "jump_group_id", Target: "users", Noun: "user (personal list)",
+		Where: "jump_group_type = '" + api.JumpGroupPersonal + "'"}
+)
+
+// OwnerRefs returns the references of the jump_group_id of a Jump Item
+// table, whose rows title names as a plural: to a Jump Group, which then
+// holds them, and to a user, on whose personal list they are.
+func OwnerRefs(table, title string) []resource.Reference {
+	shared, personal := sharedOwner, personalOwner
+	shared.Table, shared.Title = table, title
+	personal.Table, personal.Title = table, title
+	return []resource.Reference{shared, personal}
+}
+
+// IsPersonal reports whether r puts rows on a user's personal list.
+func IsPersonal(r resource.Reference) bool {
+	return r.Column == personalOwner.Column && r.Target == personalOwner.Target && r.Where == personalOwner.Where
+}
+
 // CheckOwner validates a Jump Item's jump_group_id against its
 // jump_group_type: a Jump Group when shared, a user when personal.
 func CheckOwner(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, typ string, id int64) error {
-	table, title := "jump_groups", "jump group"
 	if typ == api.JumpGroupPersonal {
-		table, title = "users", "user (personal list)"
+		return personalOwner.Check(ctx, tx, inv, "", &id)
 	}
-	return resource.Ref(ctx, tx, inv, "jump_group_id", table, title, &id)
+	return sharedOwner.Check(ctx, tx, inv, "", &id)
 }

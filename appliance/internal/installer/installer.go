@@ -59,6 +59,21 @@ type Record struct {
 // TableName fixes the table name.
 func (Record) TableName() string { return "jump_client_installers" }
 
+// refs are the references of an installer. check tests the jumpoint proxy
+// itself, since it must also be a jump zone proxy.
+var refs = append([]resource.Reference{
+	{Table: "jump_client_installers", Column: "public_portal_id", Field: "public_portal_id", Target: "public_portals", Noun: "public portal", Title: "jump client installers"},
+	{Table: "jump_client_installers", Column: "jump_policy_id", Field: "jump_policy_id", Target: "jump_policies", Noun: "jump policy", Title: "jump client installers"},
+	{Table: "jump_client_installers", Column: "attended_session_policy_id", Field: "attended_session_policy_id", Target: "session_policies", Noun: "session policy",
+		Title: "jump client installers (attended)"},
+	{Table: "jump_client_installers", Column: "unattended_session_policy_id", Field: "unattended_session_policy_id", Target: "session_policies", Noun: "session policy",
+		Title: "jump client installers (unattended)"},
+	{Table: "jump_client_installers", Column: "jumpoint_proxy_id", Field: "jumpoint_proxy_id", Target: "jumpoints", Noun: "jumpoint",
+		Title: "jump client installers (as jumpoint proxy)"},
+}, grouppolicy.OwnerRefs("jump_client_installers", "jump client installers")...)
+
+func init() { resource.Register(refs...) }
+
 // overrideFields are the overridable fields, in the order of the
 // installer's command-line tables, by their allow_override_<field> suffix.
 var overrideFields = []string{
@@ -168,12 +183,10 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpClientInstaller, _ int64
 	if err := grouppolicy.CheckOwner(ctx, tx, inv, a.JumpGroupType, a.JumpGroupID); err != nil {
 		return err
 	}
-	if err := resource.Refs(ctx, tx, inv,
-		resource.RefField{Field: "public_portal_id", Table: "public_portals", Title: "public portal", ID: a.PublicPortalID},
-		resource.RefField{Field: "jump_policy_id", Table: "jump_policies", Title: "jump policy", ID: a.JumpPolicyID},
-		resource.RefField{Field: "attended_session_policy_id", Table: "session_policies", Title: "session policy", ID: a.AttendedSessionPolicyID},
-		resource.RefField{Field: "unattended_session_policy_id", Table: "session_policies", Title: "session policy", ID: a.UnattendedSessionPolicyID},
-	); err != nil {
+	if err := resource.CheckRefs(ctx, tx, inv, refs, map[string]*int64{
+		"public_portal_id": a.PublicPortalID, "jump_policy_id": a.JumpPolicyID,
+		"attended_session_policy_id": a.AttendedSessionPolicyID, "unattended_session_policy_id": a.UnattendedSessionPolicyID,
+	}); err != nil {
 		return err
 	}
 	if a.JumpointProxyID != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
 )
 
@@ -68,6 +69,22 @@ type State struct {
 
 // TableName fixes the table name.
 func (State) TableName() string { return "jump_client_states" }
+
+// refs are the references of a Jump Client, and of its state, which the
+// client's delete removes. A client's installer_id names its installer by
+// the installer's own installer_id, not a row id: a client outlives the
+// installer it enrolled with.
+var refs = append([]resource.Reference{
+	{Table: "jump_clients", Column: "public_portal_id", Field: "public_portal_id", Target: "public_portals", Noun: "public portal", Title: "jump clients"},
+	{Table: "jump_clients", Column: "jump_policy_id", Field: "jump_policy_id", Target: "jump_policies", Noun: "jump policy", Title: "jump clients"},
+	{Table: "jump_clients", Column: "attended_session_policy_id", Field: "attended_session_policy_id", Target: "session_policies", Noun: "session policy",
+		Title: "jump clients (attended)"},
+	{Table: "jump_clients", Column: "unattended_session_policy_id", Field: "unattended_session_policy_id", Target: "session_policies", Noun: "session policy",
+		Title: "jump clients (unattended)"},
+	{Table: "jump_client_states", Column: "client_id", Target: "jump_clients", Cascade: true},
+}, grouppolicy.OwnerRefs("jump_clients", "jump clients")...)
+
+func init() { resource.Register(refs...) }
 
 func toAPI(r *Record) *api.JumpClient {
 	return &api.JumpClient{

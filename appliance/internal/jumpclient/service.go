@@ -83,12 +83,10 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpClient, _ int64) error {
 	if err := grouppolicy.CheckOwner(ctx, tx, inv, a.JumpGroupType, a.JumpGroupID); err != nil {
 		return err
 	}
-	if err := resource.Refs(ctx, tx, inv,
-		resource.RefField{Field: "public_portal_id", Table: "public_portals", Title: "public portal", ID: a.PublicPortalID},
-		resource.RefField{Field: "jump_policy_id", Table: "jump_policies", Title: "jump policy", ID: a.JumpPolicyID},
-		resource.RefField{Field: "attended_session_policy_id", Table: "session_policies", Title: "session policy", ID: a.AttendedSessionPolicyID},
-		resource.RefField{Field: "unattended_session_policy_id", Table: "session_policies", Title: "session policy", ID: a.UnattendedSessionPolicyID},
-	); err != nil {
+	if err := resource.CheckRefs(ctx, tx, inv, refs, map[string]*int64{
+		"public_portal_id": a.PublicPortalID, "jump_policy_id": a.JumpPolicyID,
+		"attended_session_policy_id": a.AttendedSessionPolicyID, "unattended_session_policy_id": a.UnattendedSessionPolicyID,
+	}); err != nil {
 		return err
 	}
 	if a.MaxOfflineMinutes != 0 && a.MaxOfflineMinutes < 5 {

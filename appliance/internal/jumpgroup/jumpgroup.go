@@ -4,7 +4,6 @@ package jumpgroup
 
 import (
 	"context"
-	"fmt"
 
 	"gorm.io/gorm"
 
@@ -40,15 +39,6 @@ func fromAPI(a *api.JumpGroup, r *Record) error {
 // Service is the jump-groups collection.
 type Service = resource.Service[api.JumpGroup, Record]
 
-// Holders are the tables of objects that belong to a Jump Group (through
-// jump_group_id with jump_group_type "shared"); a group that still holds any
-// cannot be deleted.
-var Holders = []struct{ Table, Title string }{
-	{"protocol_tunnel_jumps", "protocol tunnel jumps"},
-	{"jump_client_installers", "jump client installers"},
-	{"jump_clients", "jump clients"},
-}
-
 // New returns the jump-groups collection over d.
 func New(d *db.DB) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.JumpGroup, Record]{
@@ -81,18 +71,14 @@ func New(d *db.DB) *Service {
 			return grouppolicy.ReplaceJumpGroupMemberships(ctx, tx, r.ID, a.Memberships)
 		},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			var held []string
-			for _, h := range Holders {
-				var n int64
-				if err := tx.WithContext(ctx).Table(h.Table).Where("jump_group_type = ? AND jump_group_id = ?", api.JumpGroupShared, r.ID).Count(&n).Error; err != nil {
-					return fmt.Errorf("count %s: %w", h.Table, err)
-				}
-				if n > 0 {
-					held = append(held, resource.Counted(n, h.Title))
-				}
+			// The Jump Items a group holds name it (grouppolicy.OwnerRefs);
+			// its memberships go with it.
+			held, err := resource.UsesOf(ctx, tx, "jump_groups", r.ID)
+			if err != nil {
+				return err
 			}
 			if len(held) > 0 {
-				return problem.Conflict("jump group %q still holds %s; move or delete them first", r.CodeName, resource.CountList(held))
+				return problem.Conflict("jump group %q still holds %s; move or delete them first", r.CodeName, resource.UsedBy(held))
 			}
 			return grouppolicy.DeleteForJumpGroup(ctx, tx, r.ID)
 		},

@@ -192,9 +192,9 @@ func nodeInfo(n *Node) api.JumpointNodeInfo {
 	return out
 }
 
-var users = []resource.Usage{
-	{Table: "protocol_tunnel_jumps", Column: "jumpoint_id", Title: "protocol tunnel jumps"},
-	{Table: "jump_client_installers", Column: "jumpoint_proxy_id", Title: "jump client installers (as jumpoint proxy)"},
+// A jumpoint's delete removes its nodes.
+func init() {
+	resource.Register(resource.Reference{Table: "jumpoint_nodes", Column: "jumpoint_id", Target: "jumpoints", Cascade: true})
 }
 
 // Service is the jumpoints collection.
@@ -210,7 +210,7 @@ func New(d *db.DB, retire func(nodeIDs []int64, reason string)) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check, Hydrate: hydrate,
 		Unique: map[string]string{"code_name": "code_name"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			if err := resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jumpoint %q", r.CodeName), r.ID, users); err != nil {
+			if err := resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jumpoint %q", r.CodeName), "jumpoints", r.ID); err != nil {
 				return err
 			}
 			var nodes []Node

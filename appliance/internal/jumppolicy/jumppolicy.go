@@ -121,14 +121,6 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpPolicy, _ int64) error {
 	return inv.Err()
 }
 
-// users lists the tables whose rows may name a Jump Policy.
-var users = []resource.Usage{
-	{Table: "protocol_tunnel_jumps", Column: "jump_policy_id", Title: "protocol tunnel jumps"},
-	{Table: "jump_client_installers", Column: "jump_policy_id", Title: "jump client installers"},
-	{Table: "jump_group_memberships", Column: "jump_policy_id", Title: "jump group memberships"},
-	{Table: "jump_clients", Column: "jump_policy_id", Title: "jump clients"},
-}
-
 // Service is the jump-policies collection.
 type Service = resource.Service[api.JumpPolicy, Record]
 
@@ -139,7 +131,7 @@ func New(d *db.DB) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check,
 		Unique: map[string]string{"code_name": "code_name"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jump policy %q", r.CodeName), r.ID, users)
+			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("jump policy %q", r.CodeName), "jump_policies", r.ID)
 		},
 		Name: func(a *api.JumpPolicy) string { return a.CodeName },
 		// Webhook URLs often carry a secret in their path or query: only

@@ -30,6 +30,13 @@ type Record struct {
 // TableName fixes the table name.
 func (Record) TableName() string { return "public_portals" }
 
+// refs are the references of a public portal.
+var refs = []resource.Reference{
+	{Table: "public_portals", Column: "session_policy_id", Field: "session_policy_id", Target: "session_policies", Noun: "session policy", Title: "public portals"},
+}
+
+func init() { resource.Register(refs...) }
+
 func toAPI(r *Record) *api.PublicPortal {
 	return &api.PublicPortal{Meta: r.Meta(), Hostname: r.Hostname, DisplayName: r.DisplayName, Default: r.Default, SessionPolicyID: r.SessionPolicyID, AutomaticBehavior: r.AutomaticBehavior}
 }
@@ -42,7 +49,7 @@ func fromAPI(a *api.PublicPortal, r *Record) error {
 
 func check(ctx context.Context, tx *gorm.DB, a *api.PublicPortal, id int64) error {
 	inv := &problem.Invalid{}
-	if err := resource.Ref(ctx, tx, inv, "session_policy_id", "session_policies", "session policy", a.SessionPolicyID); err != nil {
+	if err := resource.CheckRefs(ctx, tx, inv, refs, map[string]*int64{"session_policy_id": a.SessionPolicyID}); err != nil {
 		return err
 	}
 	if err := inv.Err(); err != nil {
@@ -77,8 +84,7 @@ func New(d *db.DB) *Service {
 		},
 		Unique: map[string]string{"hostname": "hostname"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("public portal %q", r.Hostname), r.ID,
-				[]resource.Usage{{Table: "jump_client_installers", Column: "public_portal_id", Title: "jump client installers"}})
+			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("public portal %q", r.Hostname), "public_portals", r.ID)
 		},
 		Name:         func(a *api.PublicPortal) string { return a.Hostname },
 		NonAdminRead: true,

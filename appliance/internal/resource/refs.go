@@ -35,24 +35,6 @@ func Ref(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, field, table, t
 	return nil
 }
 
-// RefField names one optional reference of a request for Refs.
-type RefField struct {
-	// Field is the JSON field, Table the referenced table, Title its
-	// human name.
-	Field, Table, Title string
-	ID                  *int64
-}
-
-// Refs checks each reference with Ref.
-func Refs(ctx context.Context, tx *gorm.DB, inv *problem.Invalid, refs ...RefField) error {
-	for _, r := range refs {
-		if err := Ref(ctx, tx, inv, r.Field, r.Table, r.Title, r.ID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // CountRefs counts rows of table where column = id, for delete guards.
 func CountRefs(ctx context.Context, tx *gorm.DB, table, column string, id int64) (int64, error) {
 	var n int64
@@ -60,32 +42,6 @@ func CountRefs(ctx context.Context, tx *gorm.DB, table, column string, id int64)
 		return 0, fmt.Errorf("count %s.%s: %w", table, column, err)
 	}
 	return n, nil
-}
-
-// Usage names a column of another table whose rows may refer to an object.
-type Usage struct {
-	Table, Column string
-	// Title names the referring rows in messages, e.g. "protocol tunnel jumps".
-	Title string
-}
-
-// RefuseIfUsed returns a 409 naming every usage of id (what is the object,
-// e.g. `jump policy "ops"`), or nil when nothing refers to it.
-func RefuseIfUsed(ctx context.Context, tx *gorm.DB, what string, id int64, usages []Usage) error {
-	var used []string
-	for _, u := range usages {
-		n, err := CountRefs(ctx, tx, u.Table, u.Column, id)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			used = append(used, Counted(n, u.Title))
-		}
-	}
-	if len(used) > 0 {
-		return problem.Conflict("%s is still used by %s", what, CountList(used))
-	}
-	return nil
 }
 
 // Counted writes n of a thing named by its regular plural, e.g. "1 jump

@@ -91,16 +91,6 @@ func check(_ context.Context, _ *gorm.DB, a *api.SessionPolicy, _ int64) error {
 	return inv.Err()
 }
 
-var users = []resource.Usage{
-	{Table: "protocol_tunnel_jumps", Column: "session_policy_id", Title: "protocol tunnel jumps"},
-	{Table: "public_portals", Column: "session_policy_id", Title: "public portals"},
-	{Table: "jump_client_installers", Column: "attended_session_policy_id", Title: "jump client installers (attended)"},
-	{Table: "jump_client_installers", Column: "unattended_session_policy_id", Title: "jump client installers (unattended)"},
-	{Table: "jump_clients", Column: "attended_session_policy_id", Title: "jump clients (attended)"},
-	{Table: "jump_clients", Column: "unattended_session_policy_id", Title: "jump clients (unattended)"},
-	{Table: "access_codes", Column: "session_policy_id", Title: "access codes"},
-}
-
 // Service is the session-policies collection.
 type Service = resource.Service[api.SessionPolicy, Record]
 
@@ -111,7 +101,7 @@ func New(d *db.DB) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: Defaults, Check: check,
 		Unique: map[string]string{"code_name": "code_name"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {
-			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("session policy %q", r.CodeName), r.ID, users)
+			return resource.RefuseIfUsed(ctx, tx, fmt.Sprintf("session policy %q", r.CodeName), "session_policies", r.ID)
 		},
 		Name:         func(a *api.SessionPolicy) string { return a.CodeName },
 		NonAdminRead: true,

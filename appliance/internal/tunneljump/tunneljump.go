@@ -37,6 +37,16 @@ type Record struct {
 // TableName fixes the table name.
 func (Record) TableName() string { return "protocol_tunnel_jumps" }
 
+// refs are the references of a protocol tunnel jump. check tests the
+// jumpoint itself, since it must also allow protocol tunnels.
+var refs = append([]resource.Reference{
+	{Table: "protocol_tunnel_jumps", Column: "jumpoint_id", Field: "jumpoint_id", Target: "jumpoints", Noun: "jumpoint", Title: "protocol tunnel jumps"},
+	{Table: "protocol_tunnel_jumps", Column: "jump_policy_id", Field: "jump_policy_id", Target: "jump_policies", Noun: "jump policy", Title: "protocol tunnel jumps"},
+	{Table: "protocol_tunnel_jumps", Column: "session_policy_id", Field: "session_policy_id", Target: "session_policies", Noun: "session policy", Title: "protocol tunnel jumps"},
+}, grouppolicy.OwnerRefs("protocol_tunnel_jumps", "protocol tunnel jumps")...)
+
+func init() { resource.Register(refs...) }
+
 func toAPI(r *Record) *api.ProtocolTunnelJump {
 	return &api.ProtocolTunnelJump{
 		Meta: r.Meta(), Name: r.Name, JumpointID: r.JumpointID, Hostname: r.Hostname,
@@ -88,10 +98,9 @@ func check(ctx context.Context, tx *gorm.DB, a *api.ProtocolTunnelJump, _ int64)
 	if err := grouppolicy.CheckOwner(ctx, tx, inv, a.JumpGroupType, a.JumpGroupID); err != nil {
 		return err
 	}
-	if err := resource.Ref(ctx, tx, inv, "jump_policy_id", "jump_policies", "jump policy", a.JumpPolicyID); err != nil {
-		return err
-	}
-	if err := resource.Ref(ctx, tx, inv, "session_policy_id", "session_policies", "session policy", a.SessionPolicyID); err != nil {
+	if err := resource.CheckRefs(ctx, tx, inv, refs, map[string]*int64{
+		"jump_policy_id": a.JumpPolicyID, "session_policy_id": a.SessionPolicyID,
+	}); err != nil {
 		return err
 	}
 	return inv.Err()

@@ -59,14 +59,6 @@ func fromAPI(a *api.User, r *Record) error {
 // Service is the users collection.
 type Service = resource.Service[api.User, Record]
 
-// Personal lists the tables of Jump Items that can sit on a user's personal
-// list; a user who still owns any cannot be deleted.
-var Personal = []struct{ Table, Title string }{
-	{"protocol_tunnel_jumps", "protocol tunnel jumps"},
-	{"jump_client_installers", "jump client installers"},
-	{"jump_clients", "jump clients"},
-}
-
 // New returns the users collection over d. changed is called after every
 // write, so credential caches can be dropped.
 func New(d *db.DB, changed func()) *Service {
@@ -143,14 +135,20 @@ func beforeDelete(ctx context.Context, tx *gorm.DB, r *Record) error {
 			return problem.Conflict("user %q is the last enabled administrator", r.Username)
 		}
 	}
-	for _, p := range Personal {
-		var n int64
-		if err := tx.WithContext(ctx).Table(p.Table).Where("jump_group_type = ? AND jump_group_id = ?", api.JumpGroupPersonal, r.ID).Count(&n).Error; err != nil {
-			return err
+	// A user's personal list, and any other reference to users but the
+	// group policy memberships and API tokens removed below, keeps the
+	// user.
+	uses, err := resource.UsesOf(ctx, tx, "users", r.ID)
+	if err != nil {
+		return err
+	}
+	for _, u := range uses {
+		if grouppolicy.IsPersonal(u.Reference) {
+			return problem.Conflict("user %q still has %d %s on their personal list", r.Username, u.Count, u.Title)
 		}
-		if n > 0 {
-			return problem.Conflict("user %q still has %d %s on their personal list", r.Username, n, p.Title)
-		}
+	}
+	if len(uses) > 0 {
+		return problem.Conflict("user %q is still used by %s", r.Username, resource.UsedBy(uses))
 	}
 	names, err := approverOf(ctx, tx, r.ID)
 	if err != nil {
