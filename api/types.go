@@ -558,7 +558,7 @@ type JumpClient struct {
 	// UnattendedSessionPolicyID is the customer-not-present session policy.
 	UnattendedSessionPolicyID *int64 `json:"unattended_session_policy_id,omitempty" validate:"omitempty,gte=1"`
 	// ConnectionType is active (holds a connection) or standby (checks in
-	// every standby_check_in_minutes).
+	// every standby_check_in_minutes); default "active".
 	ConnectionType string `json:"connection_type" validate:"omitempty,oneof=active standby"`
 	// MaxOfflineMinutes: a client offline longer than this is treated as
 	// uninstalled (per uninstalled_behavior) and uninstalls itself; 0 uses
@@ -713,25 +713,6 @@ type JumpClientSettings struct {
 	// unattended (silent, unprompted) sessions on Jump Clients; default
 	// true. Off, a session needs the end user's consent.
 	UnattendedSessionsAllowed *bool `json:"unattended_sessions_allowed,omitempty"`
-}
-
-// DefaultJumpClientSettings are the Jump Client settings of a new appliance:
-// what the Terraform provider and the Kubernetes operator put back when the
-// resource that manages them is deleted. A PUT that omits statistics clears
-// them, so send all of these.
-func DefaultJumpClientSettings() *JumpClientSettings {
-	return &JumpClientSettings{
-		Statistics:                []string{StatCPU, StatConsoleUser, StatDisk, StatUptime},
-		StatisticsIntervalSeconds: 60,
-		UpgradeMode:               UpgradeAlways,
-		LostAfterDays:             90,
-		DeletedAfterDays:          180,
-		UninstalledBehavior:       "keep",
-		DefaultConnectionType:     ConnectionActive,
-		StandbyCheckInMinutes:     60,
-		SimultaneousJumps:         SimultaneousJoin,
-		UnattendedSessionsAllowed: Bool(true),
-	}
 }
 
 // User is a person (or robot) who uses the appliance.

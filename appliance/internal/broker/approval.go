@@ -153,7 +153,7 @@ func (b *Broker) Decide(ctx context.Context, id int64, grant bool, in *api.Appro
 		action := ActApprovalDenied
 		det := map[string]any{"comment": in.Comment, "requester": a.Username, "item_type": a.ItemType, "item_id": a.ItemID}
 		if grant {
-			maxMin := 60
+			maxMin := api.DefaultApprovalMaxDuration
 			if jpp != nil && jpp.ApprovalMaxDuration > 0 {
 				maxMin = jpp.ApprovalMaxDuration
 			}

@@ -156,20 +156,9 @@ func fromAPI(a *api.JumpClientInstaller, r *Record) error {
 	return nil
 }
 
-func defaults(a *api.JumpClientInstaller) {
-	if a.ValidDuration == 0 {
-		a.ValidDuration = api.DefaultValidDuration
-	}
-	if a.JumpGroupType == "" {
-		a.JumpGroupType = api.JumpGroupShared
-	}
-	if a.CustomerClientStartMode == "" {
-		a.CustomerClientStartMode = api.StartModeNormal
-	}
-	if a.ElevateInstall == nil {
-		a.ElevateInstall = api.Bool(true)
-	}
-}
+// defaults fills the static defaults; check fills the connection type
+// from the Jump Client settings, which it reads in the write's transaction.
+func defaults(a *api.JumpClientInstaller) { a.ApplyDefaults() }
 
 func check(ctx context.Context, tx *gorm.DB, a *api.JumpClientInstaller, _ int64) error {
 	inv := &problem.Invalid{}

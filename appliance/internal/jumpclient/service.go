@@ -69,14 +69,7 @@ func New(d *db.DB) *Service {
 	}}}
 }
 
-func defaults(a *api.JumpClient) {
-	if a.JumpGroupType == "" {
-		a.JumpGroupType = api.JumpGroupShared
-	}
-	if a.ConnectionType == "" {
-		a.ConnectionType = api.ConnectionActive
-	}
-}
+func defaults(a *api.JumpClient) { a.ApplyDefaults() }
 
 func check(ctx context.Context, tx *gorm.DB, a *api.JumpClient, _ int64) error {
 	inv := &problem.Invalid{}

@@ -95,17 +95,7 @@ func fromAPI(a *api.Jumpoint, r *Record) error {
 	return nil
 }
 
-func defaults(a *api.Jumpoint) {
-	if a.Platform == "" {
-		a.Platform = api.PlatformLinuxAMD64
-	}
-	if a.Enabled == nil {
-		a.Enabled = api.Bool(true)
-	}
-	if a.JumpZoneProxy.Port == 0 {
-		a.JumpZoneProxy.Port = 8443
-	}
-}
+func defaults(a *api.Jumpoint) { a.ApplyDefaults() }
 
 func check(ctx context.Context, tx *gorm.DB, a *api.Jumpoint, id int64) error {
 	inv := &problem.Invalid{}

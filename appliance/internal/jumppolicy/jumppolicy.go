@@ -77,16 +77,10 @@ func fromAPI(a *api.JumpPolicy, r *Record) error {
 	return nil
 }
 
+// defaults fills the defaults and keeps the expiry as stored: whole
+// seconds in UTC.
 func defaults(a *api.JumpPolicy) {
-	if a.Timezone == "" {
-		a.Timezone = "UTC"
-	}
-	if a.SimultaneousJumps == "" {
-		a.SimultaneousJumps = api.SimultaneousJoin
-	}
-	if a.ApprovalMaxDuration == 0 {
-		a.ApprovalMaxDuration = 60
-	}
+	a.ApplyDefaults()
 	if a.ExpiresAt != nil {
 		t := a.ExpiresAt.UTC().Truncate(time.Second)
 		a.ExpiresAt = &t

@@ -23,6 +23,7 @@ type jsonSchema struct {
 	Nullable             bool          `json:"nullable,omitempty"`
 	ReadOnly             bool          `json:"readOnly,omitempty"`
 	WriteOnly            bool          `json:"writeOnly,omitempty"`
+	Default              any           `json:"default,omitempty"`
 	Enum                 []any         `json:"enum,omitempty"`
 	Pattern              string        `json:"pattern,omitempty"`
 	MinLength            *int          `json:"minLength,omitempty"`
@@ -322,10 +323,11 @@ func (g *schemas) field(owner reflect.Type, f reflect.StructField, rename map[st
 	if jg != "" && !readOnly && !writeOnly {
 		return nil, false, fmt.Errorf("unknown jg tag %q", jg)
 	}
-	if s.Ref != "" && (desc != "" || readOnly || writeOnly) {
+	def, hasDefault := defaultOf(owner, f)
+	if s.Ref != "" && (desc != "" || readOnly || writeOnly || hasDefault) {
 		s = &jsonSchema{AllOf: []*jsonSchema{s}}
 	}
-	s.Description, s.ReadOnly, s.WriteOnly = desc, readOnly, writeOnly
+	s.Description, s.ReadOnly, s.WriteOnly, s.Default = desc, readOnly, writeOnly, def
 	return s, required, nil
 }
 

@@ -78,9 +78,7 @@ func New(d *db.DB) *Service {
 		ToAPI: toAPI, FromAPI: fromAPI, Check: check,
 		Defaults: func(a *api.PublicPortal) {
 			a.Hostname = strings.TrimSuffix(strings.ToLower(a.Hostname), ".")
-			if a.AutomaticBehavior == "" {
-				a.AutomaticBehavior = api.AutomaticReject
-			}
+			a.ApplyDefaults()
 		},
 		Unique: map[string]string{"hostname": "hostname"},
 		BeforeDelete: func(ctx context.Context, tx *gorm.DB, r *Record) error {

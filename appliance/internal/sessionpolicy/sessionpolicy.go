@@ -52,33 +52,9 @@ func fromAPI(a *api.SessionPolicy, r *Record) error {
 	return nil
 }
 
-// Defaults fills the documented defaults of a session policy.
-func Defaults(a *api.SessionPolicy) {
-	p := &a.Permissions
-	if p.Clipboard == "" {
-		p.Clipboard = api.ClipboardOff
-	}
-	if p.ClipboardMaxBytes == 0 {
-		p.ClipboardMaxBytes = api.DefaultClipboardMaxBytes
-	}
-	if a.PromptCustomer == "" {
-		a.PromptCustomer = api.PromptNever
-	}
-	if a.PromptTimeoutSeconds == 0 {
-		a.PromptTimeoutSeconds = 180
-	}
-	if a.OnTimeout == "" {
-		a.OnTimeout = "deny"
-	}
-	if a.MaxSessionMinutes == 0 {
-		a.MaxSessionMinutes = 120
-	}
-	for _, b := range []**bool{&a.RecordShell, &a.RecordScreen, &a.RecordTunnel} {
-		if *b == nil {
-			*b = api.Bool(true)
-		}
-	}
-}
+// Defaults fills the documented defaults of a session policy
+// (api.SessionPolicy.ApplyDefaults).
+func Defaults(a *api.SessionPolicy) { a.ApplyDefaults() }
 
 func check(_ context.Context, _ *gorm.DB, a *api.SessionPolicy, _ int64) error {
 	inv := &problem.Invalid{}

@@ -102,45 +102,18 @@ func fromAPI(a *api.JumpClientSettings, r *Record) {
 	r.UnattendedSessionsAllowed = a.UnattendedSessionsAllowed == nil || *a.UnattendedSessionsAllowed
 }
 
-// Defaults fills the documented defaults of unset settings.
+// Defaults fills the documented defaults of unset settings
+// (api.JumpClientSettings.ApplyDefaults). Statistics left out are none.
 func Defaults(a *api.JumpClientSettings) {
 	if a.Statistics == nil {
 		a.Statistics = []string{}
 	}
-	if a.StatisticsIntervalSeconds == 0 {
-		a.StatisticsIntervalSeconds = 60
-	}
-	if a.UpgradeMode == "" {
-		a.UpgradeMode = api.UpgradeAlways
-	}
-	if a.LostAfterDays == 0 {
-		a.LostAfterDays = 90
-	}
-	if a.DeletedAfterDays == 0 {
-		a.DeletedAfterDays = 180
-	}
-	if a.UninstalledBehavior == "" {
-		a.UninstalledBehavior = "keep"
-	}
-	if a.DefaultConnectionType == "" {
-		a.DefaultConnectionType = api.ConnectionActive
-	}
-	if a.StandbyCheckInMinutes == 0 {
-		a.StandbyCheckInMinutes = 60
-	}
-	if a.SimultaneousJumps == "" {
-		a.SimultaneousJumps = api.SimultaneousJoin
-	}
-	if a.UnattendedSessionsAllowed == nil {
-		on := true
-		a.UnattendedSessionsAllowed = &on
-	}
+	a.ApplyDefaults()
 }
 
 // Initial returns the settings row a new appliance starts with.
 func Initial() *Record {
-	a := &api.JumpClientSettings{Statistics: []string{api.StatCPU, api.StatConsoleUser, api.StatDisk, api.StatUptime}}
-	Defaults(a)
+	a := api.DefaultJumpClientSettings()
 	r := &Record{ID: 1, Version: 1, UpdatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	fromAPI(a, r)
 	return r

@@ -64,14 +64,7 @@ func fromAPI(a *api.ProtocolTunnelJump, r *Record) error {
 	return nil
 }
 
-func defaults(a *api.ProtocolTunnelJump) {
-	if a.TunnelListenAddress == "" {
-		a.TunnelListenAddress = "127.0.0.1"
-	}
-	if a.JumpGroupType == "" {
-		a.JumpGroupType = api.JumpGroupShared
-	}
-}
+func defaults(a *api.ProtocolTunnelJump) { a.ApplyDefaults() }
 
 func check(ctx context.Context, tx *gorm.DB, a *api.ProtocolTunnelJump, _ int64) error {
 	inv := &problem.Invalid{}

@@ -65,11 +65,7 @@ func New(d *db.DB, changed func()) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.User, Record]{
 		Kind: "user", Path: api.PathUsers, Title: "User",
 		ToAPI: toAPI, FromAPI: fromAPI,
-		Defaults: func(a *api.User) {
-			if a.Enabled == nil {
-				a.Enabled = api.Bool(true)
-			}
-		},
+		Defaults:     (*api.User).ApplyDefaults,
 		Unique:       map[string]string{"username": "username"},
 		Check:        check,
 		BeforeDelete: beforeDelete,
