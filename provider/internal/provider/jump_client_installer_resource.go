@@ -278,10 +278,10 @@ func jumpClientInstallerSchema() schema.Schema {
 			Validators: []validator.Int64{int64validator.AtLeast(1)},
 		},
 		"jump_group_type": schema.StringAttribute{
-			MarkdownDescription: "`shared` (default): `jump_group_id` is a Jump Group shared by its members; `personal`: it is a user.",
+			MarkdownDescription: "`shared`: `jump_group_id` is a Jump Group shared by its members; `personal`: it is a user. Default `" + api.DefaultJumpGroupType + "`.",
 			Optional:            true,
 			Computed:            true,
-			Default:             stringdefault.StaticString(api.JumpGroupShared),
+			Default:             stringdefault.StaticString(api.DefaultJumpGroupType),
 			Validators:          []validator.String{stringvalidator.OneOf(api.JumpGroupShared, api.JumpGroupPersonal)},
 		},
 		"public_portal_id": schema.Int64Attribute{
@@ -347,11 +347,12 @@ func jumpClientInstallerSchema() schema.Schema {
 			Validators: []validator.Int64{maxOfflineMinutesValidator()},
 		},
 		"customer_client_start_mode": schema.StringAttribute{
-			MarkdownDescription: "How the customer client starts in a session: `normal` (default), `minimized` (in the taskbar or dock) or `hidden` (only a tray icon).",
-			Optional:            true,
-			Computed:            true,
-			Default:             stringdefault.StaticString(api.StartModeNormal),
-			Validators:          []validator.String{stringvalidator.OneOf(api.StartModeNormal, api.StartModeMinimized, api.StartModeHidden)},
+			MarkdownDescription: "How the customer client starts in a session: `normal`, `minimized` (in the taskbar or dock) or `hidden` (only a tray icon). " +
+				"Default `" + api.DefaultStartMode + "`.",
+			Optional:   true,
+			Computed:   true,
+			Default:    stringdefault.StaticString(api.DefaultStartMode),
+			Validators: []validator.String{stringvalidator.OneOf(api.StartModeNormal, api.StartModeMinimized, api.StartModeHidden)},
 		},
 		"support_button_profile": schema.StringAttribute{
 			MarkdownDescription: "The code name of a Support Button profile for the Jump Clients; empty for none.",
@@ -369,11 +370,11 @@ func jumpClientInstallerSchema() schema.Schema {
 			Validators: []validator.String{directQueueValidator()},
 		},
 		"elevate_install": schema.BoolAttribute{
-			MarkdownDescription: "Attempt an elevated install (a system service) where the platform supports it; default true. " +
-				"Otherwise, or if elevation fails, the Jump Client is installed in user mode.",
+			MarkdownDescription: fmt.Sprintf("Attempt an elevated install (a system service) where the platform supports it; default %t. "+
+				"Otherwise, or if elevation fails, the Jump Client is installed in user mode.", api.DefaultElevateInstall),
 			Optional: true,
 			Computed: true,
-			Default:  booldefault.StaticBool(true),
+			Default:  booldefault.StaticBool(api.DefaultElevateInstall),
 		},
 		"elevate_prompt": schema.BoolAttribute{
 			MarkdownDescription: "Prompt for administrative credentials when an elevated install needs them; default false.",

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
@@ -104,7 +105,7 @@ func jumpClientSettingsSchema() schema.Schema {
 			},
 			"statistics": schema.SetAttribute{
 				MarkdownDescription: "Statistics active Jump Clients report: any of `cpu`, `console_user`, `disk`, `screen` and `uptime`. " +
-					"Default `[\"console_user\", \"cpu\", \"disk\", \"uptime\"]` (the setting of a new appliance); `[]` for none.",
+					"Default `[\"" + strings.Join(def.Statistics, "\", \"") + "\"]` (the setting of a new appliance); `[]` for none.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Computed:    true,
@@ -113,7 +114,7 @@ func jumpClientSettingsSchema() schema.Schema {
 					api.StatCPU, api.StatConsoleUser, api.StatDisk, api.StatScreen, api.StatUptime))},
 			},
 			"statistics_interval_seconds": schema.Int64Attribute{
-				MarkdownDescription: "How often active Jump Clients report statistics, 15–86400 seconds. Default `60`.",
+				MarkdownDescription: fmt.Sprintf("How often active Jump Clients report statistics, 15–86400 seconds. Default `%d`.", def.StatisticsIntervalSeconds),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.StatisticsIntervalSeconds)),
@@ -121,43 +122,43 @@ func jumpClientSettingsSchema() schema.Schema {
 			},
 			"upgrade_mode": schema.StringAttribute{
 				MarkdownDescription: "Whether Jump Clients upgrade to the appliance's agent build: `disabled`, `this_version` " +
-					"(upgrade to the version the appliance runs now, not after the appliance's next upgrade) or `always`. Default `always`.",
+					"(upgrade to the version the appliance runs now, not after the appliance's next upgrade) or `always`. Default `" + def.UpgradeMode + "`.",
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(def.UpgradeMode),
 				Validators: []validator.String{stringvalidator.OneOf(api.UpgradeDisabled, api.UpgradeThisVersion, api.UpgradeAlways)},
 			},
 			"lost_after_days": schema.Int64Attribute{
-				MarkdownDescription: "Days offline after which a Jump Client is marked lost, 15–3650 and less than `deleted_after_days`. Default `90`.",
+				MarkdownDescription: fmt.Sprintf("Days offline after which a Jump Client is marked lost, 15–3650 and less than `deleted_after_days`. Default `%d`.", def.LostAfterDays),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.LostAfterDays)),
 				Validators:          []validator.Int64{int64validator.Between(minOfflineDays, maxOfflineDays)},
 			},
 			"deleted_after_days": schema.Int64Attribute{
-				MarkdownDescription: "Days offline after which a Jump Client is deleted, 15–3650 and more than `lost_after_days`. Default `180`.",
+				MarkdownDescription: fmt.Sprintf("Days offline after which a Jump Client is deleted, 15–3650 and more than `lost_after_days`. Default `%d`.", def.DeletedAfterDays),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.DeletedAfterDays)),
 				Validators:          []validator.Int64{int64validator.Between(minOfflineDays, maxOfflineDays)},
 			},
 			"uninstalled_behavior": schema.StringAttribute{
-				MarkdownDescription: "What happens to a Jump Client uninstalled at the endpoint: `keep` (marked uninstalled) or `remove`. Default `keep`.",
+				MarkdownDescription: "What happens to a Jump Client uninstalled at the endpoint: `keep` (marked uninstalled) or `remove`. Default `" + def.UninstalledBehavior + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(def.UninstalledBehavior),
-				Validators:          []validator.String{stringvalidator.OneOf("keep", "remove")},
+				Validators:          []validator.String{stringvalidator.OneOf(api.UninstalledKeep, api.UninstalledRemove)},
 			},
 			"restrict_local_uninstall": optBool("Refuse uninstalling or disabling a Jump Client locally at the endpoint.", false),
 			"default_connection_type": schema.StringAttribute{
-				MarkdownDescription: "Connection type of installers that do not set one: `active` (always connected) or `standby` (checks in). Default `active`.",
+				MarkdownDescription: "Connection type of installers that do not set one: `active` (always connected) or `standby` (checks in). Default `" + def.DefaultConnectionType + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(def.DefaultConnectionType),
 				Validators:          []validator.String{stringvalidator.OneOf(api.ConnectionActive, api.ConnectionStandby)},
 			},
 			"standby_check_in_minutes": schema.Int64Attribute{
-				MarkdownDescription: "How often standby Jump Clients check in, 1–1440 minutes. Default `60`.",
+				MarkdownDescription: fmt.Sprintf("How often standby Jump Clients check in, 1–1440 minutes. Default `%d`.", def.StandbyCheckInMinutes),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.StandbyCheckInMinutes)),
@@ -168,14 +169,14 @@ func jumpClientSettingsSchema() schema.Schema {
 			"adhoc_sessions_from_jump_clients": optBool("Let ad-hoc sessions start from an installed Jump Client.", false),
 			"simultaneous_jumps": schema.StringAttribute{
 				MarkdownDescription: "For Jump Clients without a Jump Policy, what a second user's request does while a session is active: " +
-					"`allow` (a separate session), `join` (join the active one) or `disallow`. Default `join`.",
+					"`allow` (a separate session), `join` (join the active one) or `disallow`. Default `" + def.SimultaneousJumps + "`.",
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(def.SimultaneousJumps),
 				Validators: []validator.String{stringvalidator.OneOf(api.SimultaneousAllow, api.SimultaneousJoin, api.SimultaneousDisallow)},
 			},
 			"unattended_sessions_allowed": optBool("Allow unattended (unprompted) sessions on Jump Clients; "+
-				"when `false`, every Jump Client session needs the end user's consent.", true),
+				"when `false`, every Jump Client session needs the end user's consent.", *def.UnattendedSessionsAllowed),
 		},
 	}
 }

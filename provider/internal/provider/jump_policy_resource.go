@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -148,10 +149,10 @@ func jumpPolicySchema() schema.Schema {
 				}},
 			},
 			"timezone": schema.StringAttribute{
-				MarkdownDescription: "IANA time zone of the schedule, such as `Europe/Berlin`. Default `UTC`.",
+				MarkdownDescription: "IANA time zone of the schedule, such as `Europe/Berlin`. Default `" + api.DefaultTimezone + "`.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString("UTC"),
+				Default:             stringdefault.StaticString(api.DefaultTimezone),
 				Validators:          []validator.String{timezoneValidator()},
 			},
 			"schedule_strict": schema.BoolAttribute{
@@ -170,10 +171,10 @@ func jumpPolicySchema() schema.Schema {
 			},
 			"simultaneous_jumps": schema.StringAttribute{
 				MarkdownDescription: "What happens when a second user jumps to an item already in a session: " +
-					"`allow` (independent sessions), `join` (they join the running session) or `disallow`. Default `join`.",
+					"`allow` (independent sessions), `join` (they join the running session) or `disallow`. Default `" + api.DefaultSimultaneousJumps + "`.",
 				Optional:   true,
 				Computed:   true,
-				Default:    stringdefault.StaticString(api.SimultaneousJoin),
+				Default:    stringdefault.StaticString(api.DefaultSimultaneousJumps),
 				Validators: []validator.String{stringvalidator.OneOf(api.SimultaneousAllow, api.SimultaneousJoin, api.SimultaneousDisallow)},
 			},
 			"ticket_id_required": schema.BoolAttribute{
@@ -207,10 +208,10 @@ func jumpPolicySchema() schema.Schema {
 				},
 			},
 			"approval_max_duration": schema.Int64Attribute{
-				MarkdownDescription: "Longest approval an approver may grant, in minutes: 1–43200 (30 days). Default `60`.",
+				MarkdownDescription: fmt.Sprintf("Longest approval an approver may grant, in minutes: 1–43200 (30 days). Default `%d`.", api.DefaultApprovalMaxDuration),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(60),
+				Default:             int64default.StaticInt64(api.DefaultApprovalMaxDuration),
 				Validators:          []validator.Int64{int64validator.Between(1, 43200)},
 			},
 			"session_start_notification": schema.BoolAttribute{

@@ -160,9 +160,6 @@ type jumpointDownloadModel struct {
 	Command  types.String `tfsdk:"command"`
 }
 
-// defaultProxyPort is the appliance's default jump zone proxy port.
-const defaultProxyPort = 8443
-
 var (
 	jumpZoneProxyAttrTypes = map[string]attr.Type{
 		"enabled": types.BoolType, "hostname": types.StringType, "port": types.Int64Type,
@@ -183,7 +180,7 @@ func defaultJumpZoneProxy() types.Object {
 	return types.ObjectValueMust(jumpZoneProxyAttrTypes, map[string]attr.Value{
 		"enabled":              types.BoolValue(false),
 		"hostname":             types.StringValue(""),
-		"port":                 types.Int64Value(defaultProxyPort),
+		"port":                 types.Int64Value(api.DefaultProxyPort),
 		"allowed_client_cidrs": types.SetValueMust(types.StringType, []attr.Value{}),
 	})
 }
@@ -208,17 +205,17 @@ func jumpointSchema() schema.Schema {
 			},
 			"platform": schema.StringAttribute{
 				MarkdownDescription: "Operating system and architecture of the jumpoint's host: " + orList(quoteAll(api.Platforms)) +
-					". Default `" + api.PlatformLinuxAMD64 + "`. It can be changed in place; nodes already installed keep running.",
+					". Default `" + api.DefaultPlatform + "`. It can be changed in place; nodes already installed keep running.",
 				Optional:   true,
 				Computed:   true,
-				Default:    stringdefault.StaticString(api.PlatformLinuxAMD64),
+				Default:    stringdefault.StaticString(api.DefaultPlatform),
 				Validators: []validator.String{stringvalidator.OneOf(api.Platforms...)},
 			},
 			"enabled": schema.BoolAttribute{
-				MarkdownDescription: "Whether the jumpoint serves jumps and its installers can be downloaded and installed. Default `true`.",
+				MarkdownDescription: fmt.Sprintf("Whether the jumpoint serves jumps and its installers can be downloaded and installed. Default `%t`.", api.DefaultJumpointEnabled),
 				Optional:            true,
 				Computed:            true,
-				Default:             booldefault.StaticBool(true),
+				Default:             booldefault.StaticBool(api.DefaultJumpointEnabled),
 			},
 			"clustered": schema.BoolAttribute{
 				MarkdownDescription: fmt.Sprintf("Whether up to %d nodes may serve the jumpoint (otherwise one). "+
@@ -266,10 +263,10 @@ func jumpointSchema() schema.Schema {
 						}}},
 					},
 					"port": schema.Int64Attribute{
-						MarkdownDescription: fmt.Sprintf("TCP port of the proxy, 1–65535. Default `%d`.", defaultProxyPort),
+						MarkdownDescription: fmt.Sprintf("TCP port of the proxy, 1–65535. Default `%d`.", api.DefaultProxyPort),
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(defaultProxyPort),
+						Default:             int64default.StaticInt64(api.DefaultProxyPort),
 						Validators:          []validator.Int64{int64validator.Between(1, 65535)},
 					},
 					"allowed_client_cidrs": schema.SetAttribute{

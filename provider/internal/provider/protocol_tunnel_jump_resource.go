@@ -127,10 +127,10 @@ func protocolTunnelJumpSchema() schema.Schema {
 				}},
 			},
 			"tunnel_listen_address": schema.StringAttribute{
-				MarkdownDescription: "IPv4 address in 127.0.0.0/8 the user's local listeners bind, in canonical form. Default `127.0.0.1`.",
+				MarkdownDescription: "IPv4 address in 127.0.0.0/8 the user's local listeners bind, in canonical form. Default `" + api.DefaultTunnelListenAddress + "`.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString("127.0.0.1"),
+				Default:             stringdefault.StaticString(api.DefaultTunnelListenAddress),
 				Validators:          []validator.String{loopbackValidator()},
 			},
 			"jump_group_id": schema.Int64Attribute{
@@ -140,10 +140,10 @@ func protocolTunnelJumpSchema() schema.Schema {
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"jump_group_type": schema.StringAttribute{
-				MarkdownDescription: "`shared` (`jump_group_id` is a Jump Group) or `personal` (`jump_group_id` is a user). Default `shared`.",
+				MarkdownDescription: "`shared` (`jump_group_id` is a Jump Group) or `personal` (`jump_group_id` is a user). Default `" + api.DefaultJumpGroupType + "`.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(api.JumpGroupShared),
+				Default:             stringdefault.StaticString(api.DefaultJumpGroupType),
 				Validators:          []validator.String{stringvalidator.OneOf(api.JumpGroupShared, api.JumpGroupPersonal)},
 			},
 			"tag": schema.StringAttribute{

@@ -91,10 +91,10 @@ func publicPortalSchema() schema.Schema {
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"automatic_behavior": schema.StringAttribute{
-				MarkdownDescription: "How consent prompts are answered on headless Jump Clients: `accept` or `reject`. Default `reject`.",
+				MarkdownDescription: "How consent prompts are answered on headless Jump Clients: `accept` or `reject`. Default `" + api.DefaultAutomaticBehavior + "`.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(api.AutomaticReject),
+				Default:             stringdefault.StaticString(api.DefaultAutomaticBehavior),
 				Validators:          []validator.String{stringvalidator.OneOf(api.AutomaticAccept, api.AutomaticReject)},
 			},
 		},

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -98,6 +99,14 @@ func permissionsValue(p api.SessionPermissions) types.Object {
 	})
 }
 
+// defaultPermissions are the permissions of a policy that declares none:
+// all off, with the clipboard defaults.
+func defaultPermissions() api.SessionPermissions {
+	var p api.SessionPermissions
+	p.ApplyDefaults()
+	return p
+}
+
 func sessionPolicySchema() schema.Schema {
 	permission := func(what, needs string) schema.BoolAttribute {
 		desc := "Allow " + what + "."
@@ -113,10 +122,10 @@ func sessionPolicySchema() schema.Schema {
 	}
 	record := func(what string) schema.BoolAttribute {
 		return schema.BoolAttribute{
-			MarkdownDescription: "Record " + what + ". Default `true`.",
+			MarkdownDescription: fmt.Sprintf("Record %s. Default `%t`.", what, api.DefaultRecording),
 			Optional:            true,
 			Computed:            true,
-			Default:             booldefault.StaticBool(true),
+			Default:             booldefault.StaticBool(api.DefaultRecording),
 		}
 	}
 	return schema.Schema{
@@ -143,13 +152,11 @@ func sessionPolicySchema() schema.Schema {
 				Validators:          maxLen(maxComments),
 			},
 			"permissions": schema.SingleNestedAttribute{
-				MarkdownDescription: "What the representative may do in a session. Every permission defaults to `false`; " +
-					"left out entirely, all are off, the clipboard is `off` and its limit 8 MiB.",
+				MarkdownDescription: fmt.Sprintf("What the representative may do in a session. Every permission defaults to `false`; "+
+					"left out entirely, all are off, the clipboard is `%s` and its limit %d MiB.", api.DefaultClipboard, api.DefaultClipboardMaxBytes>>20),
 				Optional: true,
 				Computed: true,
-				Default: objectdefault.StaticValue(permissionsValue(api.SessionPermissions{
-					Clipboard: api.ClipboardOff, ClipboardMaxBytes: api.DefaultClipboardMaxBytes,
-				})),
+				Default:  objectdefault.StaticValue(permissionsValue(defaultPermissions())),
 				Attributes: map[string]schema.Attribute{
 					"shell":          permission("a shell on the endpoint", ""),
 					"file_read":      permission("listing and downloading files", ""),
@@ -159,15 +166,15 @@ func sessionPolicySchema() schema.Schema {
 					"screen_view":    permission("viewing the screen", ""),
 					"screen_control": permission("controlling the screen (mouse and keyboard)", "screen_view"),
 					"clipboard": schema.StringAttribute{
-						MarkdownDescription: "Clipboard sharing: `off`, `to_endpoint`, `from_endpoint` or `both`. Default `off`.",
+						MarkdownDescription: fmt.Sprintf("Clipboard sharing: `off`, `to_endpoint`, `from_endpoint` or `both`. Default `%s`.", api.DefaultClipboard),
 						Optional:            true,
 						Computed:            true,
-						Default:             stringdefault.StaticString(api.ClipboardOff),
+						Default:             stringdefault.StaticString(api.DefaultClipboard),
 						Validators: []validator.String{stringvalidator.OneOf(
 							api.ClipboardOff, api.ClipboardToEndpoint, api.ClipboardFromEndpoint, api.ClipboardBoth)},
 					},
 					"clipboard_max_bytes": schema.Int64Attribute{
-						MarkdownDescription: "Largest clipboard transfer in bytes: 1–8388608 (8 MiB). Default `8388608`.",
+						MarkdownDescription: fmt.Sprintf("Largest clipboard transfer in bytes: 1–%[1]d (%[2]d MiB). Default `%[1]d`.", api.DefaultClipboardMaxBytes, api.DefaultClipboardMaxBytes>>20),
 						Optional:            true,
 						Computed:            true,
 						Default:             int64default.StaticInt64(api.DefaultClipboardMaxBytes),
@@ -177,31 +184,31 @@ func sessionPolicySchema() schema.Schema {
 			},
 			"prompt_customer": schema.StringAttribute{
 				MarkdownDescription: "Ask the customer to consent to a session: `never`, `always`, or `not_present` " +
-					"(despite its name, prompt only when a customer is present at the endpoint). Default `never`.",
+					"(despite its name, prompt only when a customer is present at the endpoint). Default `" + api.DefaultPromptCustomer + "`.",
 				Optional:   true,
 				Computed:   true,
-				Default:    stringdefault.StaticString(api.PromptNever),
+				Default:    stringdefault.StaticString(api.DefaultPromptCustomer),
 				Validators: []validator.String{stringvalidator.OneOf(api.PromptNever, api.PromptAlways, api.PromptNotPresent)},
 			},
 			"prompt_timeout_seconds": schema.Int64Attribute{
-				MarkdownDescription: "How long the consent prompt waits, in seconds: 10–3600. Default `180`.",
+				MarkdownDescription: fmt.Sprintf("How long the consent prompt waits, in seconds: 10–3600. Default `%d`.", api.DefaultPromptTimeoutSeconds),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(180),
+				Default:             int64default.StaticInt64(api.DefaultPromptTimeoutSeconds),
 				Validators:          []validator.Int64{int64validator.Between(10, 3600)},
 			},
 			"on_timeout": schema.StringAttribute{
-				MarkdownDescription: "What an unanswered prompt means when it times out: `accept` or `deny`. Default `deny`.",
+				MarkdownDescription: "What an unanswered prompt means when it times out: `accept` or `deny`. Default `" + api.DefaultOnTimeout + "`.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString("deny"),
-				Validators:          []validator.String{stringvalidator.OneOf("accept", "deny")},
+				Default:             stringdefault.StaticString(api.DefaultOnTimeout),
+				Validators:          []validator.String{stringvalidator.OneOf(api.OnTimeoutAccept, api.OnTimeoutDeny)},
 			},
 			"max_session_minutes": schema.Int64Attribute{
-				MarkdownDescription: "Sessions end after this long, in minutes: 1–10080 (a week). Default `120`.",
+				MarkdownDescription: fmt.Sprintf("Sessions end after this long, in minutes: 1–10080 (a week). Default `%d`.", api.DefaultMaxSessionMinutes),
 				Optional:            true,
 				Computed:            true,
-				Default:             int64default.StaticInt64(120),
+				Default:             int64default.StaticInt64(api.DefaultMaxSessionMinutes),
 				Validators:          []validator.Int64{int64validator.Between(1, 10080)},
 			},
 			"idle_timeout_minutes": schema.Int64Attribute{

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -141,11 +142,11 @@ func userSchema() schema.Schema {
 				Default:  booldefault.StaticBool(false),
 			},
 			"enabled": schema.BoolAttribute{
-				MarkdownDescription: "Disabled users cannot use the appliance: their API tokens stop working at once. Default `true`. " +
-					"The last enabled administrator cannot be disabled.",
+				MarkdownDescription: fmt.Sprintf("Disabled users cannot use the appliance: their API tokens stop working at once. Default `%t`. "+
+					"The last enabled administrator cannot be disabled.", api.DefaultUserEnabled),
 				Optional: true,
 				Computed: true,
-				Default:  booldefault.StaticBool(true),
+				Default:  booldefault.StaticBool(api.DefaultUserEnabled),
 			},
 			"password": schema.StringAttribute{
 				MarkdownDescription: "Password, 12–256 characters, stored by the appliance as an argon2id hash and by Terraform in the state (sensitive). " +
