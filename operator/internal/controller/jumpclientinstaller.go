@@ -126,7 +126,7 @@ func installerDesired(ctx context.Context, r *Resolver, o *v1alpha1.JumpClientIn
 		CustomerClientStartMode:  s.CustomerClientStartMode,
 		SupportButtonProfile:     s.SupportButtonProfile,
 		SupportButtonDirectQueue: s.SupportButtonDirectQueue,
-		ElevateInstall:           s.ElevateInstall,
+		ElevateInstall:           copyBool(s.ElevateInstall),
 		ElevatePrompt:            s.ElevatePrompt,
 
 		AllowOverrideJumpGroup:                s.AllowOverrideJumpGroup,
@@ -141,18 +141,7 @@ func installerDesired(ctx context.Context, r *Resolver, o *v1alpha1.JumpClientIn
 		AllowOverrideSupportButtonProfile:     s.AllowOverrideSupportButtonProfile,
 		AllowOverrideSupportButtonDirectQueue: s.AllowOverrideSupportButtonDirectQueue,
 	}
-	if a.ValidDuration == 0 {
-		a.ValidDuration = api.DefaultValidDuration
-	}
-	if a.JumpGroupType == "" {
-		a.JumpGroupType = api.JumpGroupShared
-	}
-	if a.CustomerClientStartMode == "" {
-		a.CustomerClientStartMode = api.StartModeNormal
-	}
-	if a.ElevateInstall == nil {
-		a.ElevateInstall = api.Bool(true)
-	}
+	a.ApplyDefaults()
 
 	var err error
 	if a.JumpGroupType == api.JumpGroupPersonal {

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -46,30 +45,31 @@ func JumpClientSettingsKind() *Kind[*v1alpha1.JumpClientSettings, jumpClientSett
 		New: func() *v1alpha1.JumpClientSettings { return &v1alpha1.JumpClientSettings{} },
 		Desired: func(_ context.Context, _ *Resolver, o *v1alpha1.JumpClientSettings) (*jumpClientSettings, error) {
 			s := o.Spec
-			def := api.DefaultJumpClientSettings()
 			// Every setting is managed: zero values get the appliance's
 			// defaults (the CRD defaults them too). Statistics are never
-			// nil: [] means none, and null the default, as in the CRD.
+			// nil: [] means none, and null the default of a new appliance,
+			// as in the CRD.
 			stats := s.Statistics
 			if stats == nil {
-				stats = def.Statistics
+				stats = api.DefaultStatistics()
 			}
 			a := &jumpClientSettings{JumpClientSettings: api.JumpClientSettings{
 				Statistics:                   append([]string{}, stats...),
-				StatisticsIntervalSeconds:    cmp.Or(int(s.StatisticsIntervalSeconds), def.StatisticsIntervalSeconds),
-				UpgradeMode:                  cmp.Or(s.UpgradeMode, def.UpgradeMode),
-				LostAfterDays:                cmp.Or(int(s.LostAfterDays), def.LostAfterDays),
-				DeletedAfterDays:             cmp.Or(int(s.DeletedAfterDays), def.DeletedAfterDays),
-				UninstalledBehavior:          cmp.Or(s.UninstalledBehavior, def.UninstalledBehavior),
+				StatisticsIntervalSeconds:    int(s.StatisticsIntervalSeconds),
+				UpgradeMode:                  s.UpgradeMode,
+				LostAfterDays:                int(s.LostAfterDays),
+				DeletedAfterDays:             int(s.DeletedAfterDays),
+				UninstalledBehavior:          s.UninstalledBehavior,
 				RestrictLocalUninstall:       s.RestrictLocalUninstall,
-				DefaultConnectionType:        cmp.Or(s.DefaultConnectionType, def.DefaultConnectionType),
-				StandbyCheckInMinutes:        cmp.Or(int(s.StandbyCheckInMinutes), def.StandbyCheckInMinutes),
+				DefaultConnectionType:        s.DefaultConnectionType,
+				StandbyCheckInMinutes:        int(s.StandbyCheckInMinutes),
 				WakeOnLANAllowed:             s.WakeOnLANAllowed,
 				PresenceUsesScreenState:      s.PresenceUsesScreenState,
 				AdhocSessionsFromJumpClients: s.AdhocSessionsFromJumpClients,
-				SimultaneousJumps:            cmp.Or(s.SimultaneousJumps, def.SimultaneousJumps),
-				UnattendedSessionsAllowed:    api.Bool(boolOr(s.UnattendedSessionsAllowed, true)),
+				SimultaneousJumps:            s.SimultaneousJumps,
+				UnattendedSessionsAllowed:    copyBool(s.UnattendedSessionsAllowed),
 			}}
+			a.ApplyDefaults()
 			return a, nil
 		},
 		Canon: func(a *jumpClientSettings) {

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 	"slices"
 
@@ -14,9 +13,6 @@ import (
 )
 
 func init() { register(JumpointKind) }
-
-// defaultProxyPort is the appliance's default Jump Zone Proxy port.
-const defaultProxyPort = 8443
 
 // JumpointKind reconciles Jumpoint into the appliance's jumpoints, keyed by
 // code_name (spec.codeName, default metadata.name). status.connectedNodes
@@ -65,20 +61,22 @@ func jumpointToAPI(o *v1alpha1.Jumpoint) *api.Jumpoint {
 	s := o.Spec
 	p := s.JumpZoneProxy
 	cidrs := slices.Sorted(slices.Values(p.AllowedClientCIDRs))
-	return &api.Jumpoint{
+	a := &api.Jumpoint{
 		Name:                  s.Name,
 		CodeName:              codeName(s.CodeName, o),
-		Platform:              cmp.Or(s.Platform, api.PlatformLinuxAMD64),
-		Enabled:               api.Bool(s.Enabled == nil || *s.Enabled),
+		Platform:              s.Platform,
+		Enabled:               copyBool(s.Enabled),
 		Clustered:             s.Clustered,
 		ShellJumpEnabled:      s.ShellJumpEnabled,
 		ProtocolTunnelEnabled: s.ProtocolTunnelEnabled,
 		JumpZoneProxy: api.JumpZoneProxy{
 			Enabled:            p.Enabled,
 			Hostname:           p.Hostname,
-			Port:               cmp.Or(int(p.Port), defaultProxyPort),
+			Port:               int(p.Port),
 			AllowedClientCIDRs: cidrs,
 		},
 		Comments: s.Comments,
 	}
+	a.ApplyDefaults()
+	return a
 }

@@ -32,20 +32,21 @@ func JumpPolicyKind() *Kind[*v1alpha1.JumpPolicy, api.JumpPolicy] {
 				Description:                s.Description,
 				ScheduleEnabled:            s.ScheduleEnabled,
 				Schedule:                   make([]api.ScheduleEntry, 0, len(s.Schedule)),
-				Timezone:                   cmp.Or(s.Timezone, "UTC"),
+				Timezone:                   s.Timezone,
 				ScheduleStrict:             s.ScheduleStrict,
-				SimultaneousJumps:          cmp.Or(s.SimultaneousJumps, api.SimultaneousJoin),
+				SimultaneousJumps:          s.SimultaneousJumps,
 				TicketIDRequired:           s.TicketIDRequired,
 				TicketIDWebhookURL:         s.TicketIDWebhookURL,
 				ApprovalRequired:           s.ApprovalRequired,
 				ApprovalUserIDs:            make([]int64, 0, len(s.ApproverUsernames)),
-				ApprovalMaxDuration:        cmp.Or(int(s.ApprovalMaxDuration), 60),
+				ApprovalMaxDuration:        int(s.ApprovalMaxDuration),
 				SessionStartNotification:   s.SessionStartNotification,
 				SessionEndNotification:     s.SessionEndNotification,
 				NotificationEmailAddresses: append([]string{}, s.NotificationEmailAddresses...),
 				NotificationWebhookURL:     s.NotificationWebhookURL,
 				RecordingsDisabled:         s.RecordingsDisabled,
 			}
+			a.ApplyDefaults()
 			for _, w := range s.Schedule {
 				a.Schedule = append(a.Schedule, api.ScheduleEntry{Day: w.Day, StartTime: w.StartTime, EndTime: w.EndTime})
 			}

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -42,14 +41,15 @@ func ProtocolTunnelJumpKind() *Kind[*v1alpha1.ProtocolTunnelJump, api.ProtocolTu
 				Hostname:   s.Hostname,
 				// The CRD defaults it too; an object written before that
 				// default existed must not differ from the appliance's.
-				TunnelListenAddress: cmp.Or(s.TunnelListenAddress, "127.0.0.1"),
-				JumpGroupType:       cmp.Or(s.JumpGroupType, v1alpha1.JumpGroupShared),
+				TunnelListenAddress: s.TunnelListenAddress,
+				JumpGroupType:       s.JumpGroupType,
 				Tag:                 s.Tag,
 				Comments:            s.Comments,
 				// The appliance keeps the order as written; it is the
 				// order the user's listeners are printed in.
 				TunnelDefinitions: make([]api.TunnelDefinition, 0, len(s.TunnelDefinitions)),
 			}
+			a.ApplyDefaults()
 			for _, d := range s.TunnelDefinitions {
 				a.TunnelDefinitions = append(a.TunnelDefinitions, api.TunnelDefinition{LocalPort: int(d.LocalPort), RemotePort: int(d.RemotePort)})
 			}

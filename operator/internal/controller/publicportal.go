@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,8 +31,11 @@ func PublicPortalKind() *Kind[*v1alpha1.PublicPortal, api.PublicPortal] {
 				Hostname:          s.Hostname,
 				DisplayName:       s.DisplayName,
 				Default:           s.Default,
-				AutomaticBehavior: cmp.Or(s.AutomaticBehavior, api.AutomaticReject),
+				AutomaticBehavior: s.AutomaticBehavior,
 			}
+			// The CRD defaults it too; an object written before that
+			// default existed must not differ from the appliance's.
+			a.ApplyDefaults()
 			if sp != 0 {
 				a.SessionPolicyID = &sp
 			}

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"cmp"
 	"context"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -22,7 +21,7 @@ func SessionPolicyKind() *Kind[*v1alpha1.SessionPolicy, api.SessionPolicy] {
 			// Zero values get the appliance's defaults (the CRD defaults
 			// them too), and the recording switches are never nil, so what
 			// is compared is what the appliance stores.
-			return &api.SessionPolicy{
+			a := &api.SessionPolicy{
 				CodeName:    codeName(s.CodeName, o),
 				DisplayName: s.DisplayName,
 				Description: s.Description,
@@ -30,18 +29,19 @@ func SessionPolicyKind() *Kind[*v1alpha1.SessionPolicy, api.SessionPolicy] {
 					Shell: p.Shell, FileRead: p.FileRead, FileWrite: p.FileWrite,
 					Tunnel: p.Tunnel, SystemInfo: p.SystemInfo,
 					ScreenView: p.ScreenView, ScreenControl: p.ScreenControl,
-					Clipboard:         cmp.Or(p.Clipboard, api.ClipboardOff),
-					ClipboardMaxBytes: cmp.Or(int(p.ClipboardMaxBytes), api.DefaultClipboardMaxBytes),
+					Clipboard: p.Clipboard, ClipboardMaxBytes: int(p.ClipboardMaxBytes),
 				},
-				PromptCustomer:       cmp.Or(s.PromptCustomer, api.PromptNever),
-				PromptTimeoutSeconds: cmp.Or(int(s.PromptTimeoutSeconds), 180),
-				OnTimeout:            cmp.Or(s.OnTimeout, "deny"),
-				MaxSessionMinutes:    cmp.Or(int(s.MaxSessionMinutes), 120),
+				PromptCustomer:       s.PromptCustomer,
+				PromptTimeoutSeconds: int(s.PromptTimeoutSeconds),
+				OnTimeout:            s.OnTimeout,
+				MaxSessionMinutes:    int(s.MaxSessionMinutes),
 				IdleTimeoutMinutes:   int(s.IdleTimeoutMinutes),
-				RecordShell:          api.Bool(boolOr(s.RecordShell, true)),
-				RecordScreen:         api.Bool(boolOr(s.RecordScreen, true)),
-				RecordTunnel:         api.Bool(boolOr(s.RecordTunnel, true)),
-			}, nil
+				RecordShell:          copyBool(s.RecordShell),
+				RecordScreen:         copyBool(s.RecordScreen),
+				RecordTunnel:         copyBool(s.RecordTunnel),
+			}
+			a.ApplyDefaults()
+			return a, nil
 		},
 		Get:    (*api.Client).GetSessionPolicy,
 		List:   (*api.Client).ListSessionPolicies,
@@ -51,10 +51,11 @@ func SessionPolicyKind() *Kind[*v1alpha1.SessionPolicy, api.SessionPolicy] {
 	}
 }
 
-// boolOr is *b, or def when b is nil.
-func boolOr(b *bool, def bool) bool {
+// copyBool is a copy of *b, or nil; the desired object must not share the
+// custom resource's pointers.
+func copyBool(b *bool) *bool {
 	if b == nil {
-		return def
+		return nil
 	}
-	return *b
+	return api.Bool(*b)
 }
