@@ -154,12 +154,13 @@ func (r Rule) CheckString(s string) string {
 			return ""
 		}
 	}
-	n := int64(utf8.RuneCountInString(s))
-	if r.Min != nil && n < *r.Min {
-		return fmt.Sprintf("must be at least %d characters", *r.Min)
+	lo := r.Min
+	if lo == nil && r.Required {
+		one := int64(1)
+		lo = &one
 	}
-	if r.Max != nil && n > *r.Max {
-		return fmt.Sprintf("must be at most %d characters", *r.Max)
+	if msg := bounds(lo, r.Max, int64(utf8.RuneCountInString(s)), "must be ", " characters"); msg != "" {
+		return msg
 	}
 	if len(r.OneOf) > 0 && !slices.Contains(r.OneOf, s) {
 		return "must be one of: " + strings.Join(r.OneOf, ", ")
@@ -178,14 +179,11 @@ func (r Rule) CheckInt(n int64) string {
 	if n == 0 && r.OmitEmpty && !r.Required {
 		return ""
 	}
-	if n == 0 && r.Required {
+	if n == 0 && r.Required && r.Min == nil {
 		return "is required"
 	}
-	if r.Min != nil && n < *r.Min {
-		return fmt.Sprintf("must be at least %d", *r.Min)
-	}
-	if r.Max != nil && n > *r.Max {
-		return fmt.Sprintf("must be at most %d", *r.Max)
+	if msg := bounds(r.Min, r.Max, n, "must be ", ""); msg != "" {
+		return msg
 	}
 	if len(r.OneOf) > 0 && !slices.Contains(r.OneOf, strconv.FormatInt(n, 10)) {
 		return "must be one of: " + strings.Join(r.OneOf, ", ")
@@ -196,19 +194,28 @@ func (r Rule) CheckInt(n int64) string {
 // CheckCount returns what is wrong with a list or map of n elements under
 // the rule, or "".
 func (r Rule) CheckCount(n int) string {
-	if n == 0 && r.Required {
-		return "must have at least one item"
-	}
-	if n == 0 && r.OmitEmpty {
+	if n == 0 && r.OmitEmpty && !r.Required {
 		return ""
 	}
-	if r.Min != nil && int64(n) < *r.Min {
-		return fmt.Sprintf("must have at least %d items", *r.Min)
+	if n == 0 && r.Required && r.Min == nil {
+		return "must have at least one item"
 	}
-	if r.Max != nil && int64(n) > *r.Max {
-		return fmt.Sprintf("must have at most %d items", *r.Max)
+	return bounds(r.Min, r.Max, int64(n), "must have ", " items")
+}
+
+// bounds says what is wrong with n between lo and hi (either may be nil):
+// "must be 10–3600", "must be at most 128 characters", or "".
+func bounds(lo, hi *int64, n int64, verb, unit string) string {
+	if (lo == nil || n >= *lo) && (hi == nil || n <= *hi) {
+		return ""
 	}
-	return ""
+	switch {
+	case lo != nil && hi != nil:
+		return fmt.Sprintf("%s%d–%d%s", verb, *lo, *hi, unit)
+	case lo != nil:
+		return fmt.Sprintf("%sat least %d%s", verb, *lo, unit)
+	}
+	return fmt.Sprintf("%sat most %d%s", verb, *hi, unit)
 }
 
 // Rules are the rules of a wire type's fields by JSON path: a nested

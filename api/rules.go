@@ -69,6 +69,11 @@ const (
 	MaxEmailLength = 254
 	// MaxHostLength bounds a host name or IP address.
 	MaxHostLength = 253
+	// MaxTimezoneLength bounds an IANA time zone name (the longest is
+	// about 30).
+	MaxTimezoneLength = 64
+	// MaxCIDRLength bounds a CIDR prefix (an IPv6 one is at most 49).
+	MaxCIDRLength = 64
 	// MaxListItems bounds most lists of a configuration object.
 	MaxListItems = 100
 	// MinPasswordLength and MaxPasswordLength bound a user's password, in
@@ -190,19 +195,21 @@ var formats = []*Format{
 		Message: "must be 1–64 letters, digits, '_', '-' or '.', starting with a letter or digit"},
 	{Name: "username", Pattern: UsernamePattern, MaxLength: MaxCodeNameLength, valid: IsUsername,
 		Message: "must be 1–64 letters, digits, '_', '-', '.' or '@', starting with a letter or digit"},
-	{Name: "clock", Pattern: ClockPattern, valid: IsClock,
+	{Name: "clock", Pattern: ClockPattern, MaxLength: 5, valid: IsClock,
 		Message: "must be a time of day HH:MM (00:00–23:59, or 24:00 for an end time)"},
+	{Name: "startclock", Pattern: StartClockPattern, MaxLength: 5, valid: IsStartClock,
+		Message: "must be a time of day HH:MM, 00:00–23:59 (24:00 is only an end time)"},
 	{Name: "host", OpenAPIFormat: "hostname-or-ip", MaxLength: MaxHostLength, valid: IsHost,
 		Message: "must be a DNS host name or an IP address"},
-	{Name: "loopback4", OpenAPIFormat: "ipv4", valid: IsLoopback4, Note: "in 127.0.0.0/8",
+	{Name: "loopback4", OpenAPIFormat: "ipv4", MaxLength: 15, valid: IsLoopback4, Note: "in 127.0.0.0/8",
 		Message: "must be an IPv4 address in 127.0.0.0/8"},
-	{Name: "timezone", valid: IsTimezone, Note: "IANA time zone",
+	{Name: "timezone", MaxLength: MaxTimezoneLength, valid: IsTimezone, Note: "IANA time zone",
 		Message: "must be an IANA time zone such as UTC or Europe/Berlin"},
 	{Name: "weburl", OpenAPIFormat: "uri", valid: IsWebURL, Note: "an http:// or https:// URL",
 		Message: "must be an http:// or https:// URL without credentials"},
 	{Name: "email", Pattern: EmailPattern, OpenAPIFormat: "email", MaxLength: MaxEmailLength, valid: IsEmail,
 		Message: "must be an e-mail address such as ops@example.com"},
-	{Name: "cidr", OpenAPIFormat: "cidr", valid: IsCIDR,
+	{Name: "cidr", OpenAPIFormat: "cidr", MaxLength: MaxCIDRLength, valid: IsCIDR,
 		Message: "must be a CIDR prefix such as 10.0.0.0/8 or fd00::/8"},
 	{Name: "directqueue", Pattern: DirectQueuePattern, valid: IsDirectQueue,
 		Message: "must be team: followed by a team's code name"},
@@ -230,10 +237,10 @@ func FormatOf(name string) *Format {
 // entries.
 func ScheduleEndAfterStart(start, end string) bool { return end > start }
 
-// ScheduleEndMessage explains a schedule entry whose end is not after its
-// start.
-func ScheduleEndMessage(start, end string) string {
-	return "end_time " + end + " must be after start_time " + start + "; a window that runs past midnight is two entries, ending at 24:00 and starting at 00:00"
+// ScheduleEndMessage explains, after the end_time field, an end that is
+// not after the entry's start.
+func ScheduleEndMessage(start string) string {
+	return "must be after start_time " + start + "; a window that runs past midnight is two entries, ending at 24:00 and starting at 00:00"
 }
 
 // LostBeforeDeleted reports whether Jump Client settings mark a client

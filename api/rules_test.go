@@ -110,7 +110,7 @@ func TestParseRule(t *testing.T) {
 
 func TestRule_Check(t *testing.T) {
 	r, _ := api.ParseRule("omitempty,gte=10,lte=3600")
-	for n, want := range map[int64]string{0: "", 10: "", 3600: "", 9: "must be at least 10", 3601: "must be at most 3600"} {
+	for n, want := range map[int64]string{0: "", 10: "", 3600: "", 9: "must be 10–3600", 3601: "must be 10–3600"} {
 		if got := r.CheckInt(n); got != want {
 			t.Errorf("CheckInt(%d) = %q, want %q", n, got, want)
 		}

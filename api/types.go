@@ -138,7 +138,7 @@ type ScheduleEntry struct {
 	// Day is monday … sunday.
 	Day string `json:"day" validate:"required,oneof=monday tuesday wednesday thursday friday saturday sunday"`
 	// StartTime is "HH:MM", 00:00–23:59.
-	StartTime string `json:"start_time" validate:"required,clock"`
+	StartTime string `json:"start_time" validate:"required,startclock"`
 	// EndTime is "HH:MM", after StartTime; "24:00" means midnight at the end of the day.
 	EndTime string `json:"end_time" validate:"required,clock"`
 }
@@ -376,7 +376,7 @@ type JumpClientInstaller struct {
 	// SupportButtonProfile is a Support Button profile code name.
 	SupportButtonProfile string `json:"support_button_profile" validate:"omitempty,codename"`
 	// SupportButtonDirectQueue is "team:<code-name>".
-	SupportButtonDirectQueue string `json:"support_button_direct_queue" validate:"omitempty,max=70,startswith=team:"`
+	SupportButtonDirectQueue string `json:"support_button_direct_queue" validate:"omitempty,max=70,directqueue"`
 	// ElevateInstall attempts an elevated (service) install; default true.
 	ElevateInstall *bool `json:"elevate_install,omitempty"`
 	// ElevatePrompt prompts for elevation credentials if needed.
@@ -567,7 +567,7 @@ type JumpClient struct {
 	// SupportButtonProfile is a Support Button profile code name.
 	SupportButtonProfile string `json:"support_button_profile" validate:"omitempty,codename"`
 	// SupportButtonDirectQueue is "team:<code-name>".
-	SupportButtonDirectQueue string `json:"support_button_direct_queue" validate:"omitempty,max=70,startswith=team:"`
+	SupportButtonDirectQueue string `json:"support_button_direct_queue" validate:"omitempty,max=70,directqueue"`
 
 	// InstallerID is the installer_id of the installer the client came from.
 	InstallerID string `json:"installer_id" jg:"readonly"`

@@ -190,8 +190,8 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpClientInstaller, _ int64
 			inv.Add("jumpoint_proxy_id", "jumpoint %d is not a jump zone proxy (jump_zone_proxy.enabled is false)", *a.JumpointProxyID)
 		}
 	}
-	if a.MaxOfflineMinutes != 0 && a.MaxOfflineMinutes < 5 {
-		inv.Add("max_offline_minutes", "must be 0 (use the global setting) or at least 5")
+	if !api.ValidMaxOfflineMinutes(a.MaxOfflineMinutes) {
+		inv.Add("max_offline_minutes", api.MaxOfflineMinutesMessage)
 	}
 	return inv.Err()
 }

@@ -246,7 +246,7 @@ func resolve(ctx context.Context, tx *gorm.DB, inst *installer.Record, o *agentp
 	str(o.SupportButtonProfile, &a.SupportButtonProfile)
 	str(o.SupportButtonDirectQueue, &a.SupportButtonDirectQueue)
 	if o.MaxOfflineMinutes != nil {
-		if *o.MaxOfflineMinutes < 5 || *o.MaxOfflineMinutes > api.MaxValidDuration {
+		if *o.MaxOfflineMinutes == 0 || !api.ValidMaxOfflineMinutes(*o.MaxOfflineMinutes) {
 			inv.Add("overrides.max_offline_minutes", "must be 5–525600 minutes")
 		}
 		a.MaxOfflineMinutes = *o.MaxOfflineMinutes

@@ -82,8 +82,8 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpClient, _ int64) error {
 	}); err != nil {
 		return err
 	}
-	if a.MaxOfflineMinutes != 0 && a.MaxOfflineMinutes < 5 {
-		inv.Add("max_offline_minutes", "must be 0 (use the global settings) or at least 5")
+	if !api.ValidMaxOfflineMinutes(a.MaxOfflineMinutes) {
+		inv.Add("max_offline_minutes", api.MaxOfflineMinutesMessage)
 	}
 	return inv.Err()
 }

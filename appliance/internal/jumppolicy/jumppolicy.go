@@ -93,11 +93,8 @@ func check(ctx context.Context, tx *gorm.DB, a *api.JumpPolicy, _ int64) error {
 		inv.Add("schedule", "must have at least one entry when schedule_enabled is true")
 	}
 	for i, e := range a.Schedule {
-		if e.StartTime != "" && e.EndTime != "" && e.EndTime <= e.StartTime {
-			inv.Add(fmt.Sprintf("schedule[%d].end_time", i), "must be after start_time %s", e.StartTime)
-		}
-		if e.StartTime == "24:00" {
-			inv.Add(fmt.Sprintf("schedule[%d].start_time", i), "must be 23:59 at the latest")
+		if e.StartTime != "" && e.EndTime != "" && !api.ScheduleEndAfterStart(e.StartTime, e.EndTime) {
+			inv.Add(fmt.Sprintf("schedule[%d].end_time", i), "%s", api.ScheduleEndMessage(e.StartTime))
 		}
 	}
 	if a.TicketIDRequired && a.TicketIDWebhookURL == "" {

@@ -482,7 +482,7 @@ func TestBuild_Schemas(t *testing.T) {
 		"components/schemas/widget/properties/id/readOnly":                                                   `true`,
 		"components/schemas/widget/properties/name":                                                          `{"description":"name is the widget's name; see kind.","maxLength":8,"minLength":1,"type":"string"}`,
 		"components/schemas/widget/properties/kind/enum":                                                     `["a","b",""]`,
-		"components/schemas/widget/properties/tags":                                                          `{"items":{"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$","type":"string"},"maxItems":3,"type":"array","uniqueItems":true}`,
+		"components/schemas/widget/properties/tags":                                                          `{"items":{"maxLength":64,"pattern":"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$","type":"string"},"maxItems":3,"type":"array","uniqueItems":true}`,
 		"components/schemas/widget/properties/ref":                                                           `{"format":"int64","minimum":1,"nullable":true,"type":"integer"}`,
 		"components/schemas/widget/properties/secret/writeOnly":                                              `true`,
 		"components/schemas/widget/properties/any":                                                           `{"nullable":true}`,

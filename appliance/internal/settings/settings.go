@@ -149,7 +149,7 @@ func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatc
 	if err := resource.Validate(in); err != nil {
 		return nil, err
 	}
-	if in.LostAfterDays >= in.DeletedAfterDays {
+	if !api.LostBeforeDeleted(in.LostAfterDays, in.DeletedAfterDays) {
 		return nil, problem.Field("lost_after_days", "must be less than deleted_after_days (%d), so clients are marked lost before they are deleted", in.DeletedAfterDays)
 	}
 	var out *api.JumpClientSettings

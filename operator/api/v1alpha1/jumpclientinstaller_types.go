@@ -123,7 +123,7 @@ type JumpClientInstallerSpec struct {
 	// The code name of a Support Button profile for the Jump Clients; empty
 	// for none.
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:Pattern=`^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$`
+	// +kubebuilder:validation:Pattern=`^$|^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`
 	// +optional
 	SupportButtonProfile string `json:"supportButtonProfile,omitempty"`
 
@@ -131,7 +131,7 @@ type JumpClientInstallerSpec struct {
 	// (at most 70 characters); empty for none. The Support Button profile
 	// must allow direct access to a queue.
 	// +kubebuilder:validation:MaxLength=70
-	// +kubebuilder:validation:Pattern=`^(team:[A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$`
+	// +kubebuilder:validation:Pattern=`^$|^team:[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`
 	// +optional
 	SupportButtonDirectQueue string `json:"supportButtonDirectQueue,omitempty"`
 

@@ -121,7 +121,7 @@ type JumpPolicySpec struct {
 	// e-mail yet.
 	// +kubebuilder:validation:MaxItems=100
 	// +kubebuilder:validation:items:MaxLength=254
-	// +kubebuilder:validation:items:Pattern=`^[^@\s]+@[^@\s]+$`
+	// +kubebuilder:validation:items:Pattern=`^[a-zA-Z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?([.][a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`
 	// +listType=set
 	// +optional
 	NotificationEmailAddresses []string `json:"notificationEmailAddresses,omitempty"`
@@ -157,7 +157,7 @@ type ScheduleWindow struct {
 	// End of the window as `HH:MM`, after `startTime`; `24:00` is midnight
 	// at the end of the day.
 	// +kubebuilder:validation:MaxLength=5
-	// +kubebuilder:validation:Pattern=`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`
 	// +required
 	EndTime string `json:"endTime"`
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -75,9 +74,9 @@ func apiTokenSchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("API Token"),
 			"name": schema.StringAttribute{
-				MarkdownDescription: "What the token is for, 1–128 characters; need not be unique. It can be changed in place.",
+				MarkdownDescription: "What the token is for, " + limits[api.APIToken]("name") + "; need not be unique. It can be changed in place.",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.APIToken]("name"),
 			},
 			"user_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the user the token authenticates as (`jumpgate_user.<name>.id`, as a number). " +
@@ -88,7 +87,7 @@ func apiTokenSchema() schema.Schema {
 					int64planmodifier.UseStateForUnknown(),
 					int64planmodifier.RequiresReplace(),
 				},
-				Validators: []validator.Int64{int64validator.AtLeast(1)},
+				Validators: int64Rule[api.APIToken]("user_id"),
 			},
 			"expires_at": schema.StringAttribute{
 				MarkdownDescription: "When the token stops working, as an RFC 3339 time in whole seconds (e.g. `2030-01-31T18:00:00Z` or `2030-01-31T19:00:00+01:00`; the appliance stores the instant, and another spelling of the same instant is no change); " +

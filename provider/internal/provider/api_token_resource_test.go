@@ -183,7 +183,7 @@ resource "jumpgate_api_token" "bad" {
   name = %q
 }`, string(make129()))),
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 1 and 128"),
+			ExpectError: expectError("must be 1–128 characters"),
 		},
 		// Drift: a change made outside Terraform is planned back.
 		resource.TestStep{

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -15,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -90,52 +86,49 @@ func groupPolicySchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("Group Policy"),
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Unique name, 1–128 characters.",
+				MarkdownDescription: "Unique name, " + limits[api.GroupPolicy]("name") + ".",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.GroupPolicy]("name"),
 			},
 			"description": schema.StringAttribute{
-				MarkdownDescription: "Free text, at most 1024 characters. Default `\"\"`.",
+				MarkdownDescription: "Free text, " + limits[api.GroupPolicy]("description") + ". Default `\"\"`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxComments),
+				Validators:          stringRule[api.GroupPolicy]("description"),
 			},
 			"members": schema.SetAttribute{
-				MarkdownDescription: "IDs of the users in the policy (`jumpgate_user.<name>.id`, as numbers), at most 10000. " +
+				MarkdownDescription: "IDs of the users in the policy (`jumpgate_user.<name>.id`, as numbers), " + limits[api.GroupPolicy]("members") + ". " +
 					"Left out, the members are not managed here (whatever exists is kept and shown); `[]` removes them all.",
 				ElementType:   types.Int64Type,
 				Optional:      true,
 				Computed:      true,
 				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-				Validators: []validator.Set{
-					setvalidator.SizeAtMost(10000),
-					setvalidator.ValueInt64sAre(int64validator.AtLeast(1)),
-				},
+				Validators:    setRule[api.GroupPolicy]("members"),
 			},
 			"jump_groups": schema.SetNestedAttribute{
-				MarkdownDescription: "The Jump Groups whose items the members reach, with their role, at most 1000, each group once. " +
+				MarkdownDescription: "The Jump Groups whose items the members reach, with their role, " + limits[api.GroupPolicy]("jump_groups") + ", each group once. " +
 					"The same relation is a `jumpgate_jump_group`'s `memberships`: declare it on one side only. " +
 					"Left out, it is not managed here (whatever exists is kept and shown); `[]` removes them all.",
 				Optional:      true,
 				Computed:      true,
 				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-				Validators:    []validator.Set{setvalidator.SizeAtMost(1000)},
+				Validators:    setRule[api.GroupPolicy]("jump_groups"),
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"jump_group_id": schema.Int64Attribute{
 						MarkdownDescription: "ID of the Jump Group (`jumpgate_jump_group.<name>.id`, as a number).",
 						Required:            true,
-						Validators:          []validator.Int64{int64validator.AtLeast(1)},
+						Validators:          int64Rule[api.GroupPolicy]("jump_groups.jump_group_id"),
 					},
 					"role": schema.StringAttribute{
 						MarkdownDescription: "What members may do with the group's items: `view`, `start` (sessions) or `edit`.",
 						Required:            true,
-						Validators:          []validator.String{stringvalidator.OneOf(api.RoleView, api.RoleStart, api.RoleEdit)},
+						Validators:          stringRule[api.GroupPolicy]("jump_groups.role"),
 					},
 					"jump_policy_id": schema.Int64Attribute{
 						MarkdownDescription: "Optional Jump Policy applied to jumps made through this membership, overriding the item's own.",
 						Optional:            true,
-						Validators:          []validator.Int64{int64validator.AtLeast(1)},
+						Validators:          int64Rule[api.GroupPolicy]("jump_groups.jump_policy_id"),
 					},
 				}},
 			},

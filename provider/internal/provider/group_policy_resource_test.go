@@ -215,7 +215,7 @@ resource "jumpgate_group_policy" "bad" {
   jump_groups = [{ jump_group_id = 7, role = "admin" }]
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be one of: ["view" "start" "edit"]`),
+			ExpectError: expectError(`must be one of: view, start, edit`),
 		},
 		resource.TestStep{
 			Config: cleared + fmt.Sprintf(`
@@ -223,7 +223,7 @@ resource "jumpgate_group_policy" "bad" {
   name = %q
 }`, string(make129())),
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 1 and 128"),
+			ExpectError: expectError("must be 1–128 characters"),
 		},
 		// Drift: changes made outside Terraform are planned back, managed
 		// relations included.

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -22,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -269,61 +266,61 @@ func jumpClientInstallerSchema() schema.Schema {
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(api.DefaultValidDuration),
-			Validators: []validator.Int64{int64validator.Between(api.MinValidDuration, api.MaxValidDuration)},
+			Validators: int64Rule[api.JumpClientInstaller]("valid_duration"),
 		},
 		"jump_group_id": schema.Int64Attribute{
 			MarkdownDescription: "The Jump Group the Jump Clients join (`jumpgate_jump_group.<name>.id`), or with `jump_group_type = \"personal\"` " +
 				"the user whose personal list holds them. Changed in place: later installations join the new owner, installed clients stay where they are.",
 			Required:   true,
-			Validators: []validator.Int64{int64validator.AtLeast(1)},
+			Validators: int64Rule[api.JumpClientInstaller]("jump_group_id"),
 		},
 		"jump_group_type": schema.StringAttribute{
 			MarkdownDescription: "`shared`: `jump_group_id` is a Jump Group shared by its members; `personal`: it is a user. Default `" + api.DefaultJumpGroupType + "`.",
 			Optional:            true,
 			Computed:            true,
 			Default:             stringdefault.StaticString(api.DefaultJumpGroupType),
-			Validators:          []validator.String{stringvalidator.OneOf(api.JumpGroupShared, api.JumpGroupPersonal)},
+			Validators:          stringRule[api.JumpClientInstaller]("jump_group_type"),
 		},
 		"public_portal_id": schema.Int64Attribute{
 			MarkdownDescription: "The public portal the Jump Clients connect through; its session policy applies to their sessions when they have none. Null: the default portal.",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			Validators:          int64Rule[api.JumpClientInstaller]("public_portal_id"),
 		},
 		"name": schema.StringAttribute{
-			MarkdownDescription: "The name of the Jump Clients, at most 128 characters. Empty (the default): the endpoint's host name.",
+			MarkdownDescription: "The name of the Jump Clients, " + limits[api.JumpClientInstaller]("name") + ". Empty (the default): the endpoint's host name.",
 			Optional:            true,
 			Computed:            true,
 			Default:             stringdefault.StaticString(""),
-			Validators:          maxLen(maxName),
+			Validators:          stringRule[api.JumpClientInstaller]("name"),
 		},
 		"comments": schema.StringAttribute{
-			MarkdownDescription: "Comments given to the Jump Clients, at most 1024 characters; they help search for and identify endpoints.",
+			MarkdownDescription: "Comments given to the Jump Clients, " + limits[api.JumpClientInstaller]("comments") + "; they help search for and identify endpoints.",
 			Optional:            true,
 			Computed:            true,
 			Default:             stringdefault.StaticString(""),
-			Validators:          maxLen(maxComments),
+			Validators:          stringRule[api.JumpClientInstaller]("comments"),
 		},
 		"tag": schema.StringAttribute{
-			MarkdownDescription: "A tag that groups the Jump Clients in the console, at most 64 characters.",
+			MarkdownDescription: "A tag that groups the Jump Clients in the console, " + limits[api.JumpClientInstaller]("tag") + ".",
 			Optional:            true,
 			Computed:            true,
 			Default:             stringdefault.StaticString(""),
-			Validators:          maxLen(maxTag),
+			Validators:          stringRule[api.JumpClientInstaller]("tag"),
 		},
 		"jump_policy_id": schema.Int64Attribute{
 			MarkdownDescription: "The Jump Policy of the Jump Clients (when users may jump to them). Null: at any time.",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			Validators:          int64Rule[api.JumpClientInstaller]("jump_policy_id"),
 		},
 		"attended_session_policy_id": schema.Int64Attribute{
 			MarkdownDescription: "The session policy of sessions when the customer is present at the endpoint (\"Customer Present Session Policy\").",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			Validators:          int64Rule[api.JumpClientInstaller]("attended_session_policy_id"),
 		},
 		"unattended_session_policy_id": schema.Int64Attribute{
 			MarkdownDescription: "The session policy of sessions when the customer is not present (\"Customer Not Present Session Policy\").",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			Validators:          int64Rule[api.JumpClientInstaller]("unattended_session_policy_id"),
 		},
 		"connection_type": schema.StringAttribute{
 			MarkdownDescription: "`active` (holds a connection; can start unattended sessions) or `standby` (checks in; for Support Button use). " +
@@ -331,12 +328,12 @@ func jumpClientInstallerSchema() schema.Schema {
 			Optional:      true,
 			Computed:      true,
 			PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			Validators:    []validator.String{stringvalidator.OneOf(api.ConnectionActive, api.ConnectionStandby)},
+			Validators:    stringRule[api.JumpClientInstaller]("connection_type"),
 		},
 		"jumpoint_proxy_id": schema.Int64Attribute{
 			MarkdownDescription: "A Jumpoint with an enabled Jump Zone Proxy that Jump Clients try when they cannot reach the appliance directly.",
 			Optional:            true,
-			Validators:          []validator.Int64{int64validator.AtLeast(1)},
+			Validators:          int64Rule[api.JumpClientInstaller]("jumpoint_proxy_id"),
 		},
 		"max_offline_minutes": schema.Int64Attribute{
 			MarkdownDescription: "A Jump Client offline longer than this many minutes is treated as uninstalled and uninstalls itself: " +
@@ -344,7 +341,7 @@ func jumpClientInstallerSchema() schema.Schema {
 			Optional:   true,
 			Computed:   true,
 			Default:    int64default.StaticInt64(0),
-			Validators: []validator.Int64{maxOfflineMinutesValidator()},
+			Validators: append(int64Rule[api.JumpClientInstaller]("max_offline_minutes"), maxOfflineMinutesValidator()),
 		},
 		"customer_client_start_mode": schema.StringAttribute{
 			MarkdownDescription: "How the customer client starts in a session: `normal`, `minimized` (in the taskbar or dock) or `hidden` (only a tray icon). " +
@@ -352,22 +349,22 @@ func jumpClientInstallerSchema() schema.Schema {
 			Optional:   true,
 			Computed:   true,
 			Default:    stringdefault.StaticString(api.DefaultStartMode),
-			Validators: []validator.String{stringvalidator.OneOf(api.StartModeNormal, api.StartModeMinimized, api.StartModeHidden)},
+			Validators: stringRule[api.JumpClientInstaller]("customer_client_start_mode"),
 		},
 		"support_button_profile": schema.StringAttribute{
 			MarkdownDescription: "The code name of a Support Button profile for the Jump Clients; empty for none.",
 			Optional:            true,
 			Computed:            true,
 			Default:             stringdefault.StaticString(""),
-			Validators:          []validator.String{emptyOr(codeNameValidators()[0])},
+			Validators:          stringRule[api.JumpClientInstaller]("support_button_profile"),
 		},
 		"support_button_direct_queue": schema.StringAttribute{
-			MarkdownDescription: "The queue that Support Button sessions go to, as `team:<code-name>` (at most 70 characters); empty for none. " +
+			MarkdownDescription: "The queue that Support Button sessions go to, as `team:<code-name>` (" + limits[api.JumpClientInstaller]("support_button_direct_queue") + "); empty for none. " +
 				"The Support Button profile must allow direct access to a queue.",
 			Optional:   true,
 			Computed:   true,
 			Default:    stringdefault.StaticString(""),
-			Validators: []validator.String{directQueueValidator()},
+			Validators: stringRule[api.JumpClientInstaller]("support_button_direct_queue"),
 		},
 		"elevate_install": schema.BoolAttribute{
 			MarkdownDescription: fmt.Sprintf("Attempt an elevated install (a system service) where the platform supports it; default %t. "+

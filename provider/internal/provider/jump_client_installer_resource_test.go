@@ -219,17 +219,17 @@ resource "jumpgate_jump_client_installer" "x" {
 			),
 		},
 		// Plan-time validation, the appliance's limits.
-		invalidInstaller(a, cfg(rotated), "valid_duration = 9", "valid_duration value must be between 10 and 525600"),
-		invalidInstaller(a, cfg(rotated), "valid_duration = 525601", "valid_duration value must be between 10 and 525600"),
-		invalidInstaller(a, cfg(rotated), fmt.Sprintf("name = %q", make129()), "string length must be at most 128"),
-		invalidInstaller(a, cfg(rotated), `customer_client_start_mode = "maximized"`, `value must be one of: ["normal" "minimized" "hidden"]`),
-		invalidInstaller(a, cfg(rotated), `jump_group_type = "team"`, `value must be one of: ["shared" "personal"]`),
-		invalidInstaller(a, cfg(rotated), `connection_type = "passive"`, `value must be one of: ["active" "standby"]`),
+		invalidInstaller(a, cfg(rotated), "valid_duration = 9", "must be 10–525600"),
+		invalidInstaller(a, cfg(rotated), "valid_duration = 525601", "must be 10–525600"),
+		invalidInstaller(a, cfg(rotated), fmt.Sprintf("name = %q", make129()), "must be at most 128 characters"),
+		invalidInstaller(a, cfg(rotated), `customer_client_start_mode = "maximized"`, `must be one of: normal, minimized, hidden`),
+		invalidInstaller(a, cfg(rotated), `jump_group_type = "team"`, `must be one of: shared, personal`),
+		invalidInstaller(a, cfg(rotated), `connection_type = "passive"`, `must be one of: active, standby`),
 		invalidInstaller(a, cfg(rotated), "max_offline_minutes = 3", "must be 0 (use the global setting) or 5–525600"),
 		invalidInstaller(a, cfg(rotated), "max_offline_minutes = 525601", "must be 0 (use the global setting) or 5–525600"),
-		invalidInstaller(a, cfg(rotated), `support_button_direct_queue = "t1"`, "must be team:<code-name>"),
-		invalidInstaller(a, cfg(rotated), `support_button_profile = "two words"`, "must be 1–64 characters of letters, digits"),
-		invalidInstaller(a, cfg(rotated), `tag = "`+strings.Repeat("t", 65)+`"`, "string length must be at most 64"),
+		invalidInstaller(a, cfg(rotated), `support_button_direct_queue = "t1"`, "must be team: followed by a team's code name"),
+		invalidInstaller(a, cfg(rotated), `support_button_profile = "two words"`, "must be 1–64 letters, digits"),
+		invalidInstaller(a, cfg(rotated), `tag = "`+strings.Repeat("t", 65)+`"`, "must be at most 64 characters"),
 		// Drift: a change made outside Terraform is planned back, in place.
 		resource.TestStep{
 			PreConfig: func() {

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -19,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -50,12 +46,6 @@ type jumpClientSettingsResource struct {
 
 // jumpClientSettingsID is the fixed id of the singleton.
 const jumpClientSettingsID = "jump_client_settings"
-
-// Limits of the settings (appliance/internal/settings and api.JumpClientSettings).
-const (
-	minOfflineDays = 15
-	maxOfflineDays = 3650
-)
 
 type jumpClientSettingsModel struct {
 	ID                           types.String `tfsdk:"id"`
@@ -110,15 +100,14 @@ func jumpClientSettingsSchema() schema.Schema {
 				Optional:    true,
 				Computed:    true,
 				Default:     setdefault.StaticValue(types.SetValueMust(types.StringType, stats)),
-				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.OneOf(
-					api.StatCPU, api.StatConsoleUser, api.StatDisk, api.StatScreen, api.StatUptime))},
+				Validators:  setRule[api.JumpClientSettings]("statistics"),
 			},
 			"statistics_interval_seconds": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How often active Jump Clients report statistics, 15–86400 seconds. Default `%d`.", def.StatisticsIntervalSeconds),
+				MarkdownDescription: fmt.Sprintf("How often active Jump Clients report statistics, "+limits[api.JumpClientSettings]("statistics_interval_seconds")+" seconds. Default `%d`.", def.StatisticsIntervalSeconds),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.StatisticsIntervalSeconds)),
-				Validators:          []validator.Int64{int64validator.Between(15, 86400)},
+				Validators:          int64Rule[api.JumpClientSettings]("statistics_interval_seconds"),
 			},
 			"upgrade_mode": schema.StringAttribute{
 				MarkdownDescription: "Whether Jump Clients upgrade to the appliance's agent build: `disabled`, `this_version` " +
@@ -126,28 +115,28 @@ func jumpClientSettingsSchema() schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(def.UpgradeMode),
-				Validators: []validator.String{stringvalidator.OneOf(api.UpgradeDisabled, api.UpgradeThisVersion, api.UpgradeAlways)},
+				Validators: stringRule[api.JumpClientSettings]("upgrade_mode"),
 			},
 			"lost_after_days": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Days offline after which a Jump Client is marked lost, 15–3650 and less than `deleted_after_days`. Default `%d`.", def.LostAfterDays),
+				MarkdownDescription: fmt.Sprintf("Days offline after which a Jump Client is marked lost, "+limits[api.JumpClientSettings]("lost_after_days")+" and less than `deleted_after_days`. Default `%d`.", def.LostAfterDays),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.LostAfterDays)),
-				Validators:          []validator.Int64{int64validator.Between(minOfflineDays, maxOfflineDays)},
+				Validators:          int64Rule[api.JumpClientSettings]("lost_after_days"),
 			},
 			"deleted_after_days": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Days offline after which a Jump Client is deleted, 15–3650 and more than `lost_after_days`. Default `%d`.", def.DeletedAfterDays),
+				MarkdownDescription: fmt.Sprintf("Days offline after which a Jump Client is deleted, "+limits[api.JumpClientSettings]("deleted_after_days")+" and more than `lost_after_days`. Default `%d`.", def.DeletedAfterDays),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.DeletedAfterDays)),
-				Validators:          []validator.Int64{int64validator.Between(minOfflineDays, maxOfflineDays)},
+				Validators:          int64Rule[api.JumpClientSettings]("deleted_after_days"),
 			},
 			"uninstalled_behavior": schema.StringAttribute{
 				MarkdownDescription: "What happens to a Jump Client uninstalled at the endpoint: `keep` (marked uninstalled) or `remove`. Default `" + def.UninstalledBehavior + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(def.UninstalledBehavior),
-				Validators:          []validator.String{stringvalidator.OneOf(api.UninstalledKeep, api.UninstalledRemove)},
+				Validators:          stringRule[api.JumpClientSettings]("uninstalled_behavior"),
 			},
 			"restrict_local_uninstall": optBool("Refuse uninstalling or disabling a Jump Client locally at the endpoint.", false),
 			"default_connection_type": schema.StringAttribute{
@@ -155,14 +144,14 @@ func jumpClientSettingsSchema() schema.Schema {
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(def.DefaultConnectionType),
-				Validators:          []validator.String{stringvalidator.OneOf(api.ConnectionActive, api.ConnectionStandby)},
+				Validators:          stringRule[api.JumpClientSettings]("default_connection_type"),
 			},
 			"standby_check_in_minutes": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How often standby Jump Clients check in, 1–1440 minutes. Default `%d`.", def.StandbyCheckInMinutes),
+				MarkdownDescription: fmt.Sprintf("How often standby Jump Clients check in, "+limits[api.JumpClientSettings]("standby_check_in_minutes")+" minutes. Default `%d`.", def.StandbyCheckInMinutes),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(int64(def.StandbyCheckInMinutes)),
-				Validators:          []validator.Int64{int64validator.Between(1, 1440)},
+				Validators:          int64Rule[api.JumpClientSettings]("standby_check_in_minutes"),
 			},
 			"wake_on_lan_allowed":              optBool("Let users wake Jump Clients' endpoints through a peer on the same network.", false),
 			"presence_uses_screen_state":       optBool("Count the end user present only while the screen is unlocked and no screen saver runs.", false),
@@ -173,7 +162,7 @@ func jumpClientSettingsSchema() schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(def.SimultaneousJumps),
-				Validators: []validator.String{stringvalidator.OneOf(api.SimultaneousAllow, api.SimultaneousJoin, api.SimultaneousDisallow)},
+				Validators: stringRule[api.JumpClientSettings]("simultaneous_jumps"),
 			},
 			"unattended_sessions_allowed": optBool("Allow unattended (unprompted) sessions on Jump Clients; "+
 				"when `false`, every Jump Client session needs the end user's consent.", *def.UnattendedSessionsAllowed),
@@ -201,7 +190,7 @@ func (r *jumpClientSettingsResource) ValidateConfig(ctx context.Context, req res
 	if !m.DeletedAfterDays.IsNull() {
 		deleted = m.DeletedAfterDays.ValueInt64()
 	}
-	if lost >= deleted {
+	if !api.LostBeforeDeleted(int(lost), int(deleted)) {
 		resp.Diagnostics.AddAttributeError(path.Root("lost_after_days"), "Invalid offline limits",
 			fmt.Sprintf("lost_after_days (%d) must be less than deleted_after_days (%d), so Jump Clients are marked lost before they are deleted.", lost, deleted))
 	}

@@ -109,19 +109,19 @@ resource "jumpgate_jump_client_settings" "this" {
 			Config: cfg(`
   lost_after_days = 14`),
 			PlanOnly:    true,
-			ExpectError: expectError("must be between 15 and 3650, got: 14"),
+			ExpectError: expectError("14 must be 15–3650"),
 		},
 		resource.TestStep{
 			Config: cfg(`
   statistics = ["cpu", "memory"]`),
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be one of: ["cpu" "console_user" "disk" "screen" "uptime"], got: "memory"`),
+			ExpectError: expectError(`"memory" must be one of: cpu, console_user, disk, screen, uptime`),
 		},
 		resource.TestStep{
 			Config: cfg(`
   statistics_interval_seconds = 10`),
 			PlanOnly:    true,
-			ExpectError: expectError("must be between 15 and 86400, got: 10"),
+			ExpectError: expectError("10 must be 15–86400"),
 		},
 		// Drift, on a configured setting and on a defaulted one.
 		resource.TestStep{

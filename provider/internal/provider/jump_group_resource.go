@@ -3,9 +3,6 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -14,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -73,22 +69,22 @@ func jumpGroupSchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("Jump Group"),
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Display name, 1–128 characters.",
+				MarkdownDescription: "Display name, " + limits[api.JumpGroup]("name") + ".",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.JumpGroup]("name"),
 			},
 			"code_name": schema.StringAttribute{
 				MarkdownDescription: "Unique machine name: 1–64 letters, digits, `_`, `-` and `.`, starting with a letter or digit. " +
 					"Installers and the CLI refer to groups by it.",
 				Required:   true,
-				Validators: codeNameValidators(),
+				Validators: stringRule[api.JumpGroup]("code_name"),
 			},
 			"comments": schema.StringAttribute{
-				MarkdownDescription: "Free text, at most 1024 characters.",
+				MarkdownDescription: "Free text, " + limits[api.JumpGroup]("comments") + ".",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxComments),
+				Validators:          stringRule[api.JumpGroup]("comments"),
 			},
 			"memberships": schema.SetNestedAttribute{
 				MarkdownDescription: "The group policies whose members reach this group's items, with their role. " +
@@ -97,22 +93,22 @@ func jumpGroupSchema() schema.Schema {
 				Optional:      true,
 				Computed:      true,
 				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()},
-				Validators:    []validator.Set{setvalidator.SizeAtMost(1000)},
+				Validators:    setRule[api.JumpGroup]("memberships"),
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"group_policy_id": schema.Int64Attribute{
 						MarkdownDescription: "ID of the group policy (`jumpgate_group_policy.<name>.id`, as a number).",
 						Required:            true,
-						Validators:          []validator.Int64{int64validator.AtLeast(1)},
+						Validators:          int64Rule[api.JumpGroup]("memberships.group_policy_id"),
 					},
 					"role": schema.StringAttribute{
 						MarkdownDescription: "What members may do with the items: `view`, `start` (sessions) or `edit`.",
 						Required:            true,
-						Validators:          []validator.String{stringvalidator.OneOf(api.RoleView, api.RoleStart, api.RoleEdit)},
+						Validators:          stringRule[api.JumpGroup]("memberships.role"),
 					},
 					"jump_policy_id": schema.Int64Attribute{
 						MarkdownDescription: "Optional Jump Policy applied to jumps made through this membership, overriding the item's own.",
 						Optional:            true,
-						Validators:          []validator.Int64{int64validator.AtLeast(1)},
+						Validators:          int64Rule[api.JumpGroup]("memberships.jump_policy_id"),
 					},
 				}},
 			},

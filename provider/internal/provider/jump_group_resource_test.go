@@ -57,7 +57,7 @@ resource "jumpgate_jump_group" "bad" {
   code_name = "-bad code"
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError("must be 1–64 characters of letters, digits"),
+			ExpectError: expectError("must be 1–64 letters, digits"),
 		},
 		resource.TestStep{
 			Config: cfg("Operations team", "") + fmt.Sprintf(`
@@ -66,7 +66,7 @@ resource "jumpgate_jump_group" "bad" {
   code_name = "b"
 }`, string(make129())),
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 1 and 128"),
+			ExpectError: expectError("must be 1–128 characters"),
 		},
 		// Drift: a change made outside Terraform is planned back.
 		resource.TestStep{

@@ -5,10 +5,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -100,21 +96,21 @@ func jumpPolicySchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("Jump Policy"),
 			"display_name": schema.StringAttribute{
-				MarkdownDescription: "Name shown to users, 1–128 characters.",
+				MarkdownDescription: "Name shown to users, " + limits[api.JumpPolicy]("display_name") + ".",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.JumpPolicy]("display_name"),
 			},
 			"code_name": schema.StringAttribute{
 				MarkdownDescription: "Unique machine name: 1–64 letters, digits, `_`, `-` and `.`, starting with a letter or digit.",
 				Required:            true,
-				Validators:          codeNameValidators(),
+				Validators:          stringRule[api.JumpPolicy]("code_name"),
 			},
 			"description": schema.StringAttribute{
-				MarkdownDescription: "Free text, at most 1024 characters. Default `\"\"`.",
+				MarkdownDescription: "Free text, " + limits[api.JumpPolicy]("description") + ". Default `\"\"`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxComments),
+				Validators:          stringRule[api.JumpPolicy]("description"),
 			},
 			"schedule_enabled": schema.BoolAttribute{
 				MarkdownDescription: "Allow jumps only within the `schedule` windows; needs at least one `schedule` entry. Default `false`.",
@@ -129,22 +125,22 @@ func jumpPolicySchema() schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    listdefault.StaticValue(types.ListValueMust(scheduleObjectType, []attr.Value{})),
-				Validators: []validator.List{listvalidator.SizeAtMost(100)},
+				Validators: listRule[api.JumpPolicy]("schedule"),
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"day": schema.StringAttribute{
 						MarkdownDescription: "Day of the week in lower case: `monday` … `sunday`.",
 						Required:            true,
-						Validators:          []validator.String{stringvalidator.OneOf(scheduleDays...)},
+						Validators:          stringRule[api.JumpPolicy]("schedule.day"),
 					},
 					"start_time": schema.StringAttribute{
 						MarkdownDescription: "Start of the window as `HH:MM`, `00:00`–`23:59`.",
 						Required:            true,
-						Validators:          []validator.String{startClockValidator()},
+						Validators:          stringRule[api.JumpPolicy]("schedule.start_time"),
 					},
 					"end_time": schema.StringAttribute{
 						MarkdownDescription: "End of the window as `HH:MM`, after `start_time`; `24:00` is midnight at the end of the day.",
 						Required:            true,
-						Validators:          []validator.String{clockValidator()},
+						Validators:          stringRule[api.JumpPolicy]("schedule.end_time"),
 					},
 				}},
 			},
@@ -153,7 +149,7 @@ func jumpPolicySchema() schema.Schema {
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultTimezone),
-				Validators:          []validator.String{timezoneValidator()},
+				Validators:          stringRule[api.JumpPolicy]("timezone"),
 			},
 			"schedule_strict": schema.BoolAttribute{
 				MarkdownDescription: "End running sessions when their schedule window closes. Default `false`.",
@@ -175,7 +171,7 @@ func jumpPolicySchema() schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(api.DefaultSimultaneousJumps),
-				Validators: []validator.String{stringvalidator.OneOf(api.SimultaneousAllow, api.SimultaneousJoin, api.SimultaneousDisallow)},
+				Validators: stringRule[api.JumpPolicy]("simultaneous_jumps"),
 			},
 			"ticket_id_required": schema.BoolAttribute{
 				MarkdownDescription: "Ask for a ticket ID before a jump, checked against `ticket_id_webhook_url` (which it needs). Default `false`.",
@@ -184,11 +180,11 @@ func jumpPolicySchema() schema.Schema {
 				Default:             booldefault.StaticBool(false),
 			},
 			"ticket_id_webhook_url": schema.StringAttribute{
-				MarkdownDescription: "http(s) URL, at most 2048 characters and without user info, that validates ticket IDs. Default `\"\"` (none).",
+				MarkdownDescription: "http(s) URL, " + limits[api.JumpPolicy]("ticket_id_webhook_url") + " and without user info, that validates ticket IDs. Default `\"\"` (none).",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          []validator.String{optionalWebURLValidator()},
+				Validators:          stringRule[api.JumpPolicy]("ticket_id_webhook_url"),
 			},
 			"approval_required": schema.BoolAttribute{
 				MarkdownDescription: "Make jumps wait for a grant by one of `approval_user_ids` (which it needs). Default `false`.",
@@ -197,22 +193,19 @@ func jumpPolicySchema() schema.Schema {
 				Default:             booldefault.StaticBool(false),
 			},
 			"approval_user_ids": schema.SetAttribute{
-				MarkdownDescription: "IDs of the users who may approve jumps (`jumpgate_user.<name>.id`, as numbers); existing users, at most 100. Default `[]`.",
+				MarkdownDescription: "IDs of the users who may approve jumps (`jumpgate_user.<name>.id`, as numbers); existing users, " + limits[api.JumpPolicy]("approval_user_ids") + ". Default `[]`.",
 				ElementType:         types.Int64Type,
 				Optional:            true,
 				Computed:            true,
 				Default:             setdefault.StaticValue(types.SetValueMust(types.Int64Type, []attr.Value{})),
-				Validators: []validator.Set{
-					setvalidator.SizeAtMost(100),
-					setvalidator.ValueInt64sAre(int64validator.AtLeast(1)),
-				},
+				Validators:          setRule[api.JumpPolicy]("approval_user_ids"),
 			},
 			"approval_max_duration": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Longest approval an approver may grant, in minutes: 1–43200 (30 days). Default `%d`.", api.DefaultApprovalMaxDuration),
+				MarkdownDescription: fmt.Sprintf("Longest approval an approver may grant, in minutes: "+limits[api.JumpPolicy]("approval_max_duration")+" (30 days). Default `%d`.", api.DefaultApprovalMaxDuration),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultApprovalMaxDuration),
-				Validators:          []validator.Int64{int64validator.Between(1, 43200)},
+				Validators:          int64Rule[api.JumpPolicy]("approval_max_duration"),
 			},
 			"session_start_notification": schema.BoolAttribute{
 				MarkdownDescription: "Notify when a session starts; needs `notification_email_addresses` or `notification_webhook_url`. Default `false`.",
@@ -227,23 +220,20 @@ func jumpPolicySchema() schema.Schema {
 				Default:             booldefault.StaticBool(false),
 			},
 			"notification_email_addresses": schema.SetAttribute{
-				MarkdownDescription: "E-mail addresses (at most 100, each at most 254 characters) that receive start and end notifications. " +
+				MarkdownDescription: "E-mail addresses (" + limits[api.JumpPolicy]("notification_email_addresses") + ", each at most 254 characters) that receive start and end notifications. " +
 					"The appliance stores them but sends no e-mail yet. Default `[]`.",
 				ElementType: types.StringType,
 				Optional:    true,
 				Computed:    true,
 				Default:     setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{})),
-				Validators: []validator.Set{
-					setvalidator.SizeAtMost(100),
-					setvalidator.ValueStringsAre(emailValidator()),
-				},
+				Validators:  setRule[api.JumpPolicy]("notification_email_addresses"),
 			},
 			"notification_webhook_url": schema.StringAttribute{
-				MarkdownDescription: "http(s) URL, at most 2048 characters and without user info, that receives start and end notifications as JSON POSTs. Default `\"\"` (none).",
+				MarkdownDescription: "http(s) URL, " + limits[api.JumpPolicy]("notification_webhook_url") + " and without user info, that receives start and end notifications as JSON POSTs. Default `\"\"` (none).",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          []validator.String{optionalWebURLValidator()},
+				Validators:          stringRule[api.JumpPolicy]("notification_webhook_url"),
 			},
 			"recordings_disabled": schema.BoolAttribute{
 				MarkdownDescription: "Turn session recording off for items under this policy. Default `false`.",

@@ -247,21 +247,21 @@ data "jumpgate_jump_policies" "named" {
 	// Plan-time validation, the appliance's rules. Put before the last
 	// steps, since an ExpectError step must not be last.
 	validation := []resource.TestStep{
-		planError(`schedule = [{ day = "Monday", start_time = "08:00", end_time = "17:00" }]`, `value must be one of`),
-		planError(`schedule = [{ day = "monday", start_time = "24:00", end_time = "24:00" }]`, `is not a start time as HH:MM, 00:00–23:59`),
-		planError(`schedule = [{ day = "monday", start_time = "08:00", end_time = "8:30" }]`, `is not a time of day as HH:MM`),
+		planError(`schedule = [{ day = "Monday", start_time = "08:00", end_time = "17:00" }]`, `must be one of`),
+		planError(`schedule = [{ day = "monday", start_time = "24:00", end_time = "24:00" }]`, `must be a time of day HH:MM, 00:00–23:59 (24:00 is only an end time)`),
+		planError(`schedule = [{ day = "monday", start_time = "08:00", end_time = "8:30" }]`, `must be a time of day HH:MM`),
 		planError(`schedule = [{ day = "monday", start_time = "17:00", end_time = "09:00" }]`, `end_time 09:00 must be after start_time 17:00`),
 		planError(`schedule_enabled = true`, `schedule must have at least one entry when schedule_enabled is true`),
 		planError(`ticket_id_required = true`, `ticket_id_webhook_url is required when ticket_id_required is true`),
 		planError(`approval_required = true`, `approval_user_ids must name at least one approver when approval_required is true`),
 		planError("session_end_notification = true\nnotification_webhook_url = \"\"", `need notification_email_addresses or a notification_webhook_url`),
-		planError(`timezone = "Mars/Olympus"`, `is not an IANA time zone`),
+		planError(`timezone = "Mars/Olympus"`, `must be an IANA time zone`),
 		planError(`expires_at = "2031-06-01T12:00:00.250+02:00"`, `has fractional seconds, which the appliance does not keep; use "2031-06-01T12:00:00+02:00"`),
 		planError(`expires_at = "next tuesday"`, `not valid RFC3339 string format`),
-		planError(`notification_email_addresses = ["Ops <ops@example.com>"]`, `is not an e-mail address`),
-		planError(`ticket_id_webhook_url = "ftp://tickets.example.com"`, `is not an http or https URL`),
-		planError(`approval_max_duration = 43201`, `value must be between 1 and 43200`),
-		planError(`simultaneous_jumps = "sometimes"`, `value must be one of`),
+		planError(`notification_email_addresses = ["Ops <ops@example.com>"]`, `must be an e-mail address`),
+		planError(`ticket_id_webhook_url = "ftp://tickets.example.com"`, `must be an http:// or https:// URL`),
+		planError(`approval_max_duration = 43201`, `must be 1–43200`),
+		planError(`simultaneous_jumps = "sometimes"`, `must be one of`),
 	}
 	steps = append(steps[:5], append(validation, steps[5:]...)...)
 	a.test(t, steps...)

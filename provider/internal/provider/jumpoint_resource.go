@@ -6,9 +6,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -22,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/setdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -193,15 +189,15 @@ func jumpointSchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("Jumpoint"),
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Display name, 1–128 characters.",
+				MarkdownDescription: "Display name, " + limits[api.Jumpoint]("name") + ".",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.Jumpoint]("name"),
 			},
 			"code_name": schema.StringAttribute{
 				MarkdownDescription: "Unique machine name: 1–64 letters, digits, `_`, `-` and `.`, starting with a letter or digit. " +
 					"It names the node installer files (`" + api.JumpointInstallerFile("<code_name>", "<platform>") + "`).",
 				Required:   true,
-				Validators: codeNameValidators(),
+				Validators: stringRule[api.Jumpoint]("code_name"),
 			},
 			"platform": schema.StringAttribute{
 				MarkdownDescription: "Operating system and architecture of the jumpoint's host: " + orList(quoteAll(api.Platforms)) +
@@ -209,7 +205,7 @@ func jumpointSchema() schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(api.DefaultPlatform),
-				Validators: []validator.String{stringvalidator.OneOf(api.Platforms...)},
+				Validators: stringRule[api.Jumpoint]("platform"),
 			},
 			"enabled": schema.BoolAttribute{
 				MarkdownDescription: fmt.Sprintf("Whether the jumpoint serves jumps and its installers can be downloaded and installed. Default `%t`.", api.DefaultJumpointEnabled),
@@ -255,40 +251,32 @@ func jumpointSchema() schema.Schema {
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(""),
-						Validators: []validator.String{funcValidator{"must be empty, a DNS host name or an IP address", func(s string) string {
-							if s != "" && !isHost(s) {
-								return "is not a DNS host name or an IP address"
-							}
-							return ""
-						}}},
+						Validators:          stringRule[api.Jumpoint]("jump_zone_proxy.hostname"),
 					},
 					"port": schema.Int64Attribute{
-						MarkdownDescription: fmt.Sprintf("TCP port of the proxy, 1–65535. Default `%d`.", api.DefaultProxyPort),
+						MarkdownDescription: fmt.Sprintf("TCP port of the proxy, "+limits[api.Jumpoint]("jump_zone_proxy.port")+". Default `%d`.", api.DefaultProxyPort),
 						Optional:            true,
 						Computed:            true,
 						Default:             int64default.StaticInt64(api.DefaultProxyPort),
-						Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+						Validators:          int64Rule[api.Jumpoint]("jump_zone_proxy.port"),
 					},
 					"allowed_client_cidrs": schema.SetAttribute{
-						MarkdownDescription: "CIDR prefixes (IPv4 or IPv6, e.g. `10.0.0.0/8`) of the clients that may use the proxy; at most 100. " +
+						MarkdownDescription: "CIDR prefixes (IPv4 or IPv6, e.g. `10.0.0.0/8`) of the clients that may use the proxy; " + limits[api.Jumpoint]("jump_zone_proxy.allowed_client_cidrs") + ". " +
 							"Empty (the default) allows none.",
 						ElementType: types.StringType,
 						Optional:    true,
 						Computed:    true,
 						Default:     setdefault.StaticValue(types.SetValueMust(types.StringType, []attr.Value{})),
-						Validators: []validator.Set{
-							setvalidator.SizeAtMost(100),
-							setvalidator.ValueStringsAre(looseCIDRValidator()),
-						},
+						Validators:  setRule[api.Jumpoint]("jump_zone_proxy.allowed_client_cidrs"),
 					},
 				},
 			},
 			"comments": schema.StringAttribute{
-				MarkdownDescription: "Free text, at most 1024 characters.",
+				MarkdownDescription: "Free text, " + limits[api.Jumpoint]("comments") + ".",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxComments),
+				Validators:          stringRule[api.Jumpoint]("comments"),
 			},
 			"connected": schema.BoolAttribute{
 				MarkdownDescription: "Live status: whether at least one node is connected now. Read-only; it is refreshed on every read " +

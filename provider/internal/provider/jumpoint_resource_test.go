@@ -181,7 +181,7 @@ resource "jumpgate_jumpoint" "bad" {
   platform  = "linux-386"
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be one of: ["linux-amd64" "linux-arm64"`),
+			ExpectError: expectError(`must be one of: linux-amd64, linux-arm64`),
 		},
 		resource.TestStep{
 			Config: full("Datacenter East", "first") + `
@@ -195,7 +195,7 @@ resource "jumpgate_jumpoint" "bad" {
   }
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError("value must be between 1 and 65535, got: 65536"),
+			ExpectError: expectError("65536 must be 1–65535"),
 		},
 		resource.TestStep{
 			Config: full("Datacenter East", "first") + `
@@ -207,7 +207,7 @@ resource "jumpgate_jumpoint" "bad" {
   }
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError(`"10.0.0.0/33" is not a CIDR prefix`),
+			ExpectError: expectError(`"10.0.0.0/33" must be a CIDR prefix`),
 		},
 		resource.TestStep{
 			Config: full("Datacenter East", "first") + fmt.Sprintf(`
@@ -216,7 +216,7 @@ resource "jumpgate_jumpoint" "bad" {
   code_name = "bad"
 }`, string(make129())),
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 1 and 128"),
+			ExpectError: expectError("must be 1–128 characters"),
 		},
 		// Drift: changes made outside Terraform are planned back.
 		resource.TestStep{

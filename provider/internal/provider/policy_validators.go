@@ -2,46 +2,18 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/jumpgate/jumpgate/api"
 )
 
-// Validators and cross-field checks of the Jump and Session Policies,
-// mirroring appliance/internal/jumppolicy and appliance/internal/sessionpolicy.
-
-// scheduleDays are the schedule days the appliance accepts, in lower case.
-var scheduleDays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-
-var startClockRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
-
-// startClockValidator accepts a start time "HH:MM" from 00:00 to 23:59
-// (24:00 is only an end).
-func startClockValidator() validator.String {
-	return funcValidator{"must be a time of day as HH:MM, 00:00–23:59", func(s string) string {
-		if !startClockRE.MatchString(s) {
-			return "is not a start time as HH:MM, 00:00–23:59 (24:00 is only allowed as an end_time)"
-		}
-		return ""
-	}}
-}
-
-// optionalWebURLValidator accepts "" (none) or what webURLValidator accepts.
-func optionalWebURLValidator() validator.String {
-	web := webURLValidator().(funcValidator)
-	return funcValidator{"must be empty or an http or https URL", func(s string) string {
-		if s == "" {
-			return ""
-		}
-		return web.check(s)
-	}}
-}
+// Cross-field checks of the Jump and Session Policies, mirroring
+// appliance/internal/jumppolicy and appliance/internal/sessionpolicy.
 
 // cfgKnown reports whether v is neither null nor unknown.
 func cfgKnown(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }
@@ -79,10 +51,9 @@ func validateJumpPolicy(ctx context.Context, m *jumpPolicyModel, diags *diag.Dia
 		var entries []scheduleModel
 		diags.Append(m.Schedule.ElementsAs(ctx, &entries, false)...)
 		for i, e := range entries {
-			if cfgKnown(e.StartTime) && cfgKnown(e.EndTime) && e.EndTime.ValueString() <= e.StartTime.ValueString() {
+			if cfgKnown(e.StartTime) && cfgKnown(e.EndTime) && !api.ScheduleEndAfterStart(e.StartTime.ValueString(), e.EndTime.ValueString()) {
 				diags.AddAttributeError(path.Root("schedule").AtListIndex(i).AtName("end_time"), "Invalid schedule entry",
-					fmt.Sprintf("end_time %s must be after start_time %s; a window that runs past midnight is two entries, ending at 24:00 and starting at 00:00.",
-						e.EndTime.ValueString(), e.StartTime.ValueString()))
+					"end_time "+e.EndTime.ValueString()+" "+api.ScheduleEndMessage(e.StartTime.ValueString())+".")
 			}
 		}
 	}

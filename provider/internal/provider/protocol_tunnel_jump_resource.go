@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -14,7 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -92,37 +88,37 @@ func protocolTunnelJumpSchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"id": idAttribute("Protocol Tunnel Jump"),
 			"name": schema.StringAttribute{
-				MarkdownDescription: "Display name, 1–128 characters. Not unique.",
+				MarkdownDescription: "Display name, " + limits[api.ProtocolTunnelJump]("name") + ". Not unique.",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.ProtocolTunnelJump]("name"),
 			},
 			"jumpoint_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the Jumpoint in the target's network (`jumpgate_jumpoint.<name>.id`); it must have `protocol_tunnel_enabled = true`.",
 				Required:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+				Validators:          int64Rule[api.ProtocolTunnelJump]("jumpoint_id"),
 			},
 			"hostname": schema.StringAttribute{
 				MarkdownDescription: "DNS name or IP address of the target host, as the jumpoint resolves it.",
 				Required:            true,
-				Validators:          []validator.String{hostValidator()},
+				Validators:          stringRule[api.ProtocolTunnelJump]("hostname"),
 			},
 			"tunnel_definitions": schema.ListNestedAttribute{
 				MarkdownDescription: fmt.Sprintf("The port pairs tunnelled, 1–%d of them, in order. "+
 					"A `local_port` other than 0 may appear only once.", maxTunnelDefinitions),
 				Required:   true,
-				Validators: []validator.List{listvalidator.SizeBetween(1, maxTunnelDefinitions)},
+				Validators: listRule[api.ProtocolTunnelJump]("tunnel_definitions"),
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"local_port": schema.Int64Attribute{
-						MarkdownDescription: "Port the user's local listener binds, 0–65535; 0 (the default) picks a free port when the session starts.",
+						MarkdownDescription: "Port the user's local listener binds, " + limits[api.ProtocolTunnelJump]("tunnel_definitions.local_port") + "; 0 (the default) picks a free port when the session starts.",
 						Optional:            true,
 						Computed:            true,
 						Default:             int64default.StaticInt64(0),
-						Validators:          []validator.Int64{int64validator.Between(0, 65535)},
+						Validators:          int64Rule[api.ProtocolTunnelJump]("tunnel_definitions.local_port"),
 					},
 					"remote_port": schema.Int64Attribute{
-						MarkdownDescription: "Port on the target host, 1–65535.",
+						MarkdownDescription: "Port on the target host, " + limits[api.ProtocolTunnelJump]("tunnel_definitions.remote_port") + ".",
 						Required:            true,
-						Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+						Validators:          int64Rule[api.ProtocolTunnelJump]("tunnel_definitions.remote_port"),
 					},
 				}},
 			},
@@ -131,44 +127,44 @@ func protocolTunnelJumpSchema() schema.Schema {
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultTunnelListenAddress),
-				Validators:          []validator.String{loopbackValidator()},
+				Validators:          append(stringRule[api.ProtocolTunnelJump]("tunnel_listen_address"), canonicalLoopbackValidator()),
 			},
 			"jump_group_id": schema.Int64Attribute{
 				MarkdownDescription: "Owner of the item: the ID of a Jump Group (`jumpgate_jump_group.<name>.id`) when `jump_group_type` is `shared`, " +
 					"or of a user whose personal list holds it when `personal`.",
 				Required:   true,
-				Validators: []validator.Int64{int64validator.AtLeast(1)},
+				Validators: int64Rule[api.ProtocolTunnelJump]("jump_group_id"),
 			},
 			"jump_group_type": schema.StringAttribute{
 				MarkdownDescription: "`shared` (`jump_group_id` is a Jump Group) or `personal` (`jump_group_id` is a user). Default `" + api.DefaultJumpGroupType + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultJumpGroupType),
-				Validators:          []validator.String{stringvalidator.OneOf(api.JumpGroupShared, api.JumpGroupPersonal)},
+				Validators:          stringRule[api.ProtocolTunnelJump]("jump_group_type"),
 			},
 			"tag": schema.StringAttribute{
-				MarkdownDescription: "Groups items in the console, at most 64 characters. Default `\"\"`.",
+				MarkdownDescription: "Groups items in the console, " + limits[api.ProtocolTunnelJump]("tag") + ". Default `\"\"`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxTag),
+				Validators:          stringRule[api.ProtocolTunnelJump]("tag"),
 			},
 			"comments": schema.StringAttribute{
-				MarkdownDescription: "Free text, at most 1024 characters.",
+				MarkdownDescription: "Free text, " + limits[api.ProtocolTunnelJump]("comments") + ".",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxComments),
+				Validators:          stringRule[api.ProtocolTunnelJump]("comments"),
 			},
 			"jump_policy_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the item's Jump Policy (`jumpgate_jump_policy.<name>.id`), or unset for none.",
 				Optional:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+				Validators:          int64Rule[api.ProtocolTunnelJump]("jump_policy_id"),
 			},
 			"session_policy_id": schema.Int64Attribute{
 				MarkdownDescription: "ID of the item's Session Policy (`jumpgate_session_policy.<name>.id`), or unset to use the default portal's.",
 				Optional:            true,
-				Validators:          []validator.Int64{int64validator.AtLeast(1)},
+				Validators:          int64Rule[api.ProtocolTunnelJump]("session_policy_id"),
 			},
 		},
 	}

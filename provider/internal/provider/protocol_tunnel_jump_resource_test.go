@@ -172,37 +172,37 @@ resource "jumpgate_protocol_tunnel_jump" "web2" {
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ remote_port = 22 }]` + "\n" + `tunnel_listen_address = "10.0.0.1"`),
 			PlanOnly:    true,
-			ExpectError: expectError(`"10.0.0.1" is not an IPv4 address in 127.0.0.0/8`),
+			ExpectError: expectError(`"10.0.0.1" must be an IPv4 address in 127.0.0.0/8`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ remote_port = 22 }]` + "\n" + `tunnel_listen_address = "127.000.0.1"`),
 			PlanOnly:    true,
-			ExpectError: expectError(`is not an IPv4 address in 127.0.0.0/8`),
+			ExpectError: expectError(`must be an IPv4 address in 127.0.0.0/8`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ remote_port = 65536 }]`),
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be between 1 and 65535, got: 65536`),
+			ExpectError: expectError(`65536 must be 1–65535`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ remote_port = 0 }]`),
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be between 1 and 65535, got: 0`),
+			ExpectError: expectError(`0 must be 1–65535`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ local_port = 70000, remote_port = 22 }]`),
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be between 0 and 65535, got: 70000`),
+			ExpectError: expectError(`70000 must be 0–65535`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = []`),
 			PlanOnly:    true,
-			ExpectError: expectError(`list must contain at least 1 elements and at most 100 elements`),
+			ExpectError: expectError(`must have 1–100 items`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [for p in range(1, 102) : { remote_port = p }]`),
 			PlanOnly:    true,
-			ExpectError: expectError(`list must contain at least 1 elements and at most 100 elements, got: 101`),
+			ExpectError: expectError(`must have 1–100 items`),
 		},
 		resource.TestStep{
 			Config: bad(`tunnel_definitions = [
@@ -217,12 +217,12 @@ resource "jumpgate_protocol_tunnel_jump" "web2" {
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ remote_port = 22 }]` + "\n" + `jump_group_type = "team"`),
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be one of: ["shared" "personal"], got: "team"`),
+			ExpectError: expectError(`"team" must be one of: shared, personal`),
 		},
 		resource.TestStep{
 			Config:      bad(`tunnel_definitions = [{ remote_port = 22 }]` + "\n" + fmt.Sprintf(`tag = %q`, strings.Repeat("t", 65))),
 			PlanOnly:    true,
-			ExpectError: expectError(`string length must be at most 64, got: 65`),
+			ExpectError: expectError(`must be at most 64 characters`),
 		},
 		resource.TestStep{
 			Config: cfg(second + `
@@ -234,7 +234,7 @@ resource "jumpgate_protocol_tunnel_jump" "bad" {
   tunnel_definitions = [{ remote_port = 22 }]
 }`),
 			PlanOnly:    true,
-			ExpectError: expectError(`"not a host" is not a DNS host name or an IP address`),
+			ExpectError: expectError(`"not a host" must be a DNS host name or an IP address`),
 		},
 		resource.TestStep{
 			Config: cfg(second) + fmt.Sprintf(`
@@ -246,7 +246,7 @@ resource "jumpgate_protocol_tunnel_jump" "bad" {
   tunnel_definitions = [{ remote_port = 22 }]
 }`, string(make129())),
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 1 and 128"),
+			ExpectError: expectError("must be 1–128 characters"),
 		},
 		// Rules only the appliance can check arrive as errors on the attribute.
 		resource.TestStep{

@@ -3,15 +3,12 @@ package provider
 import (
 	"context"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -68,12 +65,12 @@ func publicPortalSchema() schema.Schema {
 				MarkdownDescription: "The site's DNS name or IP address, unique across portals. Write it in lower case and without a trailing dot, " +
 					"as the appliance stores it.",
 				Required:   true,
-				Validators: portalHostValidators(),
+				Validators: append(stringRule[api.PublicPortal]("hostname"), portalHostValidators()...),
 			},
 			"display_name": schema.StringAttribute{
-				MarkdownDescription: "Name shown to users, 1–128 characters.",
+				MarkdownDescription: "Name shown to users, " + limits[api.PublicPortal]("display_name") + ".",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.PublicPortal]("display_name"),
 			},
 			"default": schema.BoolAttribute{
 				MarkdownDescription: "Whether this is the default portal. At most one portal may be: setting it while another portal is the default " +
@@ -88,14 +85,14 @@ func publicPortalSchema() schema.Schema {
 					"and have no policy of their own; the default portal's also serves Jump Clients that name no portal, " +
 					"Protocol Tunnel Jumps and access codes. Unset for none.",
 				Optional:   true,
-				Validators: []validator.Int64{int64validator.AtLeast(1)},
+				Validators: int64Rule[api.PublicPortal]("session_policy_id"),
 			},
 			"automatic_behavior": schema.StringAttribute{
 				MarkdownDescription: "How consent prompts are answered on headless Jump Clients: `accept` or `reject`. Default `" + api.DefaultAutomaticBehavior + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultAutomaticBehavior),
-				Validators:          []validator.String{stringvalidator.OneOf(api.AutomaticAccept, api.AutomaticReject)},
+				Validators:          stringRule[api.PublicPortal]("automatic_behavior"),
 			},
 		},
 	}

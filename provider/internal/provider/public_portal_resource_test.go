@@ -112,7 +112,7 @@ resource "jumpgate_public_portal" "other" {
 		resource.TestStep{
 			Config:      badHost("not a host"),
 			PlanOnly:    true,
-			ExpectError: expectError(`"not a host" is not a DNS host name or an IP address`),
+			ExpectError: expectError(`"not a host" must be a DNS host name or an IP address`),
 		},
 		resource.TestStep{
 			Config: a.config(second(true) + `
@@ -122,7 +122,7 @@ resource "jumpgate_public_portal" "bad" {
   automatic_behavior = "ask"
 }`),
 			PlanOnly:    true,
-			ExpectError: expectError(`value must be one of: ["accept" "reject"], got: "ask"`),
+			ExpectError: expectError(`"ask" must be one of: accept, reject`),
 		},
 		resource.TestStep{
 			Config: a.config(second(true) + fmt.Sprintf(`
@@ -131,7 +131,7 @@ resource "jumpgate_public_portal" "bad" {
   display_name = %q
 }`, string(make129()))),
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 1 and 128"),
+			ExpectError: expectError("must be 1–128 characters"),
 		},
 		// At most one default portal: the appliance refuses a second one (409).
 		resource.TestStep{

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -48,7 +49,6 @@ func stringRule[T any](field string) []validator.String { return []validator.Str
 func int64Rule[T any](field string) []validator.Int64   { return []validator.Int64{rule[T](field)} }
 func listRule[T any](field string) []validator.List     { return []validator.List{rule[T](field)} }
 func setRule[T any](field string) []validator.Set       { return []validator.Set{rule[T](field)} }
-func mapRule[T any](field string) []validator.Map       { return []validator.Map{rule[T](field)} }
 
 // Description says what the rule allows, in words.
 func (v ruleValidator) Description(context.Context) string { return describeRule(v.Rule) }
@@ -171,4 +171,72 @@ func (v ruleValidator) elements(p path.Path, elems []attr.Value, at func(int, at
 			}
 		}
 	}
+}
+
+// limits says the bounds of T's field at JSON path field as descriptions
+// write them: "1–128 characters" or "at most 1024 characters" for a
+// string, "10–3600" for a number, "at most 100" for a list. It panics when
+// the field has no bounds, like rule.
+func limits[T any](field string) string {
+	r := rule[T](field).Rule
+	lo, hi := r.Min, r.Max
+	var kind reflect.Kind
+	if t, ok := fieldType(reflect.TypeFor[T](), field); ok {
+		kind = t.Kind()
+	}
+	unit := ""
+	if kind == reflect.String {
+		unit = " characters"
+		if lo == nil && r.Required {
+			one := int64(1)
+			lo = &one
+		}
+	}
+	switch {
+	case lo != nil && hi != nil:
+		return fmt.Sprintf("%d–%d%s", *lo, *hi, unit)
+	case hi != nil:
+		return fmt.Sprintf("at most %d%s", *hi, unit)
+	case lo != nil:
+		return fmt.Sprintf("at least %d%s", *lo, unit)
+	}
+	panic(fmt.Sprintf("provider: %s of %T has no bounds", field, *new(T)))
+}
+
+// fieldType is the Go type of the field at a JSON path, lists and
+// pointers looked through.
+func fieldType(t reflect.Type, field string) (reflect.Type, bool) {
+	for _, name := range strings.Split(field, ".") {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		f, ok := jsonField(t, name)
+		if !ok {
+			return nil, false
+		}
+		t = f.Type
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t, true
+}
+
+func jsonField(t reflect.Type, name string) (reflect.StructField, bool) {
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == name {
+			return f, true
+		}
+		if f.Anonymous && tag == "" {
+			if g, ok := jsonField(f.Type, name); ok {
+				return g, true
+			}
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -15,7 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -137,19 +134,19 @@ func sessionPolicySchema() schema.Schema {
 			"code_name": schema.StringAttribute{
 				MarkdownDescription: "Unique machine name: 1–64 letters, digits, `_`, `-` and `.`, starting with a letter or digit.",
 				Required:            true,
-				Validators:          codeNameValidators(),
+				Validators:          stringRule[api.SessionPolicy]("code_name"),
 			},
 			"display_name": schema.StringAttribute{
-				MarkdownDescription: "Name shown to users, 1–128 characters.",
+				MarkdownDescription: "Name shown to users, " + limits[api.SessionPolicy]("display_name") + ".",
 				Required:            true,
-				Validators:          nameValidators(),
+				Validators:          stringRule[api.SessionPolicy]("display_name"),
 			},
 			"description": schema.StringAttribute{
-				MarkdownDescription: "Free text, at most 1024 characters. Default `\"\"`.",
+				MarkdownDescription: "Free text, " + limits[api.SessionPolicy]("description") + ". Default `\"\"`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxComments),
+				Validators:          stringRule[api.SessionPolicy]("description"),
 			},
 			"permissions": schema.SingleNestedAttribute{
 				MarkdownDescription: fmt.Sprintf("What the representative may do in a session. Every permission defaults to `false`; "+
@@ -170,15 +167,14 @@ func sessionPolicySchema() schema.Schema {
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(api.DefaultClipboard),
-						Validators: []validator.String{stringvalidator.OneOf(
-							api.ClipboardOff, api.ClipboardToEndpoint, api.ClipboardFromEndpoint, api.ClipboardBoth)},
+						Validators:          stringRule[api.SessionPolicy]("permissions.clipboard"),
 					},
 					"clipboard_max_bytes": schema.Int64Attribute{
 						MarkdownDescription: fmt.Sprintf("Largest clipboard transfer in bytes: 1–%[1]d (%[2]d MiB). Default `%[1]d`.", api.DefaultClipboardMaxBytes, api.DefaultClipboardMaxBytes>>20),
 						Optional:            true,
 						Computed:            true,
 						Default:             int64default.StaticInt64(api.DefaultClipboardMaxBytes),
-						Validators:          []validator.Int64{int64validator.Between(1, api.DefaultClipboardMaxBytes)},
+						Validators:          int64Rule[api.SessionPolicy]("permissions.clipboard_max_bytes"),
 					},
 				},
 			},
@@ -188,35 +184,35 @@ func sessionPolicySchema() schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    stringdefault.StaticString(api.DefaultPromptCustomer),
-				Validators: []validator.String{stringvalidator.OneOf(api.PromptNever, api.PromptAlways, api.PromptNotPresent)},
+				Validators: stringRule[api.SessionPolicy]("prompt_customer"),
 			},
 			"prompt_timeout_seconds": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How long the consent prompt waits, in seconds: 10–3600. Default `%d`.", api.DefaultPromptTimeoutSeconds),
+				MarkdownDescription: fmt.Sprintf("How long the consent prompt waits, in seconds: "+limits[api.SessionPolicy]("prompt_timeout_seconds")+". Default `%d`.", api.DefaultPromptTimeoutSeconds),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultPromptTimeoutSeconds),
-				Validators:          []validator.Int64{int64validator.Between(10, 3600)},
+				Validators:          int64Rule[api.SessionPolicy]("prompt_timeout_seconds"),
 			},
 			"on_timeout": schema.StringAttribute{
 				MarkdownDescription: "What an unanswered prompt means when it times out: `accept` or `deny`. Default `" + api.DefaultOnTimeout + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(api.DefaultOnTimeout),
-				Validators:          []validator.String{stringvalidator.OneOf(api.OnTimeoutAccept, api.OnTimeoutDeny)},
+				Validators:          stringRule[api.SessionPolicy]("on_timeout"),
 			},
 			"max_session_minutes": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("Sessions end after this long, in minutes: 1–10080 (a week). Default `%d`.", api.DefaultMaxSessionMinutes),
+				MarkdownDescription: fmt.Sprintf("Sessions end after this long, in minutes: "+limits[api.SessionPolicy]("max_session_minutes")+" (a week). Default `%d`.", api.DefaultMaxSessionMinutes),
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(api.DefaultMaxSessionMinutes),
-				Validators:          []validator.Int64{int64validator.Between(1, 10080)},
+				Validators:          int64Rule[api.SessionPolicy]("max_session_minutes"),
 			},
 			"idle_timeout_minutes": schema.Int64Attribute{
 				MarkdownDescription: "Sessions end after this many minutes without an open stream: 0 (never)–1440. Default `0`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             int64default.StaticInt64(0),
-				Validators:          []validator.Int64{int64validator.Between(0, 1440)},
+				Validators:          int64Rule[api.SessionPolicy]("idle_timeout_minutes"),
 			},
 			"record_shell":  record("shell sessions (as asciicast)"),
 			"record_screen": record("screen sessions"),

@@ -142,13 +142,13 @@ resource "jumpgate_session_policy" "bad" {
 		// Plan-time validation, the appliance's rules.
 		planError(`permissions = { file_write = true }`, `permissions.file_write requires permissions.file_read = true`),
 		planError(`permissions = { screen_view = false, screen_control = true }`, `permissions.screen_control requires permissions.screen_view = true`),
-		planError(`permissions = { clipboard = "sometimes" }`, `value must be one of`),
-		planError(`permissions = { clipboard_max_bytes = 8388609 }`, `value must be between 1 and 8388608`),
-		planError(`prompt_customer = "maybe"`, `value must be one of`),
-		planError(`prompt_timeout_seconds = 5`, `value must be between 10 and 3600`),
-		planError(`on_timeout = "ignore"`, `value must be one of`),
-		planError(`max_session_minutes = 10081`, `value must be between 1 and 10080`),
-		planError(`idle_timeout_minutes = 1441`, `value must be between 0 and 1440`),
+		planError(`permissions = { clipboard = "sometimes" }`, `must be one of`),
+		planError(`permissions = { clipboard_max_bytes = 8388609 }`, `must be 1–8388608`),
+		planError(`prompt_customer = "maybe"`, `must be one of`),
+		planError(`prompt_timeout_seconds = 5`, `5 must be 10–3600`),
+		planError(`on_timeout = "ignore"`, `must be one of`),
+		planError(`max_session_minutes = 10081`, `10081 must be 1–10080`),
+		planError(`idle_timeout_minutes = 1441`, `1441 must be 0–1440`),
 		// Back to the defaults: permissions left out are all off again.
 		resource.TestStep{
 			Config:           minimal,

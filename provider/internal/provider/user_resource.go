@@ -103,7 +103,7 @@ type userModel struct {
 }
 
 func userSchema() schema.Schema {
-	pwLen := stringvalidator.LengthBetween(minPassword, maxPassword)
+	pwLen := rule[api.User]("password")
 	return schema.Schema{
 		MarkdownDescription: "A user of the appliance: a person or a robot who uses API tokens. " +
 			"Users reach Jump Items through the group policies they are members of (`jumpgate_group_policy`). " +
@@ -118,21 +118,21 @@ func userSchema() schema.Schema {
 				MarkdownDescription: "Unique login name: 1–64 letters, digits, `_`, `-`, `.` and `@`, starting with a letter or digit. " +
 					"Unique regardless of case (`Jane` and `jane` cannot both exist), stored as written. It can be changed in place.",
 				Required:   true,
-				Validators: []validator.String{usernameValidator()},
+				Validators: stringRule[api.User]("username"),
 			},
 			"display_name": schema.StringAttribute{
-				MarkdownDescription: "Name shown to others, at most 128 characters. Default `\"\"`.",
+				MarkdownDescription: "Name shown to others, " + limits[api.User]("display_name") + ". Default `\"\"`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          maxLen(maxName),
+				Validators:          stringRule[api.User]("display_name"),
 			},
 			"email": schema.StringAttribute{
-				MarkdownDescription: "E-mail address, at most 254 characters; `\"\"` (the default) for none.",
+				MarkdownDescription: "E-mail address, " + limits[api.User]("email") + "; `\"\"` (the default) for none.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(""),
-				Validators:          []validator.String{userEmailValidator()},
+				Validators:          stringRule[api.User]("email"),
 			},
 			"admin": schema.BoolAttribute{
 				MarkdownDescription: "Administrators write configuration and see everything. Default `false`. " +

@@ -128,7 +128,7 @@ resource "jumpgate_user" "jane" {
 		resource.TestStep{
 			Config:      withWO(wo3, 2, "Jane Doe") + `resource "jumpgate_user" "bad" { username = "-bad" }`,
 			PlanOnly:    true,
-			ExpectError: expectError("must be 1–64 characters of letters, digits, '_', '-', '.' and '@'"),
+			ExpectError: expectError("must be 1–64 letters, digits, '_', '-', '.' or '@'"),
 		},
 		resource.TestStep{
 			Config: withWO(wo3, 2, "Jane Doe") + `resource "jumpgate_user" "bad" {
@@ -136,7 +136,7 @@ resource "jumpgate_user" "jane" {
   password = "short"
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError("string length must be between 12 and 256"),
+			ExpectError: expectError("must be 12–256 characters"),
 		},
 		resource.TestStep{
 			Config: withWO(wo3, 2, "Jane Doe") + `resource "jumpgate_user" "bad" {
@@ -159,10 +159,10 @@ resource "jumpgate_user" "jane" {
 		resource.TestStep{
 			Config: withWO(wo3, 2, "Jane Doe") + `resource "jumpgate_user" "bad" {
   username = "bad"
-  email    = "jane@localhost"
+  email    = "jane@example..com"
 }`,
 			PlanOnly:    true,
-			ExpectError: expectError("is not an e-mail address"),
+			ExpectError: expectError("must be an e-mail address"),
 		},
 		// Drift: a change made outside Terraform is planned back.
 		resource.TestStep{
