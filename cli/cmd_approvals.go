@@ -15,8 +15,9 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 )
 
-// maxApprovalMinutes is the longest grant the API takes (30 days).
-const maxApprovalMinutes = 43200
+// maxApprovalMinutes is the longest grant the API takes (30 days), from
+// its rule.
+var maxApprovalMinutes = time.Duration(*api.RulesOf[api.ApprovalDecision]()["duration_minutes"].Max)
 
 func newApprovalsCmd(e env, f *connFlags) *cobra.Command {
 	approvals := &cobra.Command{
