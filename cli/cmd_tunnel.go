@@ -18,7 +18,7 @@ import (
 
 // defaultListenAddress is where tunnels listen unless told otherwise (a
 // Protocol Tunnel Jump's tunnel_listen_address default).
-const defaultListenAddress = "127.0.0.1"
+const defaultListenAddress = api.DefaultTunnelListenAddress
 
 func newTunnelCmd(e env, f *connFlags) *cobra.Command {
 	sf := &sessionFlags{}

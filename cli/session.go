@@ -25,7 +25,7 @@ const endTimeout = 5 * time.Second
 const settleTimeout = time.Second
 
 // defaultPromptTimeout is a session policy's prompt_timeout_seconds default.
-const defaultPromptTimeout = 180 * time.Second
+const defaultPromptTimeout = api.DefaultPromptTimeoutSeconds * time.Second
 
 // sessionFlags are the flags of every command that works in a session.
 type sessionFlags struct {
