@@ -48,6 +48,8 @@ const (
 	// DirectQueuePattern: "team:" and a team's code name, the direct queue
 	// of a support button.
 	DirectQueuePattern = `^team:[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`
+	// DigitsPattern: ASCII digits only, such as a TOTP code.
+	DigitsPattern = `^[0-9]+$`
 	// MACPattern: a 48-bit MAC address, six pairs of hex digits separated
 	// by ':' or '-'.
 	MACPattern = `^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$`
@@ -122,6 +124,7 @@ var (
 	emailRE      = regexp.MustCompile(EmailPattern)
 	macRE        = regexp.MustCompile(MACPattern)
 	queueRE      = regexp.MustCompile(DirectQueuePattern)
+	digitsRE     = regexp.MustCompile(DigitsPattern)
 	loopbackNet  = netip.MustParsePrefix("127.0.0.0/8")
 )
 
@@ -187,6 +190,9 @@ func IsCIDR(s string) bool {
 // "team:" and a code name (DirectQueuePattern).
 func IsDirectQueue(s string) bool { return queueRE.MatchString(s) }
 
+// IsDigits reports whether s is one or more ASCII digits.
+func IsDigits(s string) bool { return digitsRE.MatchString(s) }
+
 // IsMAC reports whether s is a 48-bit MAC address (MACPattern).
 func IsMAC(s string) bool { return macRE.MatchString(s) }
 
@@ -213,6 +219,8 @@ var formats = []*Format{
 		Message: "must be a CIDR prefix such as 10.0.0.0/8 or fd00::/8"},
 	{Name: "directqueue", Pattern: DirectQueuePattern, valid: IsDirectQueue,
 		Message: "must be team: followed by a team's code name"},
+	{Name: "digits", Pattern: DigitsPattern, valid: IsDigits,
+		Message: "must be digits only"},
 	{Name: "mac", Pattern: MACPattern, valid: IsMAC,
 		Message: "must be a MAC address such as 00:11:22:33:44:55"},
 }

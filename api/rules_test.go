@@ -141,7 +141,7 @@ func TestRulesOf_WireTypes(t *testing.T) {
 	for _, v := range []any{
 		api.JumpGroup{}, api.JumpPolicy{}, api.SessionPolicy{}, api.Jumpoint{}, api.JumpClientInstaller{},
 		api.ProtocolTunnelJump{}, api.PublicPortal{}, api.JumpClient{}, api.JumpClientSettings{}, api.User{},
-		api.GroupPolicy{}, api.APIToken{}, api.SessionRequest{},
+		api.GroupPolicy{}, api.APIToken{}, api.SessionRequest{}, api.ConsoleSettings{}, api.LoginRequest{}, api.MFAConfirm{}, api.PasswordChange{},
 	} {
 		rules, err := api.RulesOfType(reflect.TypeOf(v))
 		if err != nil {
