@@ -219,6 +219,13 @@ type ListOptions struct {
 	// this value; "key=" is the empty value) or "key" (the label with any
 	// value). Each is sent as one ?label= parameter.
 	LabelSelector []string
+	// Search is ?q=: a case-insensitive substring searched in the names,
+	// code names, host names and tags that each collection documents.
+	Search string
+	// Sort is ?sort=: one of the collection's sort keys, prefixed with
+	// "-" for descending order; "" is the collection's default. A cursor
+	// belongs to the sort it was returned with.
+	Sort string
 }
 
 // Query encodes the options as URL query parameters.
@@ -235,6 +242,12 @@ func (o *ListOptions) Query() url.Values {
 	}
 	for k, v := range o.Filters {
 		q.Set(k, v)
+	}
+	if o.Search != "" {
+		q.Set("q", o.Search)
+	}
+	if o.Sort != "" {
+		q.Set("sort", o.Sort)
 	}
 	for _, term := range o.LabelSelector {
 		q.Add("label", term)

@@ -20,10 +20,15 @@ func (m *Meta) GetMeta() *Meta { return m }
 
 // List is one page of a collection.
 type List[T any] struct {
-	// Items are the objects of this page, in ascending id order.
+	// Items are the objects of this page, in ascending id order unless
+	// the request chose another ?sort=.
 	Items []T `json:"items"`
-	// NextCursor, when not empty, fetches the next page as ?cursor=.
+	// NextCursor, when not empty, fetches the next page as ?cursor=, with
+	// the same filters, search and sort.
 	NextCursor string `json:"next_cursor"`
+	// Total is the number of objects that match the filters and the
+	// search, on every page; lists that do not count omit it.
+	Total *int64 `json:"total,omitempty"`
 }
 
 // Jump Item ownership kinds (jump_group_type).

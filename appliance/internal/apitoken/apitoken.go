@@ -85,6 +85,8 @@ func New(d *db.DB, changed func()) *Service {
 			}
 			return nil
 		},
+		Search: []string{"name", "prefix"}, SearchDoc: "name and prefix",
+		Sorts: map[string]string{"name": "name"},
 		Filters: map[string]resource.Filter{
 			"user_id": {Column: "user_id", Int: true, Doc: "Only tokens of this user."},
 			"name":    {Column: "name", Doc: "Only tokens with this name."},

@@ -37,7 +37,9 @@ func New(d *db.DB) *Service {
 			}
 			return bumpVersions(ctx, tx, "jump_groups", groups)
 		},
-		Name: func(a *api.GroupPolicy) string { return a.Name },
+		Name:   func(a *api.GroupPolicy) string { return a.Name },
+		Search: []string{"name"}, SearchDoc: "name",
+		Sorts: map[string]string{"name": "name"},
 		Filters: map[string]resource.Filter{
 			"name": {Column: "name", Doc: "Only the group policy with this name."},
 		},

@@ -263,6 +263,8 @@ func New(d *db.DB, keys *KeyConfig) *Service {
 				a.KeyInfo = ki
 			}
 		},
+		Search: []string{"name", "tag", "installer_id"}, SearchDoc: "name, tag and installer_id",
+		Sorts: map[string]string{"name": "name", "tag": "tag", "expires_at": "expires_at"},
 		Filters: map[string]resource.Filter{
 			"installer_id":    {Column: "installer_id", Doc: "Only the installer with this installer_id."},
 			"name":            {Column: "name", Doc: "Only installers with this name."},

@@ -54,6 +54,9 @@ func New(d *db.DB) *Service {
 		ReadScope: func(_ context.Context, p auth.Principal) resource.Scope {
 			return grouppolicy.ItemScope(p.UserID)
 		},
+		Search: []string{"name", "tag"}, SearchDoc: "name, tag and hostname",
+		SearchIn: []string{"id IN (SELECT client_id FROM jump_client_states WHERE " + resource.LikeIn("hostname") + ")"},
+		Sorts:    map[string]string{"name": "name", "tag": "tag"},
 		Filters: map[string]resource.Filter{
 			"name":            {Column: "name", Doc: "Only clients with this name."},
 			"tag":             {Column: "tag", Doc: "Only clients with this tag."},

@@ -89,6 +89,8 @@ func New(d *db.DB) *Service {
 				return tx.Where("id IN (?)", grouppolicy.VisibleJumpGroups(tx, p.UserID))
 			}
 		},
+		Search: []string{"name", "code_name"}, SearchDoc: "name and code_name",
+		Sorts: map[string]string{"name": "name", "code_name": "code_name"},
 		Filters: map[string]resource.Filter{
 			"name":      {Column: "name", Doc: "Only jump groups with this name."},
 			"code_name": {Column: "code_name", Doc: "Only the jump group with this code name."},

@@ -222,7 +222,9 @@ func New(d *db.DB, retire func(nodeIDs []int64, reason string)) *Service {
 			}
 			return nil
 		},
-		Name: func(a *api.Jumpoint) string { return a.CodeName },
+		Name:   func(a *api.Jumpoint) string { return a.CodeName },
+		Search: []string{"name", "code_name"}, SearchDoc: "name and code_name",
+		Sorts: map[string]string{"name": "name", "code_name": "code_name"},
 		Filters: map[string]resource.Filter{
 			"code_name": {Column: "code_name", Doc: "Only the jumpoint with this code name."},
 			"name":      {Column: "name", Doc: "Only jumpoints with this name."},

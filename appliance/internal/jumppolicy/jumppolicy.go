@@ -135,6 +135,8 @@ func New(d *db.DB) *Service {
 			}
 		},
 		NonAdminRead: true,
+		Search:       []string{"display_name", "code_name"}, SearchDoc: "display_name and code_name",
+		Sorts: map[string]string{"display_name": "display_name", "code_name": "code_name"},
 		Filters: map[string]resource.Filter{
 			"code_name":    {Column: "code_name", Doc: "Only the jump policy with this code name."},
 			"display_name": {Column: "display_name", Doc: "Only jump policies with this display name."},

@@ -86,6 +86,8 @@ func New(d *db.DB) *Service {
 		},
 		Name:         func(a *api.PublicPortal) string { return a.Hostname },
 		NonAdminRead: true,
+		Search:       []string{"hostname", "display_name"}, SearchDoc: "hostname and display_name",
+		Sorts: map[string]string{"hostname": "hostname", "display_name": "display_name"},
 		Filters: map[string]resource.Filter{
 			"hostname": {Column: "hostname", Doc: "Only the portal with this hostname."},
 			"default":  {Column: "is_default", Bool: true, Doc: "Only the default portal (true) or the others (false)."},

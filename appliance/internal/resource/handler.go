@@ -17,7 +17,7 @@ import (
 // Routes returns the HTTP routes of a collection:
 //
 //	POST   /api/v1/<path>        create (201, Location, ETag)
-//	GET    /api/v1/<path>        list (?limit, ?cursor, filters)
+//	GET    /api/v1/<path>        list (?limit, ?cursor, ?q, ?sort, filters; total)
 //	GET    /api/v1/<path>/:id    read (ETag)
 //	PUT    /api/v1/<path>/:id    replace (If-Match)
 //	PATCH  /api/v1/<path>/:id    JSON merge patch (If-Match)
@@ -37,6 +37,15 @@ func Routes[A any, R any](s *Service[A, R]) []route.Route {
 	if s.hasLabels() {
 		apiLabels(zero) // fails at startup when the api type lacks Labels
 		query[LabelQuery] = LabelQueryDoc
+	}
+	if s.hasSearch() {
+		query[SearchQuery] = fmt.Sprintf(SearchQueryDoc, sp.SearchDoc)
+	}
+	query[SortQuery] = fmt.Sprintf(SortQueryDoc, SortNames(s.sorts()))
+	for _, col := range s.sorts() {
+		if _, err := sortField[R](s.DB.R.NamingStrategy, col); err != nil {
+			panic("resource: " + sp.Path + ": " + err.Error()) // a Spec's mistake, found at startup
+		}
 	}
 	adminWrite := !sp.NonAdminWrite
 	adminRead := !sp.NonAdminRead

@@ -103,6 +103,18 @@ type Spec[A any, R any] struct {
 	WriteOnly []string
 	// Filters are the list filters by query name.
 	Filters map[string]Filter
+	// Search lists the columns that ?q= searches, case-insensitively and
+	// as a substring: names, code names, host names, tags.
+	Search []string
+	// SearchIn adds conditions with one ? that ?q= also matches with its
+	// LIKE pattern, such as a subquery on another table (see LikeIn).
+	SearchIn []string
+	// SearchDoc names what ?q= searches, for the OpenAPI document.
+	SearchDoc string
+	// Sorts are the keys ?sort= takes besides id, key → column. The
+	// columns are NOT NULL columns of the record's table, so that a
+	// cursor (sort value, id) orders every row.
+	Sorts map[string]string
 
 	// NonAdminRead lets non-admin users read the collection, limited by
 	// ReadScope when set.

@@ -387,10 +387,10 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 	}
 	bad := &problem.BadRequest{}
 	for k := range q {
-		if k == LabelQuery && s.hasLabels() {
+		if k == LabelQuery && s.hasLabels() || k == SearchQuery && s.hasSearch() {
 			continue
 		}
-		if _, ok := s.Spec.Filters[k]; !ok && k != "limit" && k != "cursor" {
+		if _, ok := s.Spec.Filters[k]; !ok && k != "limit" && k != "cursor" && k != SortQuery {
 			bad.Fields = append(bad.Fields, api.FieldError{Field: k, Detail: "unknown query parameter; filters are " + s.filterNames()})
 		}
 	}
@@ -400,7 +400,17 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 		return nil, bad
 	}
 	inv := &problem.Invalid{}
-	limit, after := page.Parse(q.Get("limit"), q.Get("cursor"), inv)
+	limit, _ := page.Parse(q.Get("limit"), "", inv)
+	order := ParseSort(q.Get(SortQuery), "id", s.sorts(), inv)
+	pos := page.ParseKey(q.Get("cursor"), order.Key, inv)
+	var after any
+	if pos != nil && order.Column != "id" {
+		f, err := sortField[R](s.DB.R.NamingStrategy, order.Column)
+		if err != nil {
+			return nil, err
+		}
+		after = cursorValue(f, pos.Value, inv)
+	}
 	tx := apply(s.DB.R.WithContext(ctx).Model(new(R)), sc)
 	for name, f := range s.Spec.Filters {
 		v, ok := q[name]
@@ -435,17 +445,35 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 			tx = sel.where(tx, s.DB.Dialect)
 		}
 	}
+	if term := ParseSearch(q.Get(SearchQuery), inv); term != "" && s.hasSearch() {
+		cond, args := SearchWhere(s.Spec.Search, s.Spec.SearchIn, LikePattern(term))
+		tx = tx.Where(cond, args...)
+	}
 	if err := inv.Err(); err != nil {
 		return nil, err
 	}
+	// The total counts with the same conditions, before the cursor.
+	var total int64
+	if err := tx.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, fmt.Errorf("count %s: %w", s.Spec.Path, err)
+	}
 	var recs []R
-	if err := tx.Where("id > ?", after).Order("id").Limit(limit + 1).Find(&recs).Error; err != nil {
+	if err := order.Page(tx.Session(&gorm.Session{}), pos, after).Limit(limit + 1).Find(&recs).Error; err != nil {
 		return nil, fmt.Errorf("list %s: %w", s.Spec.Path, err)
 	}
-	out := &api.List[A]{Items: make([]A, 0, len(recs))}
+	out := &api.List[A]{Items: make([]A, 0, len(recs)), Total: &total}
 	if len(recs) > limit {
 		recs = recs[:limit]
-		out.NextCursor = page.Cursor(baseOf(&recs[len(recs)-1]).ID)
+		last := &recs[len(recs)-1]
+		if order.Column == "id" && !order.Desc {
+			out.NextCursor = page.Cursor(baseOf(last).ID)
+		} else {
+			v, err := s.sortValue(ctx, last, order.Column)
+			if err != nil {
+				return nil, err
+			}
+			out.NextCursor = page.KeyCursor(order.Key, v, "", baseOf(last).ID)
+		}
 	}
 	ptrs := make([]*A, len(recs))
 	for i := range recs {
@@ -463,10 +491,35 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 	return out, nil
 }
 
+// sortValue is rec's value of a sort column.
+func (s *Service[A, R]) sortValue(ctx context.Context, rec *R, column string) (any, error) {
+	f, err := sortField[R](s.DB.R.NamingStrategy, column)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := f.ValueOf(ctx, reflect.ValueOf(rec).Elem())
+	return v, nil
+}
+
+// sorts are the Spec's sort keys and those of every record: created_at
+// and updated_at (id is implicit).
+func (s *Service[A, R]) sorts() map[string]string {
+	keys := map[string]string{"created_at": "created_at", "updated_at": "updated_at"}
+	for k, c := range s.Spec.Sorts {
+		keys[k] = c
+	}
+	return keys
+}
+
+func (s *Service[A, R]) hasSearch() bool { return len(s.Spec.Search)+len(s.Spec.SearchIn) > 0 }
+
 func (s *Service[A, R]) filterNames() string {
-	names := []string{"limit", "cursor"}
+	names := []string{"limit", "cursor", SortQuery}
 	if s.hasLabels() {
 		names = append(names, LabelQuery)
+	}
+	if s.hasSearch() {
+		names = append(names, SearchQuery)
 	}
 	for k := range s.Spec.Filters {
 		names = append(names, k)

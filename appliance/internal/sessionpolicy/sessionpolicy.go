@@ -81,6 +81,8 @@ func New(d *db.DB) *Service {
 		},
 		Name:         func(a *api.SessionPolicy) string { return a.CodeName },
 		NonAdminRead: true,
+		Search:       []string{"display_name", "code_name"}, SearchDoc: "display_name and code_name",
+		Sorts: map[string]string{"display_name": "display_name", "code_name": "code_name"},
 		Filters: map[string]resource.Filter{
 			"code_name":    {Column: "code_name", Doc: "Only the session policy with this code name."},
 			"display_name": {Column: "display_name", Doc: "Only session policies with this display name."},

@@ -112,6 +112,8 @@ func New(d *db.DB) *Service {
 		ReadScope: func(_ context.Context, p auth.Principal) resource.Scope {
 			return grouppolicy.ItemScope(p.UserID)
 		},
+		Search: []string{"name", "tag", "hostname"}, SearchDoc: "name, tag and hostname",
+		Sorts: map[string]string{"name": "name", "tag": "tag", "hostname": "hostname"},
 		Filters: map[string]resource.Filter{
 			"name":            {Column: "name", Doc: "Only items with this name."},
 			"tag":             {Column: "tag", Doc: "Only items with this tag."},

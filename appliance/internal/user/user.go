@@ -73,6 +73,8 @@ func New(d *db.DB, changed func()) *Service {
 		Redact:       func(a *api.User) { a.Password = "" },
 		WriteOnly:    []string{"password"},
 		Changed:      changed,
+		Search:       []string{"username", "display_name", "email"}, SearchDoc: "username, display_name and email",
+		Sorts: map[string]string{"username": "username", "display_name": "display_name"},
 		Filters: map[string]resource.Filter{
 			"username": {Column: "username", Doc: "Only the user with this username."},
 			"admin":    {Column: "admin", Bool: true, Doc: "Only administrators (true) or only others (false)."},
