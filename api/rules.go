@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -175,6 +177,49 @@ func IsWebURL(s string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
+// IsOrigin reports whether s is a web origin as a browser sends it in an
+// Origin header: http:// or https://, a host in lower case (a DNS name, an
+// IPv4 address, or an IPv6 address in brackets, each in its shortest
+// form), and an optional port other than the scheme's default; nothing
+// else, not even a final "/". Only that spelling can equal a request's
+// Origin byte for byte.
+func IsOrigin(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" || u.User != nil ||
+		s != u.Scheme+"://"+u.Host || s != strings.ToLower(s) {
+		return false
+	}
+	host, port := u.Hostname(), u.Port()
+	bracketed := strings.HasPrefix(u.Host, "[")
+	if a, err := netip.ParseAddr(host); err == nil {
+		if a.Zone() != "" || a.Is4In6() || a.String() != host || bracketed != a.Is6() {
+			return false
+		}
+	} else if bracketed || !IsHost(host) || allDigits(lastLabel(host)) {
+		// A browser reads a name ending in a number as an IPv4 address
+		// (010.0.0.1 is 8.0.0.1), so only the address itself is an origin.
+		return false
+	}
+	if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	if port == "" {
+		return true
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+		return false
+	}
+	return !(u.Scheme == "https" && n == 443) && !(u.Scheme == "http" && n == 80)
+}
+
+func lastLabel(host string) string {
+	host = strings.TrimSuffix(host, ".")
+	return host[strings.LastIndexByte(host, '.')+1:]
+}
+
+func allDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+
 // IsEmail reports whether s is an e-mail address (EmailPattern) of at most
 // MaxEmailLength characters.
 func IsEmail(s string) bool { return len(s) <= MaxEmailLength && emailRE.MatchString(s) }
@@ -213,6 +258,8 @@ var formats = []*Format{
 		Message: "must be an IANA time zone such as UTC or Europe/Berlin"},
 	{Name: "weburl", OpenAPIFormat: "uri", valid: IsWebURL, Note: "an http:// or https:// URL",
 		Message: "must be an http:// or https:// URL without credentials"},
+	{Name: "origin", OpenAPIFormat: "uri", valid: IsOrigin, Note: "a web origin scheme://host[:port] as a browser sends it",
+		Message: "must be an origin such as https://support.example.com: http:// or https://, the host in lower case, an optional port other than the default, and no path (not even /), query or user info"},
 	{Name: "email", Pattern: EmailPattern, OpenAPIFormat: "email", MaxLength: MaxEmailLength, valid: IsEmail,
 		Message: "must be an e-mail address such as ops@example.com"},
 	{Name: "cidr", OpenAPIFormat: "cidr", MaxLength: MaxCIDRLength, valid: IsCIDR,

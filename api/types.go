@@ -793,7 +793,7 @@ type APIToken struct {
 // singular snake_case name of each collection, and session, approval and
 // access_code. GET /api/v1/audit-events?object_type= takes only these.
 var AuditObjectTypes = []string{
-	"access_code", "api_token", "approval", "group_policy", "jump_client", "jump_client_installer",
+	"access_code", "api_token", "approval", "console_settings", "group_policy", "jump_client", "jump_client_installer",
 	"jump_client_settings", "jump_group", "jump_policy", "jumpoint", "protocol_tunnel_jump",
 	"public_portal", "session", "session_policy", "user",
 }

@@ -26,6 +26,8 @@ const (
 // ConsoleSettings are the appliance-wide settings of browser sign-in: a
 // singleton, GET and PUT at /api/v1/settings/console.
 type ConsoleSettings struct {
+	// Version increases on every write and is sent as the ETag.
+	Version int64 `json:"version" jg:"readonly"`
 	// MFARequired makes every user enroll TOTP before the console opens;
 	// default false. A user's own mfa_required asks it of that user alone.
 	MFARequired *bool `json:"mfa_required,omitempty"`
@@ -38,8 +40,10 @@ type ConsoleSettings struct {
 	// TrustedOrigins are the origins (scheme://host[:port]) besides the
 	// appliance's own that may send state-changing requests and open
 	// WebSockets with a browser session: a reverse proxy's public origin.
-	// At most 20.
-	TrustedOrigins []string `json:"trusted_origins" validate:"max=20,dive,weburl,max=2048"`
+	// Each is spelled as a browser sends it in the Origin header (see
+	// IsOrigin: lower case, no default port, no final "/"), each once, at
+	// most 20; the appliance keeps them sorted. Default none.
+	TrustedOrigins []string `json:"trusted_origins" validate:"max=20,unique,dive,origin,max=2048"`
 	// UpdatedAt is when the settings last changed.
 	UpdatedAt time.Time `json:"updated_at" jg:"readonly"`
 }

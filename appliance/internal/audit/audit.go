@@ -142,7 +142,7 @@ type Handler struct {
 }
 
 var listQuery = map[string]string{
-	"object_type": "Only events about this kind of object: access_code, api_token, approval, group_policy, jump_client, jump_client_installer, jump_client_settings, jump_group, jump_policy, jumpoint, protocol_tunnel_jump, public_portal, session, session_policy or user.",
+	"object_type": "Only events about this kind of object: access_code, api_token, approval, console_settings, group_policy, jump_client, jump_client_installer, jump_client_settings, jump_group, jump_policy, jumpoint, protocol_tunnel_jump, public_portal, session, session_policy or user.",
 	"object_id":   "Only events about this object id.",
 	"actor":       "Only events by this username.",
 	"action":      "Only this action, e.g. create, update, delete.",

@@ -115,6 +115,24 @@ func Migrations() []*gormigrate.Migration {
 				return nil
 			},
 		},
+		{
+			// The console settings of browser sign-in, one row with the
+			// defaults of a new appliance.
+			ID: "0006_console_settings",
+			Migrate: func(tx *gorm.DB) error {
+				if err := tx.AutoMigrate(&settings.ConsoleRecord{}); err != nil {
+					return err
+				}
+				var n int64
+				if err := tx.Model(&settings.ConsoleRecord{}).Count(&n).Error; err != nil {
+					return err
+				}
+				if n == 0 {
+					return tx.Create(settings.InitialConsole()).Error
+				}
+				return nil
+			},
+		},
 	}
 }
 

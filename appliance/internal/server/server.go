@@ -93,6 +93,9 @@ type Server struct {
 	Clients *jumpclient.Service
 	// Broker runs sessions.
 	Broker *broker.Broker
+	// Console holds the console settings of browser sign-in: Current reads
+	// them, OnChange hears of changes.
+	Console *settings.ConsoleService
 	// Instance is this process's registration: the owner of the agents'
 	// presence and the sessions it holds.
 	Instance *instance.Registry
@@ -160,6 +163,7 @@ func New(d Deps) (*Server, error) {
 	s.Hub.SetSessions(s.Broker)
 	s.Clients.Hub = &clientNotifier{Hub: s.Hub, broker: s.Broker}
 	settingsSvc := &settings.Service{DB: d.DB, Changed: s.Hub.SettingsChanged}
+	s.Console = settings.NewConsole(d.DB)
 	jumpoints := jumpoint.New(d.DB, s.Hub.RetireNodes)
 	tunnelJumps := tunneljump.New(d.DB)
 	tunnelJumps.Spec.Changed = func() {
@@ -185,6 +189,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(tunnelJumps)...)
 	routes = append(routes, resourceRoutes(portal.New(d.DB))...)
 	routes = append(routes, settingsSvc.Routes()...)
+	routes = append(routes, s.Console.Routes()...)
 	routes = append(routes, resourceRoutes(s.Users)...)
 	routes = append(routes, resourceRoutes(groupPolicies)...)
 	routes = append(routes, resourceRoutes(s.Tokens)...)

@@ -1,5 +1,6 @@
-// Package settings manages the singleton of site-wide Jump Client settings
-// at /api/v1/settings/jump-clients.
+// Package settings manages the appliance's settings singletons: the
+// site-wide Jump Client settings at /api/v1/settings/jump-clients and the
+// console settings (browser sign-in) at /api/v1/settings/console.
 package settings
 
 import (
