@@ -224,6 +224,20 @@ ensure_node() {
 	report node "$status ($("$node" --version), $node)"
 }
 
+# ensure_chromium: the web console's browser tests drive Debian's chromium
+# headless (internal/browsertest); no tool may download a
+# browser of its own.
+ensure_chromium() {
+	local status=ok chromium
+	if ! chromium=$(command -v chromium); then
+		apt_install chromium
+		chromium=$(command -v chromium) || die "chromium installed but not found on PATH"
+		status=installed
+	fi
+	env_lines+=("export JUMPGATE_CHROMIUM=$(printf '%q' "$chromium")")
+	report chromium "$status ($("$chromium" --version 2>/dev/null | head -1), $chromium)"
+}
+
 # ensure_openssh: the tunnel benchmark (make bench) measures `ssh -L` and
 # `ssh host cmd` through a private sshd it starts on a loopback port. The
 # package's own service is never started: Debian's policy-rc.d convention
@@ -496,6 +510,7 @@ main() {
 	ensure_asciinema
 	ensure_tmux
 	ensure_node
+	ensure_chromium
 	ensure_envtest
 	write_env_file
 }

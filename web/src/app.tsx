@@ -1,0 +1,79 @@
+// The console's shell: the header with the navigation and the signed-in
+// user, and the page of the current URL. Signed-out visitors of any page go
+// to /login?next=<that page>.
+import { useEffect } from "preact/hooks";
+import { Link, navigate, path, search } from "./router";
+import { logout, session } from "./session";
+import { LoginPage } from "./pages/login";
+import { ItemsPage } from "./pages/items";
+import { SessionsPage } from "./pages/sessions";
+import { JumpClientSettingsPage } from "./pages/settings";
+
+/** routes maps each console path to its page. */
+const routes: Record<string, () => preact.JSX.Element> = {
+  "/items": ItemsPage,
+  "/sessions": SessionsPage,
+  "/settings/jump-clients": JumpClientSettingsPage,
+};
+
+/** redirects are console paths that are another page's. */
+const redirects: Record<string, string> = { "/": "/items", "/settings": "/settings/jump-clients" };
+
+function NotFound() {
+  return (
+    <main id="main">
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        There is no console page at <code>{path.value}</code>. <Link href="/items">Go to the Jump Items</Link>.
+      </p>
+    </main>
+  );
+}
+
+export function App() {
+  const p = path.value;
+  const s = session.value;
+  const target = redirects[p];
+  useEffect(() => {
+    if (target) navigate(target + search.value, true);
+    else if (s === null && p !== "/login") navigate("/login?next=" + encodeURIComponent(p + search.value), true);
+    else if (s && p === "/login") navigate("/items", true);
+  }, [p, s, target]);
+
+  useEffect(() => {
+    const page = p === "/login" ? "Sign in" : document.querySelector("main h1")?.textContent;
+    document.title = page ? `${page} · Jumpgate` : "Jumpgate";
+  });
+
+  if (s === undefined || target) return <p class="loading" aria-live="polite">Loading…</p>;
+  if (s === null) return p === "/login" ? <LoginPage /> : null;
+  const Page = routes[p] ?? NotFound;
+  return (
+    <>
+      <a class="skip" href="#main">Skip to content</a>
+      <header>
+        <span class="brand">Jumpgate</span>
+        <nav aria-label="Main">
+          <ul>
+            <li><Link href="/items">Jump Items</Link></li>
+            <li><Link href="/sessions">Sessions</Link></li>
+            <li><Link href="/settings/jump-clients">Settings</Link></li>
+          </ul>
+        </nav>
+        <span class="user">
+          Signed in as <strong>{s.user.username}</strong>
+        </span>
+        <button
+          type="button"
+          onClick={async () => {
+            await logout();
+            navigate("/login", true);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <Page />
+    </>
+  );
+}
