@@ -35,6 +35,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/instance"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpclient"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
+	"github.com/jumpgate/jumpgate/appliance/internal/jumpitem"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/portal"
@@ -195,6 +196,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, resourceRoutes(s.Tokens)...)
 	routes = append(routes, auditH.Routes()...)
 	routes = append(routes, s.Clients.Routes(s.Hub.WakeHandler())...)
+	routes = append(routes, (&jumpitem.List{DB: d.DB}).Routes()...)
 	routes = append(routes, s.Hub.Routes()...)
 	routes = append(routes, s.Broker.Routes()...)
 	routes = append(routes, dist.Routes(dist.Deps{DB: d.DB, Log: d.Log, Builds: d.Builds, Keys: d.Keys, Installers: installers, Jumpoints: jumpoints})...)
