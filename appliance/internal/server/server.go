@@ -28,6 +28,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/broker"
+	"github.com/jumpgate/jumpgate/appliance/internal/console"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
@@ -223,7 +224,13 @@ func New(d Deps) (*Server, error) {
 		handlers = append(handlers, r.Handler)
 		e.Handle(r.Method, r.Path, handlers...)
 	}
-	e.NoRoute(route.Handle(func(c *gin.Context) error {
+	// The web console answers the GET and HEAD requests no route took,
+	// outside /api/, /agent/, /portal/ and the probes (package console).
+	consoleH, err := console.New()
+	if err != nil {
+		return nil, err
+	}
+	e.NoRoute(consoleH.NoRoute, route.Handle(func(c *gin.Context) error {
 		return problem.NotFound("no route %s %s", c.Request.Method, c.Request.URL.Path)
 	}))
 	e.NoMethod(func(c *gin.Context) {
