@@ -5,7 +5,8 @@
 # under $JUMPGATE_CACHE_DIR, then the generated API types and rules and
 # `vite build`. The output depends on the lock file and the sources alone,
 # so `make verify` catches a stale committed bundle. Only this step needs
-# Node; go build embeds what is committed.
+# Node; go build embeds what is committed. With the argument "deps" it only
+# installs web/node_modules.
 set -euo pipefail
 
 cd "$(dirname "$0")/../web"
@@ -21,4 +22,6 @@ if [[ ! -f $stamp || $(<"$stamp") != "$want" ]]; then
 	npm ci --no-audit --no-fund --prefer-offline >/dev/null
 	echo "$want" >"$stamp"
 fi
+# "deps" stops here: the browser tests need only node_modules (axe-core).
+[[ ${1:-} == deps ]] && exit 0
 npm run --silent build >/dev/null

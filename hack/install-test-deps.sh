@@ -238,6 +238,21 @@ ensure_chromium() {
 	report chromium "$status ($("$chromium" --version 2>/dev/null | head -1), $chromium)"
 }
 
+# ensure_console_deps: the browser tests run axe-core from web/node_modules,
+# which npm ci installs from web/package-lock.json (hack/console-build.sh
+# deps, with npm's cache under $CACHE_DIR).
+ensure_console_deps() {
+	local status=ok axe
+	axe="$(cd "$(dirname "$0")/.." && pwd)/web/node_modules/axe-core/axe.min.js"
+	if [[ ! -f $axe ]]; then
+		"$(dirname "$0")/console-build.sh" deps
+		[[ -f $axe ]] || die "npm ci in web/ did not install $axe"
+		status=installed
+	fi
+	env_lines+=("export JUMPGATE_AXE=$(printf '%q' "$axe")")
+	report axe-core "$status ($axe)"
+}
+
 # ensure_openssh: the tunnel benchmark (make bench) measures `ssh -L` and
 # `ssh host cmd` through a private sshd it starts on a loopback port. The
 # package's own service is never started: Debian's policy-rc.d convention
@@ -511,6 +526,7 @@ main() {
 	ensure_tmux
 	ensure_node
 	ensure_chromium
+	ensure_console_deps
 	ensure_envtest
 	write_env_file
 }

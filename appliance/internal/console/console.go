@@ -24,7 +24,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-//go:generate bash ../../../hack/console-build.sh
+// The bundle is rebuilt by `make generate` (hack/console-build.sh), after
+// go generate has refreshed api/openapi.json, which the console's types and
+// rules are generated from.
 
 //go:embed dist
 var dist embed.FS

@@ -445,6 +445,25 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
    "required": true
   }
  },
+ "JumpItem": {
+  "id": {
+   "format": "int64"
+  },
+  "jump_group_id": {
+   "format": "int64"
+  },
+  "jumpoint_id": {
+   "format": "int64"
+  },
+  "last_seen_at": {
+   "format": "date-time"
+  }
+ },
+ "JumpItemList": {
+  "total": {
+   "format": "int64"
+  }
+ },
  "JumpPolicy": {
   "approval_max_duration": {
    "format": "int64",

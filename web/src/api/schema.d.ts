@@ -576,6 +576,26 @@ export interface paths {
         patch: operations["patchJumpGroupsById"];
         trace?: never;
     };
+    "/api/v1/jump-items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the Jump Items the caller may see: Jump Clients and Protocol Tunnel Jumps, with status, search, sort and a total
+         * @description List the Jump Items the caller may see: Jump Clients and Protocol Tunnel Jumps, with status, search, sort and a total
+         */
+        get: operations["getJumpItems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jump-policies": {
         parameters: {
             query?: never;
@@ -2123,6 +2143,58 @@ export interface components {
              */
             role: "view" | "start" | "edit";
         };
+        /** @description JumpItem is one entry of GET /api/v1/jump-items: the common fields of a Jump Client or a Protocol Tunnel Jump, enough to show, search and sort a list and to start a session. (kind, id) names the object in its own collection: /api/v1/jump-clients/{id} or /api/v1/protocol-tunnel-jumps/{id}. */
+        JumpItem: {
+            /** @description comments are the item's comments. */
+            comments?: string;
+            /** @description connection_type is a Jump Client's active or standby. */
+            connection_type?: string;
+            /** @description hostname is the host a Jump Client reported, or the host a tunnel jump reaches. */
+            hostname?: string;
+            /**
+             * Format: int64
+             * @description id is the object's id in its collection.
+             */
+            id?: number;
+            /**
+             * Format: int64
+             * @description jump_group_id and jump_group_type name the owner: a shared Jump Group or a user's personal list.
+             */
+            jump_group_id?: number;
+            jump_group_type?: string;
+            /**
+             * Format: int64
+             * @description jumpoint_id is the jumpoint of a Protocol Tunnel Jump.
+             */
+            jumpoint_id?: number | null;
+            /** @description kind is jump_client or protocol_tunnel_jump. */
+            kind?: string;
+            /**
+             * Format: date-time
+             * @description last_seen_at is when a Jump Client was last heard from; absent for tunnel jumps and for clients never seen.
+             */
+            last_seen_at?: string | null;
+            /** @description name is the item's name. */
+            name?: string;
+            /** @description platform is a Jump Client's platform. */
+            platform?: string;
+            /** @description status is, for a Jump Client, online, offline, lost or uninstalled; for a Protocol Tunnel Jump, online when its jumpoint has a connected node and offline otherwise. */
+            status?: string;
+            /** @description tag groups items within a Jump Group. */
+            tag?: string;
+        };
+        /** @description List is one page of a collection. */
+        JumpItemList: {
+            /** @description items are the objects of this page, in ascending id order unless the request chose another ?sort=. */
+            items?: components["schemas"]["JumpItem"][];
+            /** @description next_cursor, when not empty, fetches the next page as ?cursor=, with the same filters, search and sort. */
+            next_cursor?: string;
+            /**
+             * Format: int64
+             * @description total is the number of objects that match the filters and the search, on every page; lists that do not count omit it.
+             */
+            total?: number | null;
+        };
         /** @description Jumpoint is an agent inside a remote network that proxies jumps into it. */
         Jumpoint: {
             /** @description clustered lets up to 10 nodes serve this jumpoint; otherwise one. */
@@ -2927,8 +2999,6 @@ export interface components {
             labels?: {
                 [key: string]: string;
             };
-            /** @description mfa_required makes this user enroll TOTP before the console opens, whatever the console settings' mfa_required says; default false. Omitted in an update, it keeps the current value. */
-            mfa_required?: boolean | null;
             /** @description password is write-only: 12–256 characters, stored as an argon2id hash. Omit it in an update to keep the current password. */
             password?: string;
             /**
@@ -4427,6 +4497,51 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getJumpItems: {
+        parameters: {
+            query?: {
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+                /** @description Only items owned by this jump group (or user, with jump_group_type=personal). */
+                jump_group_id?: number;
+                /** @description shared or personal. */
+                jump_group_type?: string;
+                /** @description Only tunnel jumps through this jumpoint. */
+                jumpoint_id?: number;
+                /** @description Only items of this kind: jump_client or protocol_tunnel_jump. */
+                kind?: string;
+                /** @description Page size, 1–500 (default 100). */
+                limit?: number;
+                /** @description Case-insensitive substring search on name, tag and hostname; % and _ match themselves. */
+                q?: string;
+                /** @description Sort key, one of hostname, id, kind, name, status, tag; prefix with - for descending order. Ties are broken by kind and id, and the cursor keeps the order. Default name. */
+                sort?: string;
+                /** @description Only items with this status: online, offline, lost or uninstalled (tunnel jumps are online or offline). */
+                status?: string;
+                /** @description Only items with this tag. */
+                tag?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JumpItemList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
         };
     };
