@@ -594,8 +594,8 @@ type JumpClient struct {
 	// one can answer a prompt there, so consent prompts get the public
 	// portal's automatic_behavior.
 	Headless bool `json:"headless" jg:"readonly"`
-	// Version is the agent's version.
-	Version string `json:"version" jg:"readonly"`
+	// AgentVersion is the version of the agent that runs the client.
+	AgentVersion string `json:"agent_version" jg:"readonly"`
 	// LastConnectAt and LastDisconnectAt bound the latest connection.
 	LastConnectAt    *time.Time `json:"last_connect_at,omitempty" jg:"readonly"`
 	LastDisconnectAt *time.Time `json:"last_disconnect_at,omitempty" jg:"readonly"`

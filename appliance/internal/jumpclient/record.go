@@ -110,7 +110,7 @@ func fromAPI(a *api.JumpClient, r *Record) error {
 func applyState(a *api.JumpClient, s *State) {
 	a.Status, a.Hostname, a.FQDN, a.OS = s.Status, s.Hostname, s.FQDN, s.OS
 	a.PrivateIP, a.PublicIP, a.MACAddress, a.DefaultGateway = s.PrivateIP, s.PublicIP, s.MACAddress, s.DefaultGateway
-	a.ConsoleUser, a.Version, a.Headless = s.ConsoleUser, s.Version, s.Headless
+	a.ConsoleUser, a.AgentVersion, a.Headless = s.ConsoleUser, s.Version, s.Headless
 	a.LastConnectAt, a.LastDisconnectAt, a.LastSeenAt = s.LastConnectAt, s.LastDisconnectAt, s.LastSeenAt
 	a.Statistics, a.Presence = s.Stats, s.Presence
 }

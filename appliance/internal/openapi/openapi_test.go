@@ -518,4 +518,14 @@ func TestBuild_Schemas(t *testing.T) {
 	if err == nil {
 		t.Error("duplicate route: no error")
 	}
+	// An outer field that shadows an embedded one loses a member on the
+	// wire (a Jump Client's agent version once hid its object version).
+	type shadow struct {
+		api.Meta
+		Version string `json:"version"`
+	}
+	_, err = openapi.Build([]route.Route{{Method: http.MethodGet, Path: "/x", Response: shadow{}}}, nil)
+	if err == nil || !strings.Contains(err.Error(), `"version" is declared twice`) {
+		t.Errorf("shadowed JSON member: err = %v", err)
+	}
 }

@@ -263,6 +263,13 @@ func (g *schemas) fields(t reflect.Type, s *jsonSchema) error {
 		if err != nil {
 			return fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 		}
+		for _, prev := range s.Properties {
+			if prev.Name == name {
+				// encoding/json would drop one of them silently (an outer
+				// field shadows an embedded one).
+				return fmt.Errorf("%s.%s: JSON member %q is declared twice", t.Name(), f.Name, name)
+			}
+		}
 		s.Properties = append(s.Properties, property{Name: name, Schema: p})
 		if required {
 			s.Required = append(s.Required, name)

@@ -69,7 +69,7 @@ type jumpClientModel struct {
 	ConsoleUser               types.String      `tfsdk:"console_user"`
 	InstallMode               types.String      `tfsdk:"install_mode"`
 	Headless                  types.Bool        `tfsdk:"headless"`
-	Version                   types.String      `tfsdk:"version"`
+	AgentVersion              types.String      `tfsdk:"agent_version"`
 	LastConnectAt             timetypes.RFC3339 `tfsdk:"last_connect_at"`
 	LastDisconnectAt          timetypes.RFC3339 `tfsdk:"last_disconnect_at"`
 	LastSeenAt                timetypes.RFC3339 `tfsdk:"last_seen_at"`
@@ -164,7 +164,7 @@ func (d *jumpClientsDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			MarkdownDescription: "Installed with `--headless`: nobody there can answer a consent prompt, so the public portal's `automatic_behavior` answers it.",
 			Computed:            true,
 		},
-		"version":            str("The agent's version."),
+		"agent_version":      str("The version of the agent that runs the client."),
 		"last_connect_at":    when("When the client last connected"),
 		"last_disconnect_at": when("When the client last disconnected"),
 		"last_seen_at":       when("The client's last contact of any kind (connect, report, check-in)"),
@@ -271,7 +271,7 @@ func jumpClientFromAPI(a *api.JumpClient) jumpClientModel {
 		Platform: types.StringValue(a.Platform), PrivateIP: types.StringValue(a.PrivateIP), PublicIP: types.StringValue(a.PublicIP),
 		MACAddress: types.StringValue(a.MACAddress), DefaultGateway: types.StringValue(a.DefaultGateway),
 		ConsoleUser: types.StringValue(a.ConsoleUser), InstallMode: types.StringValue(a.InstallMode),
-		Headless: types.BoolValue(a.Headless), Version: types.StringValue(a.Version),
+		Headless: types.BoolValue(a.Headless), AgentVersion: types.StringValue(a.AgentVersion),
 		LastConnectAt: timeValue(a.LastConnectAt), LastDisconnectAt: timeValue(a.LastDisconnectAt), LastSeenAt: timeValue(a.LastSeenAt),
 	}
 	if s := a.Statistics; s != nil {
