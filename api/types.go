@@ -421,8 +421,18 @@ type InstallerDownload struct {
 	FileName string `json:"file_name"`
 	// URL is the download URL; it needs an administrator's bearer token.
 	URL string `json:"url"`
+	// SignedURL, given to administrators, downloads the installer without
+	// a token until ExpiresAt (15 minutes after the read, or sooner when
+	// the installer expires first). POST
+	// /api/v1/jump-client-installers/{id}/download-urls issues one for
+	// longer, up to 24 hours.
+	SignedURL string `json:"signed_url,omitempty"`
+	// ExpiresAt is when SignedURL stops working.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// Command is a copyable one-liner (curl) that downloads the installer
-	// with the CA certificate and $JUMPGATE_TOKEN.
+	// with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem,
+	// for an appliance with its own CA) and SignedURL; without a
+	// SignedURL, it sends $JUMPGATE_TOKEN to URL.
 	Command string `json:"command"`
 	// InstallCommand runs the downloaded installer with its default flags.
 	InstallCommand string `json:"install_command"`

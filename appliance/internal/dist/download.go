@@ -70,7 +70,7 @@ func Routes(d Deps) []route.Route {
 	}
 	h := &handler{Deps: d}
 	winExt := api.InstallerFileExt(api.PlatformWindowsAMD64)
-	return []route.Route{
+	return append([]route.Route{
 		{
 			Method: http.MethodGet, Path: "/api/v1/" + api.PathJumpClientInstallers + "/:id/download/:platform", Handler: route.Handle(h.installer),
 			Tag: api.PathJumpClientInstallers, RawBody: "application/octet-stream", AdminOnly: true,
@@ -95,7 +95,7 @@ func Routes(d Deps) []route.Route {
 			Summary: "Issue fresh signed key info for new nodes of a Jumpoint, valid for 24 hours, for nodes installed without an installer " +
 				"(jumpgate-agent run --key-info-file, e.g. in a container); 409 when the jumpoint is disabled",
 		},
-	}
+	}, h.signedRoutes()...)
 }
 
 type handler struct {
@@ -111,6 +111,7 @@ type download struct {
 	objectType string // audit object type
 	objectID   int64
 	objectName string
+	signed     bool // authorised by a signed URL rather than a token
 }
 
 func (h *handler) installer(c *gin.Context) error {
@@ -274,11 +275,15 @@ func (h *handler) serve(c *gin.Context, d *download) error {
 	// The audit record is written before a byte is served, so no download
 	// goes unrecorded.
 	err = h.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return audit.Write(ctx, tx, "download", d.objectType, d.objectID, d.objectName, map[string]api.FieldChange{
+		diff := map[string]api.FieldChange{
 			"platform":  {New: d.platform},
 			"file_name": {New: d.fileName},
 			"version":   {New: build.Version},
-		})
+		}
+		if d.signed {
+			diff["signed_url"] = api.FieldChange{New: true}
+		}
+		return audit.Write(ctx, tx, "download", d.objectType, d.objectID, d.objectName, diff)
 	})
 	if err != nil {
 		return err

@@ -280,8 +280,15 @@ func TestInstaller_HydratesDownloads(t *testing.T) {
 			p := api.Platforms[i]
 			name := installerName("jumpgate-jc-"+f.installer.InstallerID+"-"+p, p)
 			url := f.s.URL + f.installerPath(p)
-			assert.Equal(t, api.InstallerDownload{Platform: p, FileName: name, URL: url, Command: d.Command, InstallCommand: d.InstallCommand}, d)
-			assert.Contains(t, d.Command, url)
+			assert.Equal(t, api.InstallerDownload{Platform: p, FileName: name, URL: url, SignedURL: d.SignedURL, ExpiresAt: d.ExpiresAt,
+				Command: d.Command, InstallCommand: d.InstallCommand}, d)
+			// An administrator's read carries a signed URL for 15 minutes,
+			// which the command uses instead of a token.
+			assert.True(t, strings.HasPrefix(d.SignedURL, f.s.URL+"/api/v1/signed-downloads/jump-client-installers/"+itoa(in.ID)+"/"+p+"?"), d.SignedURL)
+			require.NotNil(t, d.ExpiresAt)
+			assert.WithinDuration(t, time.Now().Add(15*time.Minute), *d.ExpiresAt, time.Minute)
+			assert.Contains(t, d.Command, d.SignedURL)
+			assert.NotContains(t, d.Command, "JUMPGATE_TOKEN")
 			assert.Contains(t, d.Command, "-o "+name)
 			if p == api.PlatformWindowsAMD64 {
 				assert.Equal(t, `.\`+name+` INSTALLDIR="C:\Program Files\Jumpgate\`+f.installer.InstallerID+`"`, d.InstallCommand)
@@ -322,7 +329,8 @@ func TestDownload_CommandWorks(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command("sh", "-c", d.Command)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "JUMPGATE_CA_CERT="+f.s.CAFile, "JUMPGATE_TOKEN="+f.s.AdminToken)
+	// No token: the command's signed URL is the authorisation.
+	cmd.Env = append(withoutToken(os.Environ()), "JUMPGATE_CA_CERT="+f.s.CAFile)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 

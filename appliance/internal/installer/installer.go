@@ -21,7 +21,9 @@ import (
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/api/keyinfo"
 	"github.com/jumpgate/jumpgate/appliance/internal/audit"
+	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
+	"github.com/jumpgate/jumpgate/appliance/internal/downloadurl"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
@@ -208,6 +210,8 @@ type KeyConfig struct {
 	// CAPEM is the PEM of the CA certificate that CAPin pins; installers
 	// carry it so agents trust the appliance without the system roots.
 	CAPEM []byte
+	// URLs signs the short-lived download URLs; nil offers none.
+	URLs *downloadurl.Signer
 }
 
 // KeyInfo signs the key info of an installer record.
@@ -219,26 +223,69 @@ func (k *KeyConfig) KeyInfo(r *Record) (string, error) {
 }
 
 // Downloads returns the download of every platform of the installer with
-// record id id and installer id installerID, each with copyable commands
-// and its own file name (api.JumpClientInstallerFile), so that downloading
-// several platforms into one directory keeps them all.
-func (k *KeyConfig) Downloads(id int64, installerID string) []api.InstallerDownload {
+// record id id, installer id installerID and expiry expires, each with its
+// own file name (api.JumpClientInstallerFile), so that downloading several
+// platforms into one directory keeps them all. For an administrator (the
+// principal of ctx) each carries a signed URL, valid for
+// downloadurl.DefaultTTL (and no longer than the installer), and its
+// copyable commands use it, so they run on an endpoint without a token.
+func (k *KeyConfig) Downloads(ctx context.Context, id int64, installerID string, expires time.Time) []api.InstallerDownload {
+	p, _ := auth.FromContext(ctx)
+	until := time.Now().Add(downloadurl.DefaultTTL)
+	if expires.Before(until) {
+		until = expires
+	}
 	out := make([]api.InstallerDownload, 0, len(api.Platforms))
-	for _, p := range api.Platforms {
-		name := api.JumpClientInstallerFile(installerID, p)
-		url := fmt.Sprintf("%s/api/v1/%s/%d/download/%s", strings.TrimRight(k.PublicURL, "/"), api.PathJumpClientInstallers, id, p)
-		d := api.InstallerDownload{Platform: p, FileName: name, URL: url}
-		if p == api.PlatformWindowsAMD64 {
-			// PowerShell, with the curl.exe that Windows 10 and later ship.
-			d.Command = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -H "Authorization: Bearer $env:JUMPGATE_TOKEN" -o %s "%s"`, name, url)
-			d.InstallCommand = fmt.Sprintf(`.\%s INSTALLDIR="C:\Program Files\Jumpgate\%s"`, name, installerID)
-		} else {
-			d.Command = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -H "Authorization: Bearer $JUMPGATE_TOKEN" -o %s '%s'`, name, url)
-			d.InstallCommand = "sudo sh ./" + name
+	for _, platform := range api.Platforms {
+		if p.Admin && k.URLs != nil {
+			out = append(out, k.SignedDownload(id, installerID, platform, p.UserID, until))
+			continue
 		}
-		out = append(out, d)
+		out = append(out, k.download(id, installerID, platform, ""))
 	}
 	return out
+}
+
+// SignedDownload returns the download of one platform of an installer with
+// a URL that userID's signature lets anyone fetch until expires.
+func (k *KeyConfig) SignedDownload(id int64, installerID, platform string, userID int64, expires time.Time) api.InstallerDownload {
+	g := downloadurl.Grant{ID: id, InstallerID: installerID, Platform: platform, UserID: userID, Expires: expires}
+	signed := fmt.Sprintf("%s/api/v1/%s/%s/%d/%s?%s", strings.TrimRight(k.PublicURL, "/"), SignedDownloadsPath, api.PathJumpClientInstallers,
+		id, platform, k.URLs.Query(g).Encode())
+	d := k.download(id, installerID, platform, signed)
+	exp := expires.UTC().Truncate(time.Second)
+	d.ExpiresAt = &exp
+	return d
+}
+
+// SignedDownloadsPath is the path, under /api/v1, of the downloads that a
+// signed URL authorises instead of a bearer token.
+const SignedDownloadsPath = "signed-downloads"
+
+// download is one platform's download; its commands fetch signed when it
+// is set and otherwise the URL with $JUMPGATE_TOKEN.
+func (k *KeyConfig) download(id int64, installerID, platform, signed string) api.InstallerDownload {
+	name := api.JumpClientInstallerFile(installerID, platform)
+	url := fmt.Sprintf("%s/api/v1/%s/%d/download/%s", strings.TrimRight(k.PublicURL, "/"), api.PathJumpClientInstallers, id, platform)
+	d := api.InstallerDownload{Platform: platform, FileName: name, URL: url, SignedURL: signed}
+	win := platform == api.PlatformWindowsAMD64
+	switch {
+	case win && signed != "":
+		// PowerShell, with the curl.exe that Windows 10 and later ship.
+		d.Command = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -o %s "%s"`, name, signed)
+	case win:
+		d.Command = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -H "Authorization: Bearer $env:JUMPGATE_TOKEN" -o %s "%s"`, name, url)
+	case signed != "":
+		d.Command = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -o %s '%s'`, name, signed)
+	default:
+		d.Command = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -H "Authorization: Bearer $JUMPGATE_TOKEN" -o %s '%s'`, name, url)
+	}
+	if win {
+		d.InstallCommand = fmt.Sprintf(`.\%s INSTALLDIR="C:\Program Files\Jumpgate\%s"`, name, installerID)
+	} else {
+		d.InstallCommand = "sudo sh ./" + name
+	}
+	return d
 }
 
 // Service is the jump-client-installers collection.
@@ -250,9 +297,9 @@ func New(d *db.DB, keys *KeyConfig) *Service {
 	return &Service{DB: d, Spec: resource.Spec[api.JumpClientInstaller, Record]{
 		Kind: "jump_client_installer", Path: api.PathJumpClientInstallers, Title: "Jump Client Installer",
 		ToAPI: toAPI, FromAPI: fromAPI, Defaults: defaults, Check: check,
-		Hydrate: func(_ context.Context, _ *gorm.DB, items []*api.JumpClientInstaller) error {
+		Hydrate: func(ctx context.Context, _ *gorm.DB, items []*api.JumpClientInstaller) error {
 			for _, a := range items {
-				a.Downloads = keys.Downloads(a.ID, a.InstallerID)
+				a.Downloads = keys.Downloads(ctx, a.ID, a.InstallerID, a.ExpiresAt)
 			}
 			return nil
 		},
@@ -321,7 +368,7 @@ func RotateKey(ctx context.Context, s *Service, keys *KeyConfig, id, ifMatch int
 			return err
 		}
 		out = toAPI(&r)
-		out.Downloads = keys.Downloads(out.ID, out.InstallerID)
+		out.Downloads = keys.Downloads(ctx, out.ID, out.InstallerID, out.ExpiresAt)
 		ki, err := keys.KeyInfo(&r)
 		if err != nil {
 			return err

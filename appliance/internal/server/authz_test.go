@@ -117,7 +117,9 @@ func testRouteGuards(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 				resp, b := raw(t, s, r.Method, path, "", body)
 				// The agent endpoints are public to bearer tokens: they
 				// authenticate with signed key info or the agent's own key.
-				want := map[string]int{agentproto.PathEnroll: http.StatusUnprocessableEntity, agentproto.PathConnect: http.StatusUpgradeRequired}[r.Path]
+				// A signed download refuses a request without its signature.
+				want := map[string]int{agentproto.PathEnroll: http.StatusUnprocessableEntity, agentproto.PathConnect: http.StatusUpgradeRequired,
+					"/api/v1/signed-downloads/jump-client-installers/:id/:platform": http.StatusForbidden}[r.Path]
 				if want == 0 {
 					want = http.StatusOK
 				}

@@ -31,6 +31,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/console"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
+	"github.com/jumpgate/jumpgate/appliance/internal/downloadurl"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
 	"github.com/jumpgate/jumpgate/appliance/internal/instance"
@@ -129,6 +130,13 @@ func New(d Deps) (*Server, error) {
 	}
 	ginModeOnce.Do(func() { gin.SetMode(gin.ReleaseMode) })
 
+	if d.Keys.URLs == nil {
+		urls, err := downloadurl.Open(d.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		d.Keys.URLs = urls
+	}
 	s := &Server{db: d.DB, log: d.Log, keys: d.Keys}
 	reg, err := instance.New(instance.Config{DB: d.DB, Log: d.Log, Interval: d.HeartbeatInterval, Exclusive: d.DB.Dialect == db.SQLite,
 		Reap: func(ctx context.Context) error {
