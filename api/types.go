@@ -747,7 +747,11 @@ type User struct {
 	// Omit it in an update to keep the current password.
 	Password string `json:"password,omitempty" validate:"omitempty,min=12,max=256" jg:"writeonly"`
 	// HasPassword tells whether a password is set.
-	HasPassword bool   `json:"has_password" jg:"readonly"`
+	HasPassword bool `json:"has_password" jg:"readonly"`
+	// MFARequired makes this user enroll TOTP before the console opens,
+	// whatever the console settings' mfa_required says; default false.
+	// Omitted in an update, it keeps the current value.
+	MFARequired *bool  `json:"mfa_required,omitempty"`
 	Labels      Labels `json:"labels" validate:"max=64"`
 }
 

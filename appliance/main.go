@@ -167,8 +167,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if a.AdminToken != "" {
 		fmt.Fprintf(stdout, "First start: created user \"admin\". Its API token is shown once here and saved to %s (mode 0600):\n  %s\n",
 			filepath.Join(cfg.DataDir, app.AdminTokenFile), a.AdminToken)
+		fmt.Fprintf(stdout, "Its console password (sign in at %s/login) is shown once here and saved to %s (mode 0600):\n  %s\n",
+			strings.TrimRight(cfg.PublicURL, "/"), filepath.Join(cfg.DataDir, api.AdminPasswordFile), a.AdminPassword)
 	} else {
 		fmt.Fprintf(stdout, "  admin token: see %s (written at first start)\n", filepath.Join(cfg.DataDir, app.AdminTokenFile))
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, api.AdminPasswordFile)); err == nil {
+			fmt.Fprintf(stdout, "  admin password: see %s (written at first start)\n", filepath.Join(cfg.DataDir, api.AdminPasswordFile))
+		}
 	}
 	if a.MetricsToken != "" {
 		fmt.Fprintf(stdout, "Created the scrape token of /metrics in %s (mode 0600).\n", filepath.Join(cfg.DataDir, app.MetricsTokenFile))

@@ -120,10 +120,17 @@ abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 ca=$(abs "$ca")
 token_file=$(abs "$data_dir")/admin-token
 metrics_token_file=$(abs "$data_dir")/metrics-token
+password_file=$(abs "$data_dir")/admin-password
 if [[ -r $token_file ]]; then
 	token=$(<"$token_file")
 else
 	token="(no $token_file: the appliance writes it on its first start only)"
+fi
+if [[ -r $password_file ]]; then
+	password=$(<"$password_file")
+else
+	# Appliances set up before browser sign-in have no password file.
+	password="(no $password_file: set one with PUT /api/v1/users/{id} and the admin token)"
 fi
 
 # Show what the appliance printed so far, then the banner, then follow its output.
@@ -134,9 +141,23 @@ cat <<BANNER
 ================================================================================
  Jumpgate appliance is ready (pid $app)
 
-   URL          $url
-   CA file      $ca
-   Admin token  $token
+   URL             $url
+   CA file         $ca
+   Admin token     $token
+   Admin password  $password   (user "admin", from $password_file)
+
+ Sign in to the console: open $url/login in a browser, user admin.
+ The browser must trust the appliance's own CA ($ca) first, or the
+ __Host- session cookie is never stored:
+   - Firefox: Settings > Privacy & Security > Certificates > View Certificates >
+     Authorities > Import, and tick "identify websites".
+   - Chrome/Chromium on Linux (its NSS store; libnss3-tools has certutil):
+       certutil -d sql:\$HOME/.pki/nssdb -A -t C,, -n jumpgate -i $ca
+   - Debian/Ubuntu system-wide (curl, wget, ...):
+       sudo cp $ca /usr/local/share/ca-certificates/jumpgate.crt && sudo update-ca-certificates
+   - macOS: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain $ca
+   - Windows: certutil -addstore -f Root ca.pem
+ Or serve a certificate the browser already trusts: make run ARGS="--tls-cert FILE --tls-key FILE"
 
  Try the API:
    TOKEN=\$(cat $token_file)

@@ -26,8 +26,9 @@ import (
 type Server struct {
 	// URL is the appliance's base URL, e.g. https://127.0.0.1:41234.
 	URL string
-	// AdminToken is the bootstrap admin's API token.
-	AdminToken string
+	// AdminToken is the bootstrap admin's API token, and AdminPassword the
+	// password of the user "admin".
+	AdminToken, AdminPassword string
 	// MetricsToken is the scrape token of GET /metrics.
 	MetricsToken string
 	// CAPEM is the CA certificate clients must trust; CAFile holds it on disk.
@@ -71,6 +72,12 @@ func WithSessionMinute(d time.Duration) Option {
 // expiry, approvals, time left), for tests of expiry.
 func WithSessionClock(now func() time.Time) Option {
 	return func(c *app.Config) { c.Sessions.Now = now }
+}
+
+// WithLoginClock gives browser sessions and TOTP codes their clock, for
+// tests of session expiry.
+func WithLoginClock(now func() time.Time) Option {
+	return func(c *app.Config) { c.LoginNow = now }
 }
 
 // WithTrustedProxies sets --trusted-proxies: connections from these
@@ -135,11 +142,15 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 		tok = string(trimNL(b))
 	}
+	pw, err := os.ReadFile(filepath.Join(a.Config.DataDir, api.AdminPasswordFile))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatalf("appliancetest: read admin password: %v", err)
+	}
 	mtok, err := os.ReadFile(filepath.Join(a.Config.DataDir, app.MetricsTokenFile))
 	if err != nil {
 		t.Fatalf("appliancetest: read metrics token: %v", err)
 	}
-	s = &Server{URL: cfg.PublicURL, AdminToken: tok, MetricsToken: string(trimNL(mtok)), CAPEM: a.Material.CAPEM, DataDir: a.Config.DataDir,
+	s = &Server{URL: cfg.PublicURL, AdminToken: tok, AdminPassword: string(trimNL(pw)), MetricsToken: string(trimNL(mtok)), CAPEM: a.Material.CAPEM, DataDir: a.Config.DataDir,
 		CAFile: filepath.Join(a.Config.DataDir, pki.CAFile), App: a, http: hs}
 	s.Admin = s.Client(t, tok)
 	return s

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/appliance/internal/agenthub"
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/broker"
@@ -91,6 +92,9 @@ type Config struct {
 	// after instance.LeaseIntervals missed renewals. Zero is
 	// instance.DefaultInterval.
 	HeartbeatInterval time.Duration
+	// LoginNow is the clock of browser sessions and TOTP codes (tests of
+	// expiry); nil is time.Now.
+	LoginNow func() time.Time
 	// Lock is the data dir lock, when the caller took it (LockDataDir)
 	// before binding its listener; nil makes New take it. The App releases
 	// it on Close.
@@ -196,8 +200,9 @@ type App struct {
 	Material *pki.Material
 	// Builds are the agent builds of Config.AgentDir, verified at start.
 	Builds *dist.Builds
-	// AdminToken is set on the first start only.
-	AdminToken string
+	// AdminToken and AdminPassword (of the user "admin", also saved to
+	// <data-dir>/admin-password) are set on the first start only.
+	AdminToken, AdminPassword string
 	// MetricsToken is the scrape token, set on the start that created it.
 	MetricsToken string
 	// TLSConfig serves Material.TLS.
@@ -346,13 +351,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := server.New(server.Deps{DB: d, Log: log, Registry: reg, Builds: builds, DataDir: cfg.DataDir, Sessions: cfg.Sessions,
-		Hub: cfg.Hub, BodyTimeout: cfg.BodyTimeout, MetricsTokenHash: metricsHash, HeartbeatInterval: cfg.HeartbeatInterval,
+		Hub: cfg.Hub, BodyTimeout: cfg.BodyTimeout, MetricsTokenHash: metricsHash, HeartbeatInterval: cfg.HeartbeatInterval, LoginNow: cfg.LoginNow,
 		Keys: &installer.KeyConfig{Key: mat.SigningKey, PublicURL: strings.TrimRight(cfg.PublicURL, "/"), CAPin: mat.CAPin, CAPEM: mat.CAPEM}})
 	if err != nil {
 		_ = d.Close()
 		return nil, err
 	}
-	tok, err := srv.Bootstrap(ctx)
+	tok, pw, err := srv.Bootstrap(ctx)
 	if err != nil {
 		srv.Close()
 		_ = d.Close()
@@ -364,11 +369,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			_ = d.Close()
 			return nil, fmt.Errorf("save admin token: %w", err)
 		}
+		if err := pki.WriteSecret(filepath.Join(cfg.DataDir, api.AdminPasswordFile), []byte(pw+"\n")); err != nil {
+			srv.Close()
+			_ = d.Close()
+			return nil, fmt.Errorf("save admin password: %w", err)
+		}
 	}
 	trusted, _ := ingress.ParsePrefixes(cfg.TrustedProxies) // checked by Validate
 	started = true
 	return &App{
-		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok, MetricsToken: metricsSecret, trusted: trusted, lock: lock,
+		Config: cfg, Server: srv, DB: d, Material: mat, Builds: builds, AdminToken: tok, AdminPassword: pw, MetricsToken: metricsSecret, trusted: trusted, lock: lock,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{mat.TLS}, MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites,
 			NextProtos: []string{"h2", "http/1.1"}},
 	}, nil

@@ -1,7 +1,8 @@
 // Package auth authenticates API requests and carries the caller's identity
 // through the request context.
 //
-// Callers present "Authorization: Bearer <token>". Tokens are random 256-bit
+// Callers present "Authorization: Bearer <token>" (or a browser session
+// cookie, which package login resolves to the same Principal). Tokens are random 256-bit
 // secrets; the appliance stores only their SHA-256, so a database leak does
 // not leak usable tokens, and a lookup by hash needs no constant-time
 // comparison of secrets.
@@ -24,12 +25,15 @@ import (
 // TokenPrefix starts every API token, so leaked tokens are easy to scan for.
 const TokenPrefix = "jgt_"
 
-// Principal is an authenticated caller.
+// Principal is an authenticated caller. A caller authenticated by an API
+// token has its TokenID; one authenticated by a browser session (package
+// login) its BrowserSessionID instead. Both are authorised alike.
 type Principal struct {
-	UserID   int64
-	Username string
-	Admin    bool
-	TokenID  int64
+	UserID           int64
+	Username         string
+	Admin            bool
+	TokenID          int64
+	BrowserSessionID int64
 }
 
 // System is the principal of the appliance's own actions (bootstrap, maintenance).
@@ -40,6 +44,22 @@ type ctxKey struct{}
 // WithPrincipal returns a context carrying p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+type originKey struct{}
+
+// WithOriginChecked returns a context recording that the request's Origin
+// was checked against the appliance's own and its trusted origins (a
+// WebSocket upgrade of a browser session), so that the upgrade need not
+// compare it with the Host again.
+func WithOriginChecked(ctx context.Context) context.Context {
+	return context.WithValue(ctx, originKey{}, true)
+}
+
+// OriginChecked reports whether WithOriginChecked marked ctx.
+func OriginChecked(ctx context.Context) bool {
+	ok, _ := ctx.Value(originKey{}).(bool)
+	return ok
 }
 
 // FromContext returns the caller, if authenticated.

@@ -104,6 +104,10 @@ func (b *Broker) handleConnect(c *gin.Context) error {
 	defer b.lim.closeChannel(p.UserID)
 	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{
 		Subprotocols: []string{sessionproto.Subprotocol}, CompressionMode: websocket.CompressionDisabled,
+		// A browser session's upgrade had its Origin checked against the
+		// appliance's and the trusted origins (package login), which may
+		// differ from the Host behind a reverse proxy.
+		InsecureSkipVerify: auth.OriginChecked(ctx),
 	})
 	if err != nil {
 		return nil

@@ -10,9 +10,13 @@ package broker
 //     checks a participant must keep passing (admit: the role on the item
 //     and the Jump Policy that applies now, its expiry and a strict
 //     schedule), against the user as stored now (deleted, disabled, no
-//     longer an administrator), and looks up the API token every session
-//     channel was opened with (deleted or expired; a channel of a principal
-//     without a token id is checked through its user only). Services call
+//     longer an administrator), and looks up the API token or browser
+//     session every session channel was opened with (deleted or expired;
+//     a browser session ends by deleting its row: logout, expiry, the
+//     user's new password, MFA reset or an administrator ending it).
+//     Browser sessions with an open channel count as in use (their last
+//     use is written), so a console that only holds a terminal is not
+//     signed out as idle. Services call
 //     AccessChanged after each committed write that can take access away
 //     (tokens, users, group policies and memberships, Jump Groups, Jump
 //     Policies, items); it runs Revalidate in the background, once for any
@@ -26,9 +30,10 @@ package broker
 //
 // What is cut:
 //
-//   - a channel whose token was deleted or expired is closed (its open
-//     streams and tunnel connections with it), audited as
-//     session.channel_closed with token_revoked or token_expired. The
+//   - a channel whose token was deleted or expired, or whose browser
+//     session ended, is closed (its open streams and tunnel connections
+//     with it), audited as session.channel_closed with token_revoked,
+//     token_expired or browser_session_ended. The
 //     participant stays, and may connect again with a valid token. An
 //     auto_end session whose requester loses their last channel this way
 //     ends with that reason.
@@ -87,6 +92,10 @@ type revoker struct {
 	// tokenExp is the expiry of each token of an open channel (zero:
 	// none). A token without an entry has not been checked yet.
 	tokenExp map[int64]time.Time
+	// browserSeen are the browser sessions of open channels found valid
+	// by a pass. A browser session without an entry has not been checked
+	// yet.
+	browserSeen map[int64]bool
 	// cut are the channels being closed by a revocation, until they leave
 	// their session, so that they are cut (and audited) once.
 	cut map[*channel]*live
@@ -124,7 +133,7 @@ type standing struct {
 }
 
 func newRevoker() revoker {
-	return revoker{standing: map[int64]map[int64]standing{}, tokenExp: map[int64]time.Time{}, cut: map[*channel]*live{}, kick: make(chan struct{}, 1)}
+	return revoker{standing: map[int64]map[int64]standing{}, tokenExp: map[int64]time.Time{}, browserSeen: map[int64]bool{}, cut: map[*channel]*live{}, kick: make(chan struct{}, 1)}
 }
 
 // AccessChanged asks for a Revalidate pass in the background. Services call
@@ -183,7 +192,7 @@ func (b *Broker) expire() {
 	var chans []chanCut
 	var parts []partCut
 	unchecked := map[int64]bool{}
-	inUse := map[int64]bool{}
+	inUse, browserInUse := map[int64]bool{}, map[int64]bool{}
 	b.mu.Lock()
 	for sid, l := range b.live {
 		if l.ended {
@@ -191,6 +200,12 @@ func (b *Broker) expire() {
 		}
 		seen := map[int64]bool{}
 		for ch := range l.channels {
+			if bs := ch.p.BrowserSessionID; bs != 0 && b.rv.cut[ch] == nil {
+				browserInUse[bs] = true
+				if !b.rv.browserSeen[bs] {
+					unchecked[sid] = true
+				}
+			}
 			id := ch.p.TokenID
 			if id == 0 || seen[id] || b.rv.cut[ch] != nil {
 				continue
@@ -224,6 +239,11 @@ func (b *Broker) expire() {
 			delete(b.rv.tokenExp, id)
 		}
 	}
+	for id := range b.rv.browserSeen {
+		if !browserInUse[id] {
+			delete(b.rv.browserSeen, id)
+		}
+	}
 	for ch, l := range b.rv.cut {
 		if _, open := l.channels[ch]; !open || l.ended {
 			delete(b.rv.cut, ch)
@@ -252,8 +272,9 @@ type liveView struct {
 	rec   Record
 	users []int64
 	names map[int64]string
-	// tokens are the channels' token ids, with the user of each.
-	tokens map[int64]int64
+	// tokens are the channels' token ids, and browser the channels'
+	// browser session ids, with the user of each.
+	tokens, browser map[int64]int64
 }
 
 // revalidate checks the live sessions ids (nil: all).
@@ -265,7 +286,7 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 		if l == nil || l.ended {
 			return
 		}
-		v := liveView{l: l, rec: l.rec, names: map[int64]string{l.rec.UserID: l.rec.Username}, tokens: map[int64]int64{}}
+		v := liveView{l: l, rec: l.rec, names: map[int64]string{l.rec.UserID: l.rec.Username}, tokens: map[int64]int64{}, browser: map[int64]int64{}}
 		for uid := range l.participants {
 			v.users = append(v.users, uid)
 		}
@@ -273,6 +294,9 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 			v.names[ch.p.UserID] = ch.p.Username
 			if ch.p.TokenID != 0 && b.rv.cut[ch] == nil {
 				v.tokens[ch.p.TokenID] = ch.p.UserID
+			}
+			if ch.p.BrowserSessionID != 0 && b.rv.cut[ch] == nil {
+				v.browser[ch.p.BrowserSessionID] = ch.p.UserID
 			}
 		}
 		views = append(views, v)
@@ -291,13 +315,16 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 		return
 	}
 
-	userIDs, tokenIDs := map[int64]bool{}, map[int64]bool{}
+	userIDs, tokenIDs, browserIDs := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
 	for _, v := range views {
 		for _, u := range v.users {
 			userIDs[u] = true
 		}
 		for t := range v.tokens {
 			tokenIDs[t] = true
+		}
+		for bs := range v.browser {
+			browserIDs[bs] = true
 		}
 	}
 	type userRow struct {
@@ -331,6 +358,24 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 		}
 		for _, r := range rows {
 			tokens[r.ID] = r
+		}
+	}
+	browser := map[int64]int64{}
+	if len(browserIDs) > 0 {
+		var rows []struct{ ID, UserID int64 }
+		ids := keysOf(browserIDs)
+		if err := b.db.R.WithContext(ctx).Table(browserSessions).Select("id, user_id").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+			b.checkFailed(ctx, "revalidate sessions: load browser sessions", "cause", cause, "err", err)
+			return
+		}
+		for _, r := range rows {
+			browser[r.ID] = r.UserID
+		}
+		// An open channel is use of its browser session.
+		wall := time.Now().UTC()
+		if err := b.db.W.WithContext(ctx).Table(browserSessions).Where("id IN ? AND last_seen_at < ?", ids, wall.Add(-browserTouch)).
+			Update("last_seen_at", wall).Error; err != nil {
+			b.checkFailed(ctx, "revalidate sessions: record browser session use", "cause", cause, "err", err)
 		}
 	}
 
@@ -393,8 +438,26 @@ func (b *Broker) revalidate(ctx context.Context, ids []int64, cause string) {
 				b.mu.Unlock()
 			}
 		}
+		for id, uid := range v.browser {
+			if owner, ok := browser[id]; !ok || owner != uid {
+				b.log.Info("cutting session channels of an ended browser session", "session", v.rec.ID, "browser_session", id, "cause", cause)
+				b.cutBrowserSession(v.l, id, api.EndBrowserSessionEnded, fmt.Sprintf("the browser session (id %d) this channel was opened with ended", id))
+				continue
+			}
+			b.mu.Lock()
+			b.rv.browserSeen[id] = true
+			b.mu.Unlock()
+		}
 	}
 }
+
+// browserSessions is the table of browser sessions (package login), read
+// by name: login imports the broker's users, not the other way round.
+const browserSessions = "browser_sessions"
+
+// browserTouch is how stale a browser session's last use may get while a
+// channel holds it open.
+const browserTouch = 30 * time.Second
 
 // standingOn runs the participant checks (admit) for p on the item of
 // rec: the reason and detail are set when p may no longer take part, at
@@ -510,24 +573,40 @@ func (b *Broker) removeParticipant(l *live, uid int64, reason, detail string) {
 // whose requester is left with no channel ends with the reason, as it
 // would end (client_disconnected) when the channel closed.
 func (b *Broker) cutToken(l *live, id int64, reason, detail string) {
+	b.cutCredential(l, "token_id", id, func(p auth.Principal) bool { return p.TokenID == id }, reason, detail)
+}
+
+// cutBrowserSession closes l's channels opened with browser session id, as
+// cutToken does for a token.
+func (b *Broker) cutBrowserSession(l *live, id int64, reason, detail string) {
+	b.cutCredential(l, "browser_session_id", id, func(p auth.Principal) bool { return p.BrowserSessionID == id }, reason, detail)
+}
+
+// cutCredential closes l's channels whose principal matches (the
+// credential key=id).
+func (b *Broker) cutCredential(l *live, key string, id int64, match func(auth.Principal) bool, reason, detail string) {
 	b.mu.Lock()
 	if l.ended {
 		b.mu.Unlock()
 		return
 	}
-	delete(b.rv.tokenExp, id)
+	if key == "token_id" {
+		delete(b.rv.tokenExp, id)
+	} else {
+		delete(b.rv.browserSeen, id)
+	}
 	var cut []*channel
 	var uid int64
 	name := ""
 	others := false
 	for ch := range l.channels {
-		if ch.p.TokenID == id && b.rv.cut[ch] == nil {
+		if match(ch.p) && b.rv.cut[ch] == nil {
 			cut = append(cut, ch)
 			uid, name = ch.p.UserID, ch.p.Username
 		}
 	}
 	for ch := range l.channels {
-		if ch.p.UserID == uid && ch.p.TokenID != id && b.rv.cut[ch] == nil {
+		if ch.p.UserID == uid && !match(ch.p) && b.rv.cut[ch] == nil {
 			others = true
 		}
 	}
@@ -541,7 +620,7 @@ func (b *Broker) cutToken(l *live, id int64, reason, detail string) {
 		return
 	}
 	ctx := auth.WithPrincipal(context.Background(), auth.System)
-	_ = b.event(ctx, rec, ActChannelClosed, map[string]any{"user": name, "user_id": uid, "token_id": id, "reason": reason, "detail": detail})
+	_ = b.event(ctx, rec, ActChannelClosed, map[string]any{"user": name, "user_id": uid, key: id, "reason": reason, "detail": detail})
 	if end {
 		b.End(ctx, rec.ID, api.EndedBySystem, reason, detail)
 		return

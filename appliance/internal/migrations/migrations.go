@@ -26,6 +26,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpgroup"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/login"
 	"github.com/jumpgate/jumpgate/appliance/internal/portal"
 	"github.com/jumpgate/jumpgate/appliance/internal/sessionpolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/settings"
@@ -131,6 +132,15 @@ func Migrations() []*gormigrate.Migration {
 					return tx.Create(settings.InitialConsole()).Error
 				}
 				return nil
+			},
+		},
+		{
+			// Browser sign-in: browser sessions, TOTP secrets and recovery
+			// codes, and the users' own mfa_required (false for existing
+			// users).
+			ID: "0007_browser_sign_in",
+			Migrate: func(tx *gorm.DB) error {
+				return tx.AutoMigrate(append(login.Records(), &user.Record{})...)
 			},
 		},
 	}

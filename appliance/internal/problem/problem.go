@@ -45,6 +45,19 @@ func TooManyRequests(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrTooManyRequests)
 }
 
+// Typed is an error answered with a problem type of its own (the status is
+// Err's, the type Type instead of the status's).
+type Typed struct {
+	Type string
+	Err  error
+}
+
+// Error returns Err's message.
+func (e *Typed) Error() string { return e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *Typed) Unwrap() error { return e.Err }
+
 // Invalid is a validation failure naming each bad field (HTTP 422).
 type Invalid struct {
 	Fields []api.FieldError

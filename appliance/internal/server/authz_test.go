@@ -116,9 +116,11 @@ func testRouteGuards(t *testing.T, s *appliancetest.Server, fx *fixtures) {
 			if r.Access == route.Public {
 				resp, b := raw(t, s, r.Method, path, "", body)
 				// The agent endpoints are public to bearer tokens: they
-				// authenticate with signed key info or the agent's own key.
-				// A signed download refuses a request without its signature.
+				// authenticate with signed key info or the agent's own key;
+				// the console's login with a username and password.
 				want := map[string]int{agentproto.PathEnroll: http.StatusUnprocessableEntity, agentproto.PathConnect: http.StatusUpgradeRequired,
+					api.PathAuthLogin: http.StatusUnprocessableEntity,
+					// A signed download refuses a request without its signature.
 					"/api/v1/signed-downloads/jump-client-installers/:id/:platform": http.StatusForbidden}[r.Path]
 				if want == 0 {
 					want = http.StatusOK

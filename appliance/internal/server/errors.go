@@ -64,6 +64,10 @@ func problemDoc(c *gin.Context, err error) *api.Problem {
 	default:
 		p.Detail = problem.Reason(err)
 	}
+	var typed *problem.Typed
+	if errors.As(err, &typed) {
+		p.Type = typed.Type
+	}
 	return p
 }
 

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +42,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpitem"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumpoint"
 	"github.com/jumpgate/jumpgate/appliance/internal/jumppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/login"
 	"github.com/jumpgate/jumpgate/appliance/internal/portal"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 	"github.com/jumpgate/jumpgate/appliance/internal/route"
@@ -79,6 +82,9 @@ type Deps struct {
 	// appliance_instances (see package instance); default
 	// instance.DefaultInterval.
 	HeartbeatInterval time.Duration
+	// LoginNow is the clock of browser sessions and TOTP codes; nil is
+	// time.Now.
+	LoginNow func() time.Time
 }
 
 // Server is the appliance's HTTP API.
@@ -90,6 +96,9 @@ type Server struct {
 
 	Users  *user.Service
 	Tokens *apitoken.Service
+	// Login signs users in to the console and authenticates their browser
+	// sessions.
+	Login *login.Service
 	// Hub holds the agents' connections.
 	Hub *agenthub.Hub
 	// Clients is the jump-clients collection.
@@ -153,6 +162,10 @@ func New(d Deps) (*Server, error) {
 	accessChanged := func() { authenticator.Invalidate(); s.Broker.AccessChanged() }
 	s.Users = user.New(d.DB, accessChanged)
 	s.Tokens = apitoken.New(d.DB, accessChanged)
+	if s.Login, err = login.New(login.Config{DB: d.DB, Log: d.Log, Users: s.Users, PublicURL: d.Keys.PublicURL, SecretKey: d.Keys.Key.Seed(),
+		Changed: func() { s.Broker.AccessChanged() }, Now: d.LoginNow}); err != nil {
+		return nil, err
+	}
 	installers := installer.New(d.DB, d.Keys)
 	auditH := &audit.Handler{DB: d.DB}
 	s.Clients = jumpclient.New(d.DB)
@@ -189,6 +202,7 @@ func New(d Deps) (*Server, error) {
 	s.Metrics = promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})
 	routes = append(routes, s.probeRoutes(authenticator, d.MetricsTokenHash)...)
 	routes = append(routes, s.whoamiRoute())
+	routes = append(routes, s.Login.Routes()...)
 	routes = append(routes, resourceRoutes(jumpGroups)...)
 	routes = append(routes, resourceRoutes(jumpPolicies)...)
 	routes = append(routes, resourceRoutes(sessionpolicy.New(d.DB))...)
@@ -223,7 +237,8 @@ func New(d Deps) (*Server, error) {
 		bodyTimeout = DefaultBodyTimeout
 	}
 	e.Use(bodyDeadline(bodyTimeout), requestID(), s.recovery(), m.middleware(), accessLog(d.Log), errorMiddleware(d.Log))
-	authn := auth.Middleware(authenticator)
+	// A bearer token, or else a browser session's cookie.
+	authn := s.Login.Middleware(auth.Middleware(authenticator))
 	for _, r := range routes {
 		handlers := []gin.HandlerFunc{}
 		if r.Access == route.Authenticated {
@@ -285,6 +300,7 @@ func (s *Server) JumpointKeyInfo(jumpointID int64) (string, error) {
 // Close ends every session, cuts every agent connection, writes queued
 // agent state and then unregisters this process.
 func (s *Server) Close() {
+	s.Login.Close()
 	s.Broker.Close()
 	s.Hub.Close()
 	if err := s.Instance.Close(context.Background()); err != nil {
@@ -411,25 +427,39 @@ func (m *metrics) middleware() gin.HandlerFunc {
 	}
 }
 
-// Bootstrap creates the "admin" user and an API token for it when the
-// database has no users yet. It returns the token secret, or "" when the
-// appliance was already set up.
-func (s *Server) Bootstrap(ctx context.Context) (string, error) {
+// Bootstrap creates the "admin" user, with a random password and an API
+// token, when the database has no users yet. It returns the token secret
+// and the password, or "" for both when the appliance was already set up.
+func (s *Server) Bootstrap(ctx context.Context) (token, password string, err error) {
 	var n int64
 	if err := s.db.W.WithContext(ctx).Model(&user.Record{}).Count(&n).Error; err != nil {
-		return "", fmt.Errorf("bootstrap: count users: %w", err)
+		return "", "", fmt.Errorf("bootstrap: count users: %w", err)
 	}
 	if n > 0 {
-		return "", nil
+		return "", "", nil
+	}
+	if password, err = randomPassword(); err != nil {
+		return "", "", err
 	}
 	ctx = auth.WithPrincipal(ctx, auth.System)
-	u, err := s.Users.Create(ctx, &api.User{Username: "admin", DisplayName: "Administrator", Admin: true})
+	u, err := s.Users.Create(ctx, &api.User{Username: "admin", DisplayName: "Administrator", Admin: true, Password: password})
 	if err != nil {
-		return "", fmt.Errorf("bootstrap: create admin user: %w", err)
+		return "", "", fmt.Errorf("bootstrap: create admin user: %w", err)
 	}
 	tok, err := s.Tokens.Create(ctx, &api.APIToken{Name: "bootstrap admin token", UserID: u.ID})
 	if err != nil {
-		return "", fmt.Errorf("bootstrap: create admin token: %w", err)
+		return "", "", fmt.Errorf("bootstrap: create admin token: %w", err)
 	}
-	return tok.Token, nil
+	return tok.Token, password, nil
+}
+
+// randomPassword returns 100 random bits as four groups of five lower-case
+// base32 letters and digits ("k3v9q-...").
+func randomPassword() (string, error) {
+	b := make([]byte, 13)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	c := strings.ToLower(base32.StdEncoding.EncodeToString(b))[:20]
+	return c[:5] + "-" + c[5:10] + "-" + c[10:15] + "-" + c[15:], nil
 }

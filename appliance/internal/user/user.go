@@ -34,6 +34,8 @@ type Record struct {
 	Admin        bool   `gorm:"not null"`
 	Enabled      bool   `gorm:"not null"`
 	PasswordHash string `gorm:"size:256;not null"`
+	// MFARequired makes the user enroll TOTP before the console opens.
+	MFARequired bool `gorm:"not null;default:false"`
 }
 
 // TableName fixes the table name.
@@ -41,11 +43,14 @@ func (Record) TableName() string { return "users" }
 
 func toAPI(r *Record) *api.User {
 	return &api.User{Meta: r.Meta(), Username: r.Username, DisplayName: r.DisplayName, Email: r.Email,
-		Admin: r.Admin, Enabled: api.Bool(r.Enabled), HasPassword: r.PasswordHash != ""}
+		Admin: r.Admin, Enabled: api.Bool(r.Enabled), HasPassword: r.PasswordHash != "", MFARequired: api.Bool(r.MFARequired)}
 }
 
 func fromAPI(a *api.User, r *Record) error {
 	r.Username, r.DisplayName, r.Email, r.Admin, r.Enabled = a.Username, a.DisplayName, a.Email, a.Admin, *a.Enabled
+	if a.MFARequired != nil {
+		r.MFARequired = *a.MFARequired
+	}
 	if a.Password != "" {
 		h, err := HashPassword(a.Password)
 		if err != nil {
@@ -69,6 +74,7 @@ func New(d *db.DB, changed func()) *Service {
 		Unique:       map[string]string{"username": "username"},
 		Check:        check,
 		BeforeDelete: beforeDelete,
+		Save:         endBrowserSessions,
 		Name:         func(a *api.User) string { return a.Username },
 		Redact:       func(a *api.User) { a.Password = "" },
 		WriteOnly:    []string{"password"},
@@ -158,7 +164,31 @@ func beforeDelete(ctx context.Context, tx *gorm.DB, r *Record) error {
 	if err := tx.WithContext(ctx).Exec("DELETE FROM api_tokens WHERE user_id = ?", r.ID).Error; err != nil {
 		return fmt.Errorf("delete user tokens: %w", err)
 	}
+	for _, table := range SignInTables {
+		if err := tx.WithContext(ctx).Exec("DELETE FROM "+table+" WHERE user_id = ?", r.ID).Error; err != nil {
+			return fmt.Errorf("delete user's %s: %w", table, err)
+		}
+	}
 	return grouppolicy.DeleteForUser(ctx, tx, r.ID)
+}
+
+// SignInTables are the tables of package login that hold a user's browser
+// sessions and MFA state (by user_id): deleting the user deletes their rows.
+// The first is the browser sessions, which a disabled user or a new password
+// also ends.
+var SignInTables = []string{"browser_sessions", "mfa_secrets", "mfa_recovery_codes"}
+
+// endBrowserSessions ends the browser sessions of a user who is disabled or
+// gets a new password, in the write's transaction; the server's changed hook
+// then closes the session channels opened with them.
+func endBrowserSessions(ctx context.Context, tx *gorm.DB, a *api.User, r *Record) error {
+	if r.ID == 0 || r.Enabled && a.Password == "" {
+		return nil
+	}
+	if err := tx.WithContext(ctx).Exec("DELETE FROM "+SignInTables[0]+" WHERE user_id = ?", r.ID).Error; err != nil {
+		return fmt.Errorf("end browser sessions: %w", err)
+	}
+	return nil
 }
 
 // approverOf returns the code names of the jump policies that list the user
