@@ -153,6 +153,7 @@ var collections = []*collection{
 		{"CHANGED FIELDS", changedFields},
 	}},
 	{path: api.PathJumpClientSettings, singular: "jump-client-settings", aliases: []string{"settings"}, singleton: true},
+	{path: strings.TrimPrefix(api.PathConsoleSettings, "/api/v1/"), singular: "console-settings", singleton: true},
 }
 
 // labeledNames lists the canonical names of the collections with labels.

@@ -123,6 +123,17 @@ func TestWrite_CreateUpdateDelete(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "\nlost_after_days: ")
 
+	// So do the console settings.
+	r = runCLI(t, vars, "trusted_origins: [https://support.example.com]\n", "update", "console-settings", "-f", "-", "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"https://support.example.com"`)
+	r = runCLI(t, vars, "", "get", "console-settings", "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, `"session_idle_timeout_minutes": 30`)
+	r = runCLI(t, vars, "trusted_origins: [https://support.example.com/]\n", "update", "console-settings", "-f", "-")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "trusted_origins[0]: ")
+
 	// delete, then the object is gone; a second delete is a clear 404.
 	r = runCLI(t, vars, "", "delete", "jump-groups", id)
 	require.Equal(t, 0, r.code, r.stderr)

@@ -123,7 +123,7 @@ func TestManifests(t *testing.T) {
 			assert.Equal(t, "jumpgate-system", u.GetNamespace(), "%s %s", u.GetKind(), u.GetName())
 		}
 	}
-	assert.Equal(t, 8, kinds["CustomResourceDefinition"], "the CRDs of every kind")
+	assert.Equal(t, 9, kinds["CustomResourceDefinition"], "the CRDs of every kind")
 	for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRoleBinding", "Role", "RoleBinding", "Deployment", "Service"} {
 		assert.Equal(t, 1, kinds[k], k)
 	}

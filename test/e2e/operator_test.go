@@ -30,7 +30,8 @@ type exampleObject struct {
 }
 
 // examples are the appliance objects of examples/kubernetes (the
-// JumpClientSettings singleton is checked on its own).
+// JumpClientSettings and ConsoleSettings singletons are checked on their
+// own).
 var examples = []exampleObject{
 	{"jumppolicy", "demo-anytime", "jump-policies", "code_name", "demo-anytime"},
 	{"sessionpolicy", "demo-support", "session-policies", "code_name", "demo-support"},
@@ -111,7 +112,7 @@ func TestOperatorExamples(t *testing.T) {
 	}
 	sort.Strings(listed)
 	assert.Equal(t, []string{
-		"JumpClientInstaller/demo-servers", "JumpClientSettings/default", "JumpGroup/demo-servers", "JumpPolicy/demo-anytime",
+		"ConsoleSettings/default", "JumpClientInstaller/demo-servers", "JumpClientSettings/default", "JumpGroup/demo-servers", "JumpPolicy/demo-anytime",
 		"Jumpoint/demo-lab-net", "ProtocolTunnelJump/demo-db", "PublicPortal/demo-portal", "SessionPolicy/demo-support",
 	}, listed)
 
@@ -137,6 +138,11 @@ func TestOperatorExamples(t *testing.T) {
 	s := settings(t, jg)
 	for k, want := range map[string]any{"statistics_interval_seconds": 30.0, "lost_after_days": 30.0, "deleted_after_days": 90.0, "wake_on_lan_allowed": true} {
 		assert.Equal(t, want, s[k], "jump client settings: %s", k)
+	}
+	var cs map[string]any
+	require.NoError(t, json.Unmarshal([]byte(jg.mustJG("get", "console-settings", "-o", "json")), &cs))
+	for k, want := range map[string]any{"session_idle_timeout_minutes": 60.0, "session_lifetime_hours": 10.0, "mfa_required": false} {
+		assert.Equal(t, want, cs[k], "console settings: %s", k)
 	}
 
 	// The installer's key info and download commands are in its Secret.

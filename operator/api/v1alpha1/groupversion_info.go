@@ -2,7 +2,7 @@
 // custom resources of group jumpgate.dev, version v1alpha1, one per
 // configuration object of the appliance (JumpGroup, JumpPolicy,
 // SessionPolicy, Jumpoint, JumpClientInstaller, ProtocolTunnelJump,
-// PublicPortal) and the JumpClientSettings singleton.
+// PublicPortal) and the JumpClientSettings and ConsoleSettings singletons.
 //
 // The fields mean what the appliance API's fields of the same name mean
 // (camelCase of the API's snake_case JSON names) and have the same limits,

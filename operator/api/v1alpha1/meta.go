@@ -112,8 +112,8 @@ type Status struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// ApplianceID is the appliance's numeric id of the object (`id` in the
-	// API); 0 until the object is created, and always 0 for
-	// JumpClientSettings.
+	// API); 0 until the object is created, and always 0 for the
+	// singletons JumpClientSettings and ConsoleSettings.
 	// +optional
 	ApplianceID int64 `json:"applianceID,omitempty"`
 

@@ -39,3 +39,6 @@ func (o *PublicPortal) CommonStatus() *Status { return &o.Status.Status }
 
 // CommonStatus returns the status part that every kind shares.
 func (o *JumpClientSettings) CommonStatus() *Status { return &o.Status.Status }
+
+// CommonStatus returns the status part that every kind shares.
+func (o *ConsoleSettings) CommonStatus() *Status { return &o.Status.Status }

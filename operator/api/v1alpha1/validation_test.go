@@ -113,6 +113,15 @@ func jumpClientSettings(t *testing.T) *v1.JumpClientSettings {
 	return &v1.JumpClientSettings{ObjectMeta: metav1.ObjectMeta{Name: v1.JumpClientSettingsName, Namespace: ns}}
 }
 
+// consoleSettings returns the singleton in a namespace of its own, since
+// its name is fixed.
+func consoleSettings(t *testing.T) *v1.ConsoleSettings {
+	t.Helper()
+	ns := fmt.Sprintf("cons-%d", seq.Add(1))
+	require.NoError(t, k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	return &v1.ConsoleSettings{ObjectMeta: metav1.ObjectMeta{Name: v1.ConsoleSettingsName, Namespace: ns}}
+}
+
 // create creates obj and reads it back into obj.
 func create(t *testing.T, obj client.Object) {
 	t.Helper()
@@ -128,12 +137,13 @@ func TestCRDs_Installed(t *testing.T) {
 	lists := []client.ObjectList{
 		&v1.JumpGroupList{}, &v1.JumpPolicyList{}, &v1.SessionPolicyList{}, &v1.JumpointList{},
 		&v1.JumpClientInstallerList{}, &v1.ProtocolTunnelJumpList{}, &v1.PublicPortalList{}, &v1.JumpClientSettingsList{},
+		&v1.ConsoleSettingsList{},
 	}
 	for _, l := range lists {
 		assert.NoError(t, k8s.List(ctx, l, client.InNamespace(namespace)), "%T", l)
 	}
 	mapper := k8s.RESTMapper()
-	for _, kind := range []string{"JumpGroup", "JumpPolicy", "SessionPolicy", "Jumpoint", "JumpClientInstaller", "ProtocolTunnelJump", "PublicPortal", "JumpClientSettings"} {
+	for _, kind := range []string{"JumpGroup", "JumpPolicy", "SessionPolicy", "Jumpoint", "JumpClientInstaller", "ProtocolTunnelJump", "PublicPortal", "JumpClientSettings", "ConsoleSettings"} {
 		m, err := mapper.RESTMapping(v1.GroupVersion.WithKind(kind).GroupKind(), v1.GroupVersion.Version)
 		if assert.NoError(t, err, kind) {
 			assert.Equal(t, "namespace", string(m.Scope.Name()), kind)
@@ -226,6 +236,15 @@ func TestDefaults(t *testing.T) {
 		assert.Equal(t, int32(60), s.StandbyCheckInMinutes)
 		assert.Equal(t, "join", s.SimultaneousJumps)
 		assert.Equal(t, ptr.To(true), s.UnattendedSessionsAllowed)
+	})
+	t.Run("ConsoleSettings", func(t *testing.T) {
+		o := consoleSettings(t)
+		create(t, o)
+		s := o.Spec
+		assert.False(t, s.MFARequired)
+		assert.Equal(t, int32(30), s.SessionIdleTimeoutMinutes)
+		assert.Equal(t, int32(12), s.SessionLifetimeHours)
+		assert.Empty(t, s.TrustedOrigins)
 	})
 }
 
@@ -580,6 +599,47 @@ func TestValidation_JumpClientSettings(t *testing.T) {
 		{"standby check-in", e(func(o *v1.JumpClientSettings) { o.Spec.StandbyCheckInMinutes = 1441 }), "spec.standbyCheckInMinutes"},
 		{"simultaneous jumps", e(func(o *v1.JumpClientSettings) { o.Spec.SimultaneousJumps = "queue" }), "spec.simultaneousJumps: Unsupported value"},
 	})
+}
+
+func TestValidation_ConsoleSettings(t *testing.T) {
+	e := func(edit func(*v1.ConsoleSettings)) func(*testing.T) client.Object {
+		return func(t *testing.T) client.Object {
+			o := consoleSettings(t)
+			edit(o)
+			return o
+		}
+	}
+	origin := func(o string) func(*v1.ConsoleSettings) {
+		return func(s *v1.ConsoleSettings) { s.Spec.TrustedOrigins = []v1.Origin{v1.Origin(o)} }
+	}
+	cases := []validationCase{
+		{"valid with everything", e(func(o *v1.ConsoleSettings) {
+			s := &o.Spec
+			s.MFARequired = true
+			s.SessionIdleTimeoutMinutes, s.SessionLifetimeHours = 1440, 720
+			s.TrustedOrigins = []v1.Origin{"https://support.example.com", "http://localhost:8443", "https://[::1]:8443", "https://10.0.0.1"}
+		}), ""},
+		{"shortest limits", e(func(o *v1.ConsoleSettings) { o.Spec.SessionIdleTimeoutMinutes, o.Spec.SessionLifetimeHours = 5, 1 }), ""},
+		{"singleton name", e(func(o *v1.ConsoleSettings) { o.Name = "console" }), "ConsoleSettings is a singleton: metadata.name must be 'default'"},
+		{"idle timeout at least 5", e(func(o *v1.ConsoleSettings) { o.Spec.SessionIdleTimeoutMinutes = 4 }), "spec.sessionIdleTimeoutMinutes"},
+		{"idle timeout at most 1440", e(func(o *v1.ConsoleSettings) { o.Spec.SessionIdleTimeoutMinutes = 1441 }), "spec.sessionIdleTimeoutMinutes"},
+		{"lifetime at most 720", e(func(o *v1.ConsoleSettings) { o.Spec.SessionLifetimeHours = 721 }), "spec.sessionLifetimeHours"},
+		{"origins each once", e(func(o *v1.ConsoleSettings) {
+			o.Spec.TrustedOrigins = []v1.Origin{"https://a.example.com", "https://a.example.com"}
+		}), "Duplicate value"},
+		{"at most 20 origins", e(func(o *v1.ConsoleSettings) {
+			for i := range 21 {
+				o.Spec.TrustedOrigins = append(o.Spec.TrustedOrigins, v1.Origin(fmt.Sprintf("https://h%d.example.com", i)))
+			}
+		}), "spec.trustedOrigins: Too many"},
+	}
+	for _, bad := range []string{"support.example.com", "https://support.example.com/", "https://support.example.com/console",
+		"https://support.example.com?x=1", "https://support.example.com#top", "https://user@support.example.com",
+		"https://Support.example.com", "ftp://support.example.com", "https://support.example.com:", "https://support.example.com:443",
+		"http://support.example.com:80"} {
+		cases = append(cases, validationCase{"origin " + bad, e(origin(bad)), "must be an origin such as https://support.example.com"})
+	}
+	runCases(t, cases)
 }
 
 // TestStatus_Subresource checks that status is a subresource: a spec write

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/jumpgate/jumpgate/api"
 	"github.com/jumpgate/jumpgate/operator/api/v1alpha1"
 )
@@ -100,49 +102,63 @@ func JumpClientSettingsKind() *Kind[*v1alpha1.JumpClientSettings, jumpClientSett
 	}
 }
 
-// claimJumpClientSettings decides whether o manages the appliance's
-// settings: "" when it does, else a message naming the one that does.
+// claimJumpClientSettings decides whether o manages the appliance's Jump
+// Client settings (claimSingleton).
+var claimJumpClientSettings = claimSingleton[*v1alpha1.JumpClientSettings]("JumpClientSettings", "Jump Client settings", v1alpha1.JumpClientSettingsName)
+
+// claimSingleton returns the Claim of a singleton kind (named kind, whose
+// only allowed name is name, managing the appliance's what): "" when o
+// manages the appliance object, else a message naming the one that does.
 //
-// It lists through the manager's client, so it sees the JumpClientSettings
-// of every namespace the operator watches (all of them, unless the operator
-// is restricted to some namespaces: those it does not watch are managed by
-// someone else, if at all). For o being deleted it answers "" only when no
+// It lists through the manager's client, so it sees the resources of every
+// namespace the operator watches (all of them, unless the operator is
+// restricted to some namespaces: those it does not watch are managed by
+// someone else, if at all). Of those not being deleted, the oldest by
+// creationTimestamp (ties: the namespace first in alphabetical order)
+// manages the appliance. For o being deleted it answers "" only when no
 // other one is left to take over, so that only then are the defaults put
 // back.
-func claimJumpClientSettings(ctx context.Context, h *Hooks, o *v1alpha1.JumpClientSettings) (string, error) {
-	var l v1alpha1.JumpClientSettingsList
-	if err := h.Client.List(ctx, &l); err != nil {
-		return "", fmt.Errorf("listing JumpClientSettings to find the one in charge: %w", err)
-	}
-	deleting := o.GetDeletionTimestamp() != nil
-	var first *v1alpha1.JumpClientSettings
-	for i := range l.Items {
-		c := &l.Items[i]
-		if c.Name != v1alpha1.JumpClientSettingsName || c.DeletionTimestamp != nil || c.UID == o.UID {
-			continue
+func claimSingleton[O Object](kind, what, name string) func(ctx context.Context, h *Hooks, o O) (string, error) {
+	return func(ctx context.Context, h *Hooks, o O) (string, error) {
+		l, err := listOf(h.Client.Scheme(), o)
+		if err != nil {
+			return "", err
 		}
-		if first == nil || olderSettings(c, first) {
-			first = c
+		if err := h.Client.List(ctx, l); err != nil {
+			return "", fmt.Errorf("listing %s to find the one in charge: %w", kind, err)
 		}
+		deleting := o.GetDeletionTimestamp() != nil
+		var first client.Object
+		for _, c := range itemsOf(l) {
+			if c.GetName() != name || c.GetDeletionTimestamp() != nil || c.GetUID() == o.GetUID() {
+				continue
+			}
+			if first == nil || olderSettings(c, first) {
+				first = c
+			}
+		}
+		if !deleting && (first == nil || olderSettings(o, first)) {
+			return "", nil
+		}
+		if deleting && first == nil {
+			return "", nil
+		}
+		if deleting {
+			return fmt.Sprintf("%s %s/%s takes over the appliance's %s", kind, first.GetNamespace(), first.GetName(), what), nil
+		}
+		created := first.GetCreationTimestamp()
+		return fmt.Sprintf("%s %s/%s manages the appliance's %s (the oldest one does; it was created %s); "+
+			"this one is not applied, and takes over within %s after that one is deleted",
+			kind, first.GetNamespace(), first.GetName(), what, created.UTC().Format(time.RFC3339), h.Config.ResyncPeriod), nil
 	}
-	if !deleting && (first == nil || olderSettings(o, first)) {
-		return "", nil
-	}
-	if deleting && first == nil {
-		return "", nil
-	}
-	if deleting {
-		return fmt.Sprintf("JumpClientSettings %s/%s takes over the appliance's Jump Client settings", first.Namespace, first.Name), nil
-	}
-	return fmt.Sprintf("JumpClientSettings %s/%s manages the appliance's Jump Client settings (the oldest one does; it was created %s); "+
-		"this one is not applied, and takes over within %s after that one is deleted",
-		first.Namespace, first.Name, first.CreationTimestamp.UTC().Format(time.RFC3339), h.Config.ResyncPeriod), nil
 }
 
-// olderSettings orders JumpClientSettings by creation time, then namespace.
-func olderSettings(a, b *v1alpha1.JumpClientSettings) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+// olderSettings orders singleton resources by creation time, then
+// namespace.
+func olderSettings(a, b client.Object) bool {
+	ca, cb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !ca.Equal(&cb) {
+		return ca.Before(&cb)
 	}
-	return a.Namespace < b.Namespace
+	return a.GetNamespace() < b.GetNamespace()
 }

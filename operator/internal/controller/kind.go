@@ -68,7 +68,7 @@ type Kind[O Object, A any] struct {
 	Delete func(c *api.Client, ctx context.Context, id int64, opts ...api.WriteOption) error
 
 	// Singleton marks a kind with exactly one appliance object and no
-	// labels (JumpClientSettings). Claim then decides which resource
+	// labels (JumpClientSettings, ConsoleSettings). Claim then decides which resource
 	// manages it; Reset restores it when that resource is deleted.
 	Singleton bool
 	Claim     func(ctx context.Context, h *Hooks, o O) (notOwned string, err error)

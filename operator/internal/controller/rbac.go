@@ -9,9 +9,9 @@ package controller
 // The custom resources: read and watch them, write their finalizer and
 // status. The operator never creates or deletes them.
 //
-// +kubebuilder:rbac:groups=jumpgate.dev,resources=jumpgroups;jumppolicies;sessionpolicies;jumpoints;jumpclientinstallers;protocoltunneljumps;publicportals;jumpclientsettings,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=jumpgate.dev,resources=jumpgroups/status;jumppolicies/status;sessionpolicies/status;jumpoints/status;jumpclientinstallers/status;protocoltunneljumps/status;publicportals/status;jumpclientsettings/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=jumpgate.dev,resources=jumpgroups/finalizers;jumppolicies/finalizers;sessionpolicies/finalizers;jumpoints/finalizers;jumpclientinstallers/finalizers;protocoltunneljumps/finalizers;publicportals/finalizers;jumpclientsettings/finalizers,verbs=update
+// +kubebuilder:rbac:groups=jumpgate.dev,resources=jumpgroups;jumppolicies;sessionpolicies;jumpoints;jumpclientinstallers;protocoltunneljumps;publicportals;jumpclientsettings;consolesettings,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=jumpgate.dev,resources=jumpgroups/status;jumppolicies/status;sessionpolicies/status;jumpoints/status;jumpclientinstallers/status;protocoltunneljumps/status;publicportals/status;jumpclientsettings/status;consolesettings/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=jumpgate.dev,resources=jumpgroups/finalizers;jumppolicies/finalizers;sessionpolicies/finalizers;jumpoints/finalizers;jumpclientinstallers/finalizers;protocoltunneljumps/finalizers;publicportals/finalizers;jumpclientsettings/finalizers;consolesettings/finalizers,verbs=update
 //
 // What the kinds own: a JumpClientInstaller's Secret of key info and
 // download commands; a Jumpoint's enrollment Secret and Deployment.

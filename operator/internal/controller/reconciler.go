@@ -524,7 +524,7 @@ func (r *Reconciler[O, A]) resync() time.Duration {
 }
 
 // named is "jump group 12", or the noun alone for objects without an id
-// (the JumpClientSettings singleton).
+// (the singletons JumpClientSettings and ConsoleSettings).
 func named(noun string, id int64) string {
 	if id == 0 {
 		return noun

@@ -45,6 +45,7 @@ var driftKinds = []driftKind{
 	{reflect.TypeFor[api.PublicPortal](), NewPublicPortalResource, "jumpgate.dev_publicportals.yaml"},
 	{reflect.TypeFor[api.JumpClientInstaller](), NewJumpClientInstallerResource, "jumpgate.dev_jumpclientinstallers.yaml"},
 	{reflect.TypeFor[api.JumpClientSettings](), NewJumpClientSettingsResource, "jumpgate.dev_jumpclientsettings.yaml"},
+	{reflect.TypeFor[api.ConsoleSettings](), NewConsoleSettingsResource, "jumpgate.dev_consolesettings.yaml"},
 	{reflect.TypeFor[api.User](), NewUserResource, ""},
 	{reflect.TypeFor[api.GroupPolicy](), NewGroupPolicyResource, ""},
 	{reflect.TypeFor[api.APIToken](), NewAPITokenResource, ""},
@@ -601,6 +602,8 @@ func compareCRD(r api.Rule, s map[string]any, def any, parentCEL string) []strin
 			diffs = append(diffs, "no CEL rule with api.HostNamePattern and isIP")
 		case r.Format == "weburl" && !strings.Contains(cel, "isURL(self)"):
 			diffs = append(diffs, "no CEL rule checking an http(s) URL")
+		case r.Format == "origin" && !strings.Contains(cel, "isURL(self)"):
+			diffs = append(diffs, "no CEL rule checking an origin")
 		case r.Format == "loopback4" && !strings.Contains(cel, "cidr('127.0.0.0/8').containsIP"):
 			diffs = append(diffs, "no CEL rule checking 127.0.0.0/8")
 		case r.Format == "cidr" && !strings.Contains(cel, "isCIDR"):

@@ -156,8 +156,8 @@ func (p *jumpgateProvider) Resources(context.Context) []func() resource.Resource
 		NewJumpointResource, NewProtocolTunnelJumpResource, NewPublicPortalResource,
 		// installers: jump_client_installer
 		NewJumpClientInstallerResource,
-		// identity: user, group_policy, api_token, jump_client_settings
-		NewUserResource, NewGroupPolicyResource, NewAPITokenResource, NewJumpClientSettingsResource,
+		// identity: user, group_policy, api_token, jump_client_settings, console_settings
+		NewUserResource, NewGroupPolicyResource, NewAPITokenResource, NewJumpClientSettingsResource, NewConsoleSettingsResource,
 	}
 }
 
@@ -171,9 +171,9 @@ func (p *jumpgateProvider) DataSources(context.Context) []func() datasource.Data
 		NewPublicPortalDataSource, NewPublicPortalsDataSource,
 		// installers: jump_client_installer, jump_client_installer_download, jump_clients
 		NewJumpClientInstallerDataSource, NewJumpClientInstallersDataSource, NewJumpClientInstallerDownloadDataSource, NewJumpClientsDataSource,
-		// identity: user, group_policy, api_token, jump_client_settings
+		// identity: user, group_policy, api_token, jump_client_settings, console_settings
 		NewUserDataSource, NewUsersDataSource, NewGroupPolicyDataSource, NewGroupPoliciesDataSource,
-		NewAPITokenDataSource, NewAPITokensDataSource, NewJumpClientSettingsDataSource,
+		NewAPITokenDataSource, NewAPITokensDataSource, NewJumpClientSettingsDataSource, NewConsoleSettingsDataSource,
 	}
 }
 
