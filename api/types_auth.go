@@ -18,11 +18,6 @@ const (
 // has enrolled TOTP: the console asks for the code and sends the login again.
 const ProblemMFARequired = ProblemTypeBase + "mfa-required"
 
-// EndBrowserSessionEnded closes a session channel opened with a browser
-// session that ended: logout, expiry, a password change, an MFA reset or an
-// administrator ending the user's browser sessions.
-const EndBrowserSessionEnded = "browser_session_ended"
-
 // BrowserSession is one of the caller's browser sessions
 // (GET /api/v1/auth/sessions).
 type BrowserSession struct {

@@ -84,6 +84,11 @@ const (
 	EndPolicyExpired = "policy_expired" // the Jump Policy that applies passed its expires_at
 )
 
+// EndBrowserSessionEnded is the revocation reason of a session channel
+// opened with a browser session that ended: logout, expiry, a new password,
+// an MFA reset or an administrator ending the user's browser sessions.
+const EndBrowserSessionEnded = "browser_session_ended"
+
 // SessionRequest starts a session: POST /api/v1/sessions.
 type SessionRequest struct {
 	// ItemType is jump_client or protocol_tunnel_jump.

@@ -310,8 +310,7 @@ func TestLogin_MFA(t *testing.T) {
 
 	// An administrator's reset ends the user's sessions and the MFA.
 	require.Equal(t, http.StatusOK, signedIn.do(http.MethodGet, api.PathAuthSession, nil).status)
-	_, err := s.Admin.Do(context.Background(), http.MethodDelete, fmt.Sprintf("%s/%d/mfa", api.PathUsers, u.ID), nil, nil, nil)
-	require.NoError(t, err)
+	require.NoError(t, s.Admin.ResetUserMFA(context.Background(), u.ID))
 	assert.Equal(t, http.StatusUnauthorized, signedIn.do(http.MethodGet, api.PathAuthSession, nil).status)
 	assert.Equal(t, http.StatusOK, fresh().login(u.Username, pw).status, "after a reset the password alone signs in")
 }
@@ -538,8 +537,7 @@ func TestLogin_RevocationClosesChannels(t *testing.T) {
 			require.NoError(t, err)
 		}, api.EndUserDisabled},
 		{"sessions ended by an administrator", func(t *testing.T, u *api.User, _ string, _ *browser) {
-			_, err := admin.Do(ctx, http.MethodDelete, fmt.Sprintf("%s/%d/sessions", api.PathUsers, u.ID), nil, nil, nil)
-			require.NoError(t, err)
+			require.NoError(t, admin.EndUserBrowserSessions(ctx, u.ID))
 		}, api.EndBrowserSessionEnded},
 		{"password changed in another browser", func(t *testing.T, u *api.User, pw string, _ *browser) {
 			other := newBrowser(t, s)
@@ -552,8 +550,7 @@ func TestLogin_RevocationClosesChannels(t *testing.T) {
 			require.NoError(t, err)
 		}, api.EndBrowserSessionEnded},
 		{"MFA reset", func(t *testing.T, u *api.User, _ string, _ *browser) {
-			_, err := admin.Do(ctx, http.MethodDelete, fmt.Sprintf("%s/%d/mfa", api.PathUsers, u.ID), nil, nil, nil)
-			require.NoError(t, err)
+			require.NoError(t, admin.ResetUserMFA(ctx, u.ID))
 		}, api.EndBrowserSessionEnded},
 		{"logout", func(t *testing.T, _ *api.User, _ string, b *browser) {
 			require.Equal(t, http.StatusNoContent, b.do(http.MethodPost, api.PathAuthLogout, nil).status)
@@ -638,4 +635,44 @@ func dialBrowserSession(t *testing.T, s *appliancetest.Server, cookie string, id
 		}
 	}()
 	return events
+}
+
+// TestLogin_ConsoleSettings: the console settings take effect at once:
+// trusted origins may send state-changing requests and open WebSockets
+// with the cookie, mfa_required holds every user to enrollment, and the
+// idle timeout is the settings'.
+func TestLogin_ConsoleSettings(t *testing.T) {
+	clk := &clock{}
+	s := appliancetest.NewServer(t, appliancetest.WithLoginClock(clk.Now))
+	ctx := context.Background()
+	u, pw := newPasswordUser(t, s, true)
+	b := newBrowser(t, s)
+	require.Equal(t, http.StatusOK, b.login(u.Username, pw).status)
+	proxy := []string{"Origin", "https://console.example.com", "Sec-Fetch-Site", "cross-site"}
+	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13",
+		"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==", "Origin", "https://console.example.com"}
+	path := "/api/v1/" + api.PathJumpGroups
+
+	require.Equal(t, http.StatusForbidden, b.do(http.MethodPost, path, newJumpGroup(), proxy...).status, "not trusted yet")
+	require.Equal(t, http.StatusForbidden, b.do(http.MethodGet, sessionproto.ConnectPath(999999), nil, upgrade...).status)
+	_, err := s.Admin.PatchConsoleSettings(ctx, map[string]any{"trusted_origins": []string{"https://console.example.com"}})
+	require.NoError(t, err)
+	r := b.do(http.MethodPost, path, newJumpGroup(), proxy...)
+	assert.Equal(t, http.StatusCreated, r.status, "a trusted origin: %s", r.body)
+	r = b.do(http.MethodGet, sessionproto.ConnectPath(999999), nil, upgrade...)
+	assert.Equal(t, http.StatusNotFound, r.status, "a trusted origin's upgrade passes the check: %s", r.body)
+	assert.Equal(t, http.StatusForbidden, b.do(http.MethodPost, path, newJumpGroup(), "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site").status)
+
+	_, err = s.Admin.PatchConsoleSettings(ctx, map[string]any{"mfa_required": true})
+	require.NoError(t, err)
+	r = b.do(http.MethodGet, path, nil)
+	assert.Equal(t, http.StatusForbidden, r.status, "everyone must enroll: %s", r.body)
+	_, err = s.Admin.ListJumpGroups(ctx, nil)
+	assert.NoError(t, err, "API tokens are not held to it")
+	_, err = s.Admin.PatchConsoleSettings(ctx, map[string]any{"mfa_required": false, "session_idle_timeout_minutes": 5})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, b.do(http.MethodGet, path, nil).status)
+	clk.Advance(6 * time.Minute)
+	r = b.do(http.MethodGet, path, nil)
+	assert.Equal(t, http.StatusUnauthorized, r.status, "idle past the settings' 5 minutes: %s", r.body)
 }

@@ -162,8 +162,10 @@ func New(d Deps) (*Server, error) {
 	accessChanged := func() { authenticator.Invalidate(); s.Broker.AccessChanged() }
 	s.Users = user.New(d.DB, accessChanged)
 	s.Tokens = apitoken.New(d.DB, accessChanged)
+	// s.Console and s.Broker are set below, before any request is served.
 	if s.Login, err = login.New(login.Config{DB: d.DB, Log: d.Log, Users: s.Users, PublicURL: d.Keys.PublicURL, SecretKey: d.Keys.Key.Seed(),
-		Changed: func() { s.Broker.AccessChanged() }, Now: d.LoginNow}); err != nil {
+		Settings: login.SettingsFunc(func(ctx context.Context) (api.ConsoleSettings, error) { return s.Console.Current(ctx) }),
+		Changed:  func() { s.Broker.AccessChanged() }, Now: d.LoginNow}); err != nil {
 		return nil, err
 	}
 	installers := installer.New(d.DB, d.Keys)
@@ -187,6 +189,7 @@ func New(d Deps) (*Server, error) {
 	s.Clients.Hub = &clientNotifier{Hub: s.Hub, broker: s.Broker}
 	settingsSvc := &settings.Service{DB: d.DB, Changed: s.Hub.SettingsChanged}
 	s.Console = settings.NewConsole(d.DB)
+	s.Console.OnChange(func(api.ConsoleSettings) { s.Login.SettingsChanged() })
 	jumpoints := jumpoint.New(d.DB, s.Hub.RetireNodes)
 	tunnelJumps := tunneljump.New(d.DB)
 	tunnelJumps.Spec.Changed = func() {
