@@ -27,7 +27,25 @@ import (
 	"github.com/jumpgate/jumpgate/api/agentproto"
 	"github.com/jumpgate/jumpgate/api/sessionproto"
 	"github.com/jumpgate/jumpgate/appliance/appliancetest"
+	"github.com/jumpgate/jumpgate/internal/pgtest"
 )
+
+// onEachDatabaseClocked is onEachDatabase with a login clock of its own
+// for each appliance, which the test may advance.
+func onEachDatabaseClocked(t *testing.T, test func(t *testing.T, s *appliancetest.Server, clk *clock)) {
+	t.Helper()
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			clk := &clock{}
+			opts := []appliancetest.Option{appliancetest.WithLoginClock(clk.Now)}
+			if db == "postgres" {
+				opts = append(opts, appliancetest.WithDatabase(pgtest.NewDatabase(t)))
+			}
+			test(t, appliancetest.NewServer(t, opts...), clk)
+		})
+	}
+}
 
 // clock is a settable clock for browser sessions and TOTP codes.
 type clock struct {
@@ -248,8 +266,10 @@ func TestLogin_RateLimited(t *testing.T) {
 // with a code, refusal of a wrong and of a replayed code, recovery codes
 // that work once, and an administrator's reset.
 func TestLogin_MFA(t *testing.T) {
-	clk := &clock{}
-	s := appliancetest.NewServer(t, appliancetest.WithLoginClock(clk.Now))
+	onEachDatabaseClocked(t, testLoginMFA)
+}
+
+func testLoginMFA(t *testing.T, s *appliancetest.Server, clk *clock) {
 	u, pw := newPasswordUser(t, s, false)
 	b := newBrowser(t, s)
 	require.Equal(t, http.StatusOK, b.login(u.Username, pw).status)
@@ -264,7 +284,8 @@ func TestLogin_MFA(t *testing.T) {
 
 	r = b.do(http.MethodPost, api.PathAuthMFAConfirm, api.MFAConfirm{Code: wrongCode(totpCode(t, en.Secret, clk.Now()))})
 	require.Equal(t, http.StatusForbidden, r.status, string(r.body))
-	r = b.do(http.MethodPost, api.PathAuthMFAConfirm, api.MFAConfirm{Code: totpCode(t, en.Secret, clk.Now())})
+	confirming := totpCode(t, en.Secret, clk.Now())
+	r = b.do(http.MethodPost, api.PathAuthMFAConfirm, api.MFAConfirm{Code: confirming})
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	var rc api.MFARecoveryCodes
 	require.NoError(t, json.Unmarshal(r.body, &rc))
@@ -278,7 +299,7 @@ func TestLogin_MFA(t *testing.T) {
 	assert.Equal(t, api.ProblemMFARequired, r.problem().Type)
 
 	// The step confirmed is used up: its code no longer signs in.
-	r = fresh().login(u.Username, pw, "totp_code", totpCode(t, en.Secret, clk.Now()))
+	r = fresh().login(u.Username, pw, "totp_code", confirming)
 	require.Equal(t, http.StatusUnauthorized, r.status, "the confirming code is not replayable: %s", r.body)
 	clk.Advance(30 * time.Second)
 	code := totpCode(t, en.Secret, clk.Now())
@@ -357,8 +378,10 @@ func TestLogin_MFARequiredBeforeUse(t *testing.T) {
 // old cookie is refused), and sessions end after the idle timeout and the
 // absolute lifetime.
 func TestLogin_LogoutAndExpiry(t *testing.T) {
-	clk := &clock{}
-	s := appliancetest.NewServer(t, appliancetest.WithLoginClock(clk.Now))
+	onEachDatabaseClocked(t, testLoginLogoutAndExpiry)
+}
+
+func testLoginLogoutAndExpiry(t *testing.T, s *appliancetest.Server, clk *clock) {
 	u, pw := newPasswordUser(t, s, false)
 
 	t.Run("logout", func(t *testing.T) {
@@ -509,7 +532,10 @@ func TestLogin_PasswordChange(t *testing.T) {
 // session and takes the session or the user away: the channel gets an
 // ended event with the reason and closes within about a second.
 func TestLogin_RevocationClosesChannels(t *testing.T) {
-	s := appliancetest.NewServer(t)
+	onEachDatabase(t, testLoginRevocationClosesChannels)
+}
+
+func testLoginRevocationClosesChannels(t *testing.T, s *appliancetest.Server) {
 	ctx := context.Background()
 	admin := s.Admin
 	j, err := admin.CreateJumpoint(ctx, &api.Jumpoint{Name: "Site", CodeName: uniq("site"), ProtocolTunnelEnabled: true})
