@@ -1,7 +1,7 @@
 // The console's shell: the header with the navigation and the signed-in
 // user, and the page of the current URL. Signed-out visitors of any page go
 // to /login?next=<that page>.
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { Link, navigate, path, search } from "./router";
 import { logout, session } from "./session";
 import { LoginPage } from "./pages/login";
@@ -18,6 +18,18 @@ const routes: Record<string, () => preact.JSX.Element> = {
 
 /** redirects are console paths that are another page's. */
 const redirects: Record<string, string> = { "/": "/items", "/settings": "/settings/jump-clients" };
+
+/** adminPages loads the administrator's pages on the first visit to /admin (a chunk of their own). */
+let adminPages: Promise<{ default: () => preact.JSX.Element }> | undefined;
+
+function Admin() {
+  const [Pages, setPages] = useState<(() => preact.JSX.Element) | undefined>();
+  useEffect(() => {
+    adminPages ??= import("./pages/admin");
+    void adminPages.then((m) => setPages(() => m.default));
+  }, []);
+  return Pages ? <Pages /> : <p class="loading" aria-live="polite">Loading…</p>;
+}
 
 function NotFound() {
   return (
@@ -47,7 +59,7 @@ export function App() {
 
   if (s === undefined || target) return <p class="loading" aria-live="polite">Loading…</p>;
   if (s === null) return p === "/login" ? <LoginPage /> : null;
-  const Page = routes[p] ?? NotFound;
+  const Page = routes[p] ?? (p === "/admin" || p.startsWith("/admin/") ? Admin : NotFound);
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
@@ -58,10 +70,11 @@ export function App() {
             <li><Link href="/items">Jump Items</Link></li>
             <li><Link href="/sessions">Sessions</Link></li>
             <li><Link href="/settings/jump-clients">Settings</Link></li>
+            {s.user?.admin && <li><Link href="/admin">Administration</Link></li>}
           </ul>
         </nav>
         <span class="user">
-          Signed in as <strong>{s.user.username}</strong>
+          Signed in as <strong>{s.user?.username}</strong>
         </span>
         <button
           type="button"

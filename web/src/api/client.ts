@@ -32,20 +32,29 @@ export function fieldErrors(p: Problem | undefined): Record<string, string> {
 }
 
 /**
- * call sends a request the document does not state yet (the browser-session
- * routes of api/types_console.go before they reach api/openapi.json) and
- * answers like openapi-fetch: data, or error with the response.
+ * call sends a request the typed client cannot name statically (the
+ * administrator's pages build their paths from the document at run time,
+ * and the browser-session routes predate their schema) and answers like
+ * openapi-fetch: data, or error with the response. init adds headers
+ * (If-Match) and an AbortSignal; an aborted request rejects.
  */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<{ data?: T; error?: Problem; response?: Response }> {
+export async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  init?: { headers?: Record<string, string>; signal?: AbortSignal },
+): Promise<{ data?: T; error?: Problem; response?: Response }> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       credentials: "same-origin",
-      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...init?.headers },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: init?.signal,
     });
-  } catch {
+  } catch (e) {
+    if (init?.signal?.aborted) throw e;
     return { error: problemOf(undefined) };
   }
   const text = await response.text();

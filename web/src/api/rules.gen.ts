@@ -112,6 +112,36 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
    "format": "int64"
   }
  },
+ "AuthSession": {
+  "expires_at": {
+   "format": "date-time"
+  },
+  "idle_expires_at": {
+   "format": "date-time"
+  }
+ },
+ "BrowserSession": {
+  "created_at": {
+   "format": "date-time"
+  },
+  "expires_at": {
+   "format": "date-time"
+  },
+  "id": {
+   "format": "int64"
+  },
+  "idle_expires_at": {
+   "format": "date-time"
+  },
+  "last_seen_at": {
+   "format": "date-time"
+  }
+ },
+ "BrowserSessionList": {
+  "total": {
+   "format": "int64"
+  }
+ },
  "Config": {
   "standby_check_in_minutes": {
    "format": "int64"
@@ -135,6 +165,30 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
    "maximum": 720
   }
  },
+ "DiskInfo": {
+  "free_bytes": {
+   "format": "int64"
+  },
+  "total_bytes": {
+   "format": "int64"
+  }
+ },
+ "Done": {
+  "size": {
+   "format": "int64"
+  }
+ },
+ "DownloadURLRequest": {
+  "platform": {
+   "minLength": 1,
+   "required": true
+  },
+  "valid_seconds": {
+   "format": "int64",
+   "minimum": 60,
+   "maximum": 86400
+  }
+ },
  "EnrollRequest": {
   "public_key": {
    "format": "byte"
@@ -142,6 +196,14 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
  },
  "EnrollResponse": {
   "id": {
+   "format": "int64"
+  }
+ },
+ "FileInfo": {
+  "mod_time": {
+   "format": "date-time"
+  },
+  "size": {
    "format": "int64"
   }
  },
@@ -178,6 +240,11 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
  "GroupPolicyList": {
   "total": {
    "format": "int64"
+  }
+ },
+ "InstallerDownload": {
+  "expires_at": {
+   "format": "date-time"
   }
  },
  "InstallerKeyInfo": {
@@ -590,9 +657,64 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
    "format": "int64"
   }
  },
+ "LoginRequest": {
+  "password": {
+   "minLength": 1,
+   "maxLength": 256,
+   "required": true
+  },
+  "recovery_code": {
+   "maxLength": 64
+  },
+  "totp_code": {
+   "pattern": "^$|^[0-9]+$",
+   "minLength": 6,
+   "maxLength": 6
+  },
+  "username": {
+   "minLength": 1,
+   "maxLength": 256,
+   "required": true
+  }
+ },
+ "MFAConfirm": {
+  "code": {
+   "pattern": "^[0-9]+$",
+   "minLength": 6,
+   "maxLength": 6,
+   "required": true
+  }
+ },
+ "MFADisable": {
+  "code": {
+   "pattern": "^$|^[0-9]+$",
+   "minLength": 6,
+   "maxLength": 6
+  },
+  "password": {
+   "minLength": 1,
+   "maxLength": 256,
+   "required": true
+  },
+  "recovery_code": {
+   "maxLength": 64
+  }
+ },
  "Overrides": {
   "max_offline_minutes": {
    "format": "int64"
+  }
+ },
+ "PasswordChange": {
+  "current_password": {
+   "minLength": 1,
+   "maxLength": 256,
+   "required": true
+  },
+  "new_password": {
+   "minLength": 12,
+   "maxLength": 256,
+   "required": true
   }
  },
  "Problem": {
@@ -909,6 +1031,23 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
   },
   "ticket_id": {
    "maxLength": 256
+  }
+ },
+ "SysInfo": {
+  "boot_time": {
+   "format": "date-time"
+  },
+  "cpus": {
+   "format": "int64"
+  },
+  "mem_free_bytes": {
+   "format": "int64"
+  },
+  "mem_total_bytes": {
+   "format": "int64"
+  },
+  "uptime_seconds": {
+   "format": "int64"
   }
  },
  "TunnelDefinition": {

@@ -233,6 +233,209 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in to the console with a username, a password and, once enrolled, a TOTP or recovery code; sets the session cookie
+         * @description Sign in to the console with a username, a password and, once enrolled, a TOTP or recovery code; sets the session cookie
+         */
+        post: operations["postAuthLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the caller's browser session and clear its cookie
+         * @description End the caller's browser session and clear its cookie
+         */
+        post: operations["postAuthLogout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the TOTP enrollment with a current code; answers the recovery codes, shown only here
+         * @description Confirm the TOTP enrollment with a current code; answers the recovery codes, shown only here
+         */
+        post: operations["postAuthMfaConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn off the caller's TOTP with the password and a code or recovery code
+         * @description Turn off the caller's TOTP with the password and a code or recovery code
+         */
+        post: operations["postAuthMfaDisable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a TOTP enrollment: a new secret and its QR code, active once confirmed
+         * @description Start a TOTP enrollment: a new secret and its QR code, active once confirmed
+         */
+        post: operations["postAuthMfaEnroll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the caller's password; ends the caller's other browser sessions
+         * @description Change the caller's password; ends the caller's other browser sessions
+         */
+        post: operations["postAuthPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's user, MFA state and session expiry (bearer: true for an API token)
+         * @description The caller's user, MFA state and session expiry (bearer: true for an API token)
+         */
+        get: operations["getAuthSession"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the caller's browser sessions
+         * @description List the caller's browser sessions
+         */
+        get: operations["getAuthSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of the caller's browser sessions
+         * @description End one of the caller's browser sessions
+         */
+        delete: operations["deleteAuthSessionsById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Server-Sent Events stream of status changes of the objects the caller may see: jump_client.status, session.started, session.ended, stream.resync and stream.closed; a comment every 15 s; 429 beyond 8 streams per user
+         * @description A Server-Sent Events stream of status changes of the objects the caller may see: jump_client.status, session.started, session.ended, stream.resync and stream.closed; a comment every 15 s; 429 beyond 8 streams per user
+         */
+        get: operations["getEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/group-policies": {
         parameters: {
             query?: never;
@@ -290,6 +493,26 @@ export interface paths {
          * @description Change a Group Policy with a JSON merge patch (administrators only)
          */
         patch: operations["patchGroupPoliciesById"];
+        trace?: never;
+    };
+    "/api/v1/installers/download-url-key/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the key that signs download URLs: every signed download URL issued before stops working
+         * @description Replace the key that signs download URLs: every signed download URL issued before stops working (administrators only)
+         */
+        post: operations["postInstallersDownloadUrlKeyRotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/installers/generic/{platform}": {
@@ -371,6 +594,29 @@ export interface paths {
          * @description Change a Jump Client Installer with a JSON merge patch (administrators only)
          */
         patch: operations["patchJumpClientInstallersById"];
+        trace?: never;
+    };
+    "/api/v1/jump-client-installers/{id}/download-urls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a signed URL that downloads one platform of the installer without a token, valid 15 minutes by default and up to 24 hours (never past the installer's expiry), with its copyable commands; 410 once the installer expired
+         * @description Issue a signed URL that downloads one platform of the installer without a token, valid 15 minutes by default and up to 24 hours (never past the installer's expiry), with its copyable commands; 410 once the installer expired (administrators only)
+         */
+        post: operations["postJumpClientInstallersByIdDownloadUrls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/jump-client-installers/{id}/download/{platform}": {
@@ -1122,6 +1368,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * List a directory on the endpoint (permission file_read)
+         * @description List a directory on the endpoint (permission file_read)
+         */
+        get: operations["getSessionsByIdFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/files/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download a file from the endpoint (permission file_read): X-Jumpgate-Size, and the endpoint's SHA-256 in the trailer X-Jumpgate-SHA256; a transfer that fails or does not match is aborted
+         * @description Download a file from the endpoint (permission file_read): X-Jumpgate-Size, and the endpoint's SHA-256 in the trailer X-Jumpgate-SHA256; a transfer that fails or does not match is aborted
+         */
+        get: operations["getSessionsByIdFilesContent"];
+        /**
+         * Upload a file to the endpoint (permission file_write): the body is the whole file, checked by the endpoint against its size and sha256 before it replaces the path
+         * @description Upload a file to the endpoint (permission file_write): the body is the whole file, checked by the endpoint against its size and sha256 before it replaces the path
+         */
+        put: operations["putSessionsByIdFilesContent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/recordings/{rid}": {
         parameters: {
             query?: never;
@@ -1138,6 +1434,52 @@ export interface paths {
          * @description Download a recording: asciicast v2 (shell) or JSON lines (tunnel log)
          */
         get: operations["getSessionsByIdRecordingsByRid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/shell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * A terminal in the session for a browser: a WebSocket (subprotocol jumpgate-terminal.v1), binary messages the terminal's bytes, text messages resize, signal, notice, exit and ended
+         * @description A terminal in the session for a browser: a WebSocket (subprotocol jumpgate-terminal.v1), binary messages the terminal's bytes, text messages resize, signal, notice, exit and ended
+         */
+        get: operations["getSessionsByIdShell"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/sysinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The endpoint's system information (permission system_info)
+         * @description The endpoint's system information (permission system_info)
+         */
+        get: operations["getSessionsByIdSysinfo"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1202,6 +1544,30 @@ export interface paths {
         patch: operations["patchSettingsJumpClients"];
         trace?: never;
     };
+    "/api/v1/signed-downloads/jump-client-installers/{id}/{platform}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+                platform: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download a Jump Client installer with a signed URL, without a token: 403 when the signature does not match the installer, platform, user and expiry or the issuer may no longer download; 410 when the URL or the installer expired, or the installer was deleted or its key rotated
+         * @description Download a Jump Client installer with a signed URL, without a token: 403 when the signature does not match the installer, platform, user and expiry or the issuer may no longer download; 410 when the URL or the installer expired, or the installer was deleted or its key rotated
+         */
+        get: operations["getSignedDownloadsJumpClientInstallersByIdByPlatform"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1259,6 +1625,52 @@ export interface paths {
          * @description Change a User with a JSON merge patch (administrators only)
          */
         patch: operations["patchUsersById"];
+        trace?: never;
+    };
+    "/api/v1/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset a user's TOTP and recovery codes, and end their browser sessions
+         * @description Reset a user's TOTP and recovery codes, and end their browser sessions (administrators only)
+         */
+        delete: operations["deleteUsersByIdMfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End every browser session of a user (and the session channels opened with them)
+         * @description End every browser session of a user (and the session channels opened with them) (administrators only)
+         */
+        delete: operations["deleteUsersByIdSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/whoami": {
@@ -1540,6 +1952,59 @@ export interface components {
              */
             total?: number | null;
         };
+        /** @description AuthSession describes the caller's browser session (GET /api/v1/auth/session, and the answer of a login). */
+        AuthSession: {
+            /** @description bearer is true when the caller authenticated with an API token, not a browser session. */
+            bearer?: boolean;
+            /**
+             * Format: date-time
+             * @description expires_at is the end of the session's absolute lifetime; idle_expires_at the end if no request comes first.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            idle_expires_at?: string;
+            /** @description mfa_enrolled tells whether the user has confirmed TOTP. */
+            mfa_enrolled?: boolean;
+            /** @description mfa_required tells whether the user must enroll before using the console: the console shows only the enrollment page until then. */
+            mfa_required?: boolean;
+            user?: components["schemas"]["User"];
+        };
+        /** @description BrowserSession is one of the caller's browser sessions (GET /api/v1/auth/sessions). */
+        BrowserSession: {
+            /**
+             * Format: date-time
+             * @description created_at is the sign-in; last_seen_at the last request (kept to about 30 seconds).
+             */
+            created_at?: string;
+            /** @description current marks the session the request came with. */
+            current?: boolean;
+            /**
+             * Format: date-time
+             * @description expires_at ends the session however busy; idle_expires_at ends it if no request comes first.
+             */
+            expires_at?: string;
+            /** Format: int64 */
+            id?: number;
+            /** Format: date-time */
+            idle_expires_at?: string;
+            /** Format: date-time */
+            last_seen_at?: string;
+            /** @description remote_addr and user_agent are the client's at sign-in. */
+            remote_addr?: string;
+            user_agent?: string;
+        };
+        /** @description List is one page of a collection. */
+        BrowserSessionList: {
+            /** @description items are the objects of this page, in ascending id order unless the request chose another ?sort=. */
+            items?: components["schemas"]["BrowserSession"][];
+            /** @description next_cursor, when not empty, fetches the next page as ?cursor=, with the same filters, search and sort. */
+            next_cursor?: string;
+            /**
+             * Format: int64
+             * @description total is the number of objects that match the filters and the search, on every page; lists that do not count omit it.
+             */
+            total?: number | null;
+        };
         Config: {
             connection_type?: string;
             name?: string;
@@ -1585,6 +2050,30 @@ export interface components {
              */
             readonly version?: number;
         };
+        DiskInfo: {
+            /** Format: int64 */
+            free_bytes?: number;
+            fs_type?: string;
+            mount?: string;
+            /** Format: int64 */
+            total_bytes?: number;
+        };
+        Done: {
+            path?: string;
+            sha256?: string;
+            /** Format: int64 */
+            size?: number;
+        };
+        /** @description DownloadURLRequest asks POST /api/v1/jump-client-installers/{id}/download-urls for a signed download URL of one platform. */
+        DownloadURLRequest: {
+            /** @description platform is one of Platforms. */
+            platform: string;
+            /**
+             * Format: int64
+             * @description valid_seconds is how long the URL works, 60–86400 (a day); default 900 (15 minutes). The URL never outlives the installer.
+             */
+            valid_seconds?: number;
+        };
         EnrollRequest: {
             facts?: components["schemas"]["Facts"];
             key_info?: string;
@@ -1625,6 +2114,22 @@ export interface components {
         FieldError: {
             detail?: string;
             field?: string;
+        };
+        FileInfo: {
+            is_dir?: boolean;
+            link?: string;
+            /** Format: date-time */
+            mod_time?: string;
+            mode?: string;
+            name?: string;
+            path?: string;
+            /** Format: int64 */
+            size?: number;
+        };
+        FileList: {
+            entries?: components["schemas"]["FileInfo"][];
+            path?: string;
+            truncated?: boolean;
         };
         /** @description GroupPolicy grants its member users roles on Jump Groups. */
         GroupPolicy: {
@@ -1684,14 +2189,21 @@ export interface components {
         };
         /** @description InstallerDownload is where one platform's installer is downloaded from. */
         InstallerDownload: {
-            /** @description command is a copyable one-liner (curl) that downloads the installer with the CA certificate and $JUMPGATE_TOKEN. */
+            /** @description command is a copyable one-liner (curl) that downloads the installer with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem, for an appliance with its own CA) and signed_url; without a signed_url, it sends $JUMPGATE_TOKEN to url. */
             command?: string;
+            /**
+             * Format: date-time
+             * @description expires_at is when signed_url stops working.
+             */
+            expires_at?: string | null;
             /** @description file_name is the file the download is saved as, different for each platform: "jumpgate-jc-<installer-id>-<platform>.<ext>", with ext "exe" for windows-amd64 and "bin" for the others. */
             file_name?: string;
             /** @description install_command runs the downloaded installer with its default flags. */
             install_command?: string;
             /** @description platform is one of Platforms. */
             platform?: string;
+            /** @description signed_url, given to administrators, downloads the installer without a token until expires_at (15 minutes after the read, or sooner when the installer expires first). POST /api/v1/jump-client-installers/{id}/download-urls issues one for longer, up to 24 hours. */
+            signed_url?: string;
             /** @description url is the download url; it needs an administrator's bearer token. */
             url?: string;
         };
@@ -1702,8 +2214,16 @@ export interface components {
             installer_id?: string;
             key_info?: string;
         };
+        InterfaceInfo: {
+            addrs?: string[];
+            mac?: string;
+            name?: string;
+            up?: boolean;
+        };
         /** @description JumpClient is an installed Jump Client. Clients are created by enrollment (an installer run on an endpoint), never through the API; the API edits their Jump Item fields and deletes them. Deleting a client cuts its connection, and the agent uninstalls itself on its next contact. */
         JumpClient: {
+            /** @description agent_version is the version of the agent that runs the client. */
+            readonly agent_version?: string;
             /**
              * Format: int64
              * @description attended_session_policy_id is the customer-present session policy.
@@ -1805,8 +2325,11 @@ export interface components {
              * @description updated_at is when the object was last written.
              */
             readonly updated_at?: string;
-            /** @description version is the agent's version. */
-            readonly version?: string;
+            /**
+             * Format: int64
+             * @description version increases by one on every write; reads send it as the ETag.
+             */
+            readonly version?: number;
         };
         /** @description JumpClientInstaller is a Mass Deployment Wizard record: the defaults a new Jump Client gets, which of them an installation may override, and how long the installer stays valid. */
         JumpClientInstaller: {
@@ -2452,6 +2975,36 @@ export interface components {
              */
             port: number;
         };
+        /** @description LoginRequest signs a user in to the console (POST /api/v1/auth/login). */
+        LoginRequest: {
+            password: string;
+            /** @description recovery_code is one of the user's recovery codes instead of a TOTP code; each works once. */
+            recovery_code?: string;
+            /** @description totp_code is the current 6-digit code of an enrolled user; the first attempt without it answers 401 of type mfa-required. */
+            totp_code?: string;
+            username: string;
+        };
+        /** @description MFAConfirm confirms an enrollment with a current code (POST /api/v1/auth/mfa/confirm). */
+        MFAConfirm: {
+            code: string;
+        };
+        /** @description MFADisable turns off the caller's own TOTP (POST /api/v1/auth/mfa/disable): the password and a current code, or a recovery code instead of the code. An administrator resets another user's MFA with DELETE /api/v1/users/{id}/mfa. */
+        MFADisable: {
+            code?: string;
+            password: string;
+            recovery_code?: string;
+        };
+        /** @description MFAEnrollment is a pending TOTP enrollment (POST /api/v1/auth/mfa/enroll): the secret as an otpauth:// URL and a QR code of it. It takes effect once confirmed with a code. */
+        MFAEnrollment: {
+            otpauth_url?: string;
+            /** @description qr_code_png is a data: URL of a PNG image of otpauth_url. */
+            qr_code_png?: string;
+            secret?: string;
+        };
+        /** @description MFARecoveryCodes are shown once, when an enrollment is confirmed; the appliance keeps only their hashes. */
+        MFARecoveryCodes: {
+            recovery_codes?: string[];
+        };
         Overrides: {
             comments?: string | null;
             jump_group?: string | null;
@@ -2465,6 +3018,11 @@ export interface components {
             support_button_direct_queue?: string | null;
             support_button_profile?: string | null;
             tag?: string | null;
+        };
+        /** @description PasswordChange changes the caller's own password (POST /api/v1/auth/password); it ends the user's other browser sessions. */
+        PasswordChange: {
+            current_password: string;
+            new_password: string;
         };
         /** @description Problem is an RFC 9457 problem document. It is the error type returned by every Client method when the appliance answers with a non-2xx status. */
         Problem: {
@@ -2919,6 +3477,33 @@ export interface components {
             /** @description ticket_id is checked against the Jump Policy's ticket webhook. */
             ticket_id?: string;
         };
+        SysInfo: {
+            agent_version?: string;
+            arch?: string;
+            /** Format: date-time */
+            boot_time?: string | null;
+            cpu_model?: string;
+            /** Format: int64 */
+            cpus?: number;
+            disks?: components["schemas"]["DiskInfo"][];
+            env?: {
+                [key: string]: string;
+            };
+            fqdn?: string;
+            hostname?: string;
+            interfaces?: components["schemas"]["InterfaceInfo"][];
+            kernel?: string;
+            /** Format: int64 */
+            mem_free_bytes?: number;
+            /** Format: int64 */
+            mem_total_bytes?: number;
+            os?: string;
+            platform?: string;
+            session_user?: string;
+            /** Format: int64 */
+            uptime_seconds?: number;
+            users?: string[];
+        };
         /** @description TunnelDefinition is one local/remote port pair. */
         TunnelDefinition: {
             /**
@@ -2999,6 +3584,8 @@ export interface components {
             labels?: {
                 [key: string]: string;
             };
+            /** @description mfa_required makes this user enroll TOTP before the console opens, whatever the console settings' mfa_required says; default false. Omitted in an update, it keeps the current value. */
+            mfa_required?: boolean | null;
             /** @description password is write-only: 12–256 characters, stored as an argon2id hash. Omit it in an update to keep the current password. */
             password?: string;
             /**
@@ -3090,6 +3677,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description What the request names has expired or no longer exists (an expired installer, an expired or outdated download link). */
+        Gone: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The object does not exist or is not visible to the caller. */
         NotFound: {
             headers: {
@@ -3101,6 +3697,15 @@ export interface components {
         };
         /** @description If-Match named a version that is no longer current. */
         PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A limit was reached (e.g. the live event streams of one user); retry later. */
+        TooManyRequests: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3602,6 +4207,260 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
+    postAuthLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSession"];
+                };
+            };
+        };
+    };
+    postAuthLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    postAuthMfaConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MFAConfirm"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MFARecoveryCodes"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    postAuthMfaDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MFADisable"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    postAuthMfaEnroll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MFAEnrollment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    postAuthPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getAuthSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthSession"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    getAuthSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowserSessionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    deleteAuthSessionsById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getEvents: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated object kinds to receive: jump_client, session; default all. */
+                kinds?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     getGroupPolicies: {
         parameters: {
             query?: {
@@ -3800,6 +4659,29 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    postInstallersDownloadUrlKeyRotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             422: components["responses"]["ValidationFailed"];
         };
     };
@@ -4034,6 +4916,41 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    postJumpClientInstallersByIdDownloadUrls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DownloadURLRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallerDownload"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            410: components["responses"]["Gone"];
             422: components["responses"]["ValidationFailed"];
         };
     };
@@ -5884,6 +6801,106 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
+    getSessionsByIdFiles: {
+        parameters: {
+            query?: {
+                /** @description The file or directory on the endpoint: absolute, or relative to the session user's home directory (a listing's default). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getSessionsByIdFilesContent: {
+        parameters: {
+            query?: {
+                /** @description The file or directory on the endpoint: absolute, or relative to the session user's home directory (a listing's default). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    putSessionsByIdFilesContent: {
+        parameters: {
+            query?: {
+                /** @description true replaces an existing file (default false: an existing file is a 409). */
+                overwrite?: string;
+                /** @description The file or directory on the endpoint: absolute, or relative to the session user's home directory (a listing's default). */
+                path?: string;
+                /** @description The hex SHA-256 of the whole file (the body), which the endpoint checks before it moves the file into place. */
+                sha256?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Done"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
     getSessionsByIdRecordingsByRid: {
         parameters: {
             query?: never;
@@ -5909,6 +6926,67 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    getSessionsByIdShell: {
+        parameters: {
+            query?: {
+                /** @description The terminal's width in columns, 1 to 1000 (default 80). */
+                cols?: string;
+                /** @description The terminal's height in rows, 1 to 1000 (default 24). */
+                rows?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getSessionsByIdSysinfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SysInfo"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     getSettingsConsole: {
@@ -6085,6 +7163,39 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getSignedDownloadsJumpClientInstallersByIdByPlatform: {
+        parameters: {
+            query?: {
+                /** @description When the URL stops working, in Unix seconds. */
+                expires?: string;
+                /** @description The installer_id the URL was signed for. */
+                installer_id?: string;
+                /** @description The signature over the installer, platform, user and expiry. */
+                sig?: string;
+                /** @description The id of the user who issued the URL. */
+                user?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+                platform: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
         };
     };
     getUsers: {
@@ -6290,6 +7401,56 @@ export interface operations {
             409: components["responses"]["Conflict"];
             412: components["responses"]["PreconditionFailed"];
             422: components["responses"]["ValidationFailed"];
+        };
+    };
+    deleteUsersByIdMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    deleteUsersByIdSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     getWhoami: {
