@@ -73,7 +73,7 @@ func TestJumpClient_Upgrade(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		return got.Status == api.ClientOnline && got.Version == "e2e-2", got.Status + " " + got.Version
+		return got.Status == api.ClientOnline && got.AgentVersion == "e2e-2", got.Status + " " + got.AgentVersion
 	})
 	v2sum := sha256File(t, filepath.Join(v2, "jumpgate-agent-"+agenttest.HostPlatform()))
 	assert.Equal(t, v2sum, sha256File(t, filepath.Join(dir, "jumpgate-agent")), "the installed binary is the e2e-2 build")
@@ -87,7 +87,7 @@ func TestJumpClient_Upgrade(t *testing.T) {
 			return false, err.Error()
 		}
 		failed := strings.Contains(strings.ToLower(string(log)), "upgrade failed")
-		return failed && got.Status == api.ClientOnline && got.Version == "e2e-2", fmt.Sprintf("%s %s failed=%v", got.Status, got.Version, failed)
+		return failed && got.Status == api.ClientOnline && got.AgentVersion == "e2e-2", fmt.Sprintf("%s %s failed=%v", got.Status, got.AgentVersion, failed)
 	})
 	assert.Equal(t, v2sum, sha256File(t, filepath.Join(dir, "jumpgate-agent")), "a failed upgrade keeps the old build")
 	out, code := e.run(filepath.Join(dir, "init-script"), "status")
