@@ -296,3 +296,137 @@ func TestAdmin_NonAdmin(t *testing.T) {
 	admin.Find("heading", "Administration")
 	admin.WaitPath("/admin")
 }
+
+// TestAdmin_EveryCollection: every configuration collection has a list and
+// a new-object form that load without an error or a serious accessibility
+// violation, reached from the administration index.
+func TestAdmin_EveryCollection(t *testing.T) {
+	srv := appliancetest.NewServer(t)
+	p := signIn(t, srv, "/admin", "admin", srv.AdminPassword)
+	p.Find("heading", "Administration")
+	for _, c := range []struct{ slug, title, one string }{
+		{"jump-groups", "Jump Groups", "Jump Group"},
+		{"jump-policies", "Jump Policies", "Jump Policy"},
+		{"session-policies", "Session Policies", "Session Policy"},
+		{"jumpoints", "Jumpoints", "Jumpoint"},
+		{"jump-client-installers", "Jump Client Installers", "Jump Client Installer"},
+		{"protocol-tunnel-jumps", "Protocol Tunnel Jumps", "Protocol Tunnel Jump"},
+		{"public-portals", "Public Portals", "Public Portal"},
+		{"users", "Users", "User"},
+		{"group-policies", "Group Policies", "Group Policy"},
+		{"api-tokens", "API Tokens", "API Token"},
+	} {
+		p.Click("link", c.title)
+		p.Find("heading", c.title)
+		p.WaitPath("/admin/" + c.slug)
+		p.Click("link", "New "+c.one)
+		p.Find("heading", "New "+c.one)
+		p.Find("button", "Create "+c.one)
+		assertAccessible(t, p, "/admin/"+c.slug+"/new")
+	}
+	p.Screenshot("installer-form")
+	for _, s := range []string{"Jump Client settings", "Console settings"} {
+		p.Click("link", s)
+		p.Find("heading", s)
+		p.Find("button", "Save settings")
+		assertAccessible(t, p, s)
+	}
+	assert.Empty(t, p.Errors())
+}
+
+// TestAdmin_NestedFieldError: the API's error about a nested field
+// (schedule[0].end_time, which only the API checks) shows next to that
+// field of that schedule entry.
+func TestAdmin_NestedFieldError(t *testing.T) {
+	srv := appliancetest.NewServer(t)
+	p := signIn(t, srv, "/admin/jump-policies/new", "admin", srv.AdminPassword)
+	p.Find("heading", "New Jump Policy")
+	p.Fill("Display name", "Office hours")
+	p.Fill("Code name", "office-hours")
+	p.Click("button", "Add schedule entry")
+	p.Find("group", "Schedule entry 1")
+	p.Select("Day", "monday")
+	p.Fill("Start time", "25:00")
+	p.Fill("End time", "09:00")
+	p.Click("button", "Create Jump Policy")
+	p.WaitText("Start time is not in the expected format")
+	p.Fill("Start time", "10:00")
+	p.Click("button", "Create Jump Policy")
+	p.WaitText("End time must be after start_time 10:00")
+	p.Screenshot("nested-api-error")
+	p.Fill("End time", "18:00")
+	p.Click("button", "Create Jump Policy")
+	p.Find("heading", "Office hours")
+	p.Find("region", "Schedule")
+	p.WaitText("monday")
+	assert.Empty(t, p.Errors())
+}
+
+// TestAdmin_InstallerAndToken: an installer made in the form references its
+// jump group through a select and shows its downloads with copyable
+// commands, its key info and a key rotation; an API token's secret shows
+// once, on the page that follows its creation.
+func TestAdmin_InstallerAndToken(t *testing.T) {
+	srv := appliancetest.NewServer(t)
+	ctx := context.Background()
+	g, err := srv.Admin.CreateJumpGroup(ctx, &api.JumpGroup{Name: "Servers", CodeName: "servers"})
+	require.NoError(t, err)
+
+	p := signIn(t, srv, "/admin/jump-client-installers/new", "admin", srv.AdminPassword)
+	p.Find("heading", "New Jump Client Installer")
+	p.Fill("Name", "Linux fleet")
+	p.Select("Jump group", "Servers · #"+strconv.FormatInt(g.ID, 10))
+	p.Click("button", "Create Jump Client Installer")
+	p.Find("heading", "Linux fleet")
+	p.Find("region", "Downloads")
+	p.Find("link", "Servers")
+	if p.Has("button", "Copy the linux-amd64 download command") {
+		p.Click("button", "Copy the linux-amd64 download command")
+	}
+	p.Click("button", "Show key info")
+	p.WaitText("Key info, valid until")
+	p.Click("button", "Rotate key")
+	p.Click("button", "Rotate the key")
+	p.WaitText("Key info, valid until")
+	p.Screenshot("installer")
+	assertAccessible(t, p, "installer detail")
+
+	p.Open("/admin/api-tokens/new")
+	p.Find("heading", "New API Token")
+	p.Fill("Name", "ci")
+	p.Click("button", "Create API Token")
+	p.Find("heading", "ci")
+	secret := p.Text("region", "The token's secret")
+	assert.Contains(t, secret, "not shown again")
+	p.Screenshot("token-secret")
+	p.Open(p.Path())
+	p.Find("heading", "ci")
+	assert.False(t, p.Has("region", "The token's secret"), "the secret shows once")
+	assert.Empty(t, p.Errors())
+}
+
+// TestAdmin_Settings: a settings page saves with If-Match and shows a 412
+// when someone else changed the settings first.
+func TestAdmin_Settings(t *testing.T) {
+	srv := appliancetest.NewServer(t)
+	ctx := context.Background()
+	p := signIn(t, srv, "/admin/settings/jump-clients", "admin", srv.AdminPassword)
+	p.Find("heading", "Jump Client settings")
+	p.Click("checkbox", "Wake on LAN allowed")
+	p.Click("button", "Save settings")
+	p.Find("status", "")
+	p.WaitText("Saved.")
+	s, err := srv.Admin.GetJumpClientSettings(ctx)
+	require.NoError(t, err)
+	assert.True(t, s.WakeOnLANAllowed)
+
+	s.WakeOnLANAllowed = false
+	_, err = srv.Admin.UpdateJumpClientSettings(ctx, s)
+	require.NoError(t, err)
+	p.Click("checkbox", "Wake on LAN allowed")
+	p.Click("button", "Save settings")
+	assert.Contains(t, p.Text("alert", ""), "Someone else changed these settings")
+	p.Click("button", "Reload")
+	p.Screenshot("settings")
+	assert.Empty(t, p.Errors())
+}

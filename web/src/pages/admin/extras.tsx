@@ -33,8 +33,11 @@ export function Copy({ text, name }: { text: string; name: string }) {
           setDone(true);
         }}
       >
-        {done ? "Copied" : "Copy"}
+        Copy
       </button>
+      <span role="status" class="hint">
+        {done ? "Copied" : ""}
+      </span>
     </div>
   );
 }

@@ -39,6 +39,22 @@ export function known(schema: string, path: string): boolean {
   return true;
 }
 
+/**
+ * hintOf shortens a field's description to a hint: the API documents each
+ * field in Go's style ("code_name is the unique machine name: …"), so the
+ * field's own name goes and the first sentence stays. Labels are the same
+ * everywhere and get one line.
+ */
+export function hintOf(field: string, s: Shape): string | undefined {
+  if (s.type === "map" && field === "labels") return "Kubernetes-style labels, one key=value a line.";
+  let d = s.description;
+  if (!d) return undefined;
+  d = d.replace(new RegExp(`^${field}(,| is| are)\\s+`), "");
+  const end = d.search(/\.\s+[A-Z]/);
+  if (end > 0) d = d.slice(0, end + 1);
+  return d.charAt(0).toUpperCase() + d.slice(1);
+}
+
 type Props = { schema: string; value: Value; errors: Errors; prefix?: string; onChange: (v: Value) => void };
 
 /** ObjectFields renders the editable fields of schema for value. */
@@ -105,7 +121,7 @@ function numberOf(raw: string, nullable?: boolean): Value {
 function FieldOf({ field, shape: s, required, path, value, errors, onChange }: FieldProps) {
   const id = useId();
   const text = label(field);
-  const hint = s.description;
+  const hint = hintOf(field, s);
   const deep = s.type === "map" || (s.type === "array" && !s.items?.ref);
   const error = errorAt(errors, path, deep);
   const aria = { id, "aria-invalid": error ? ("true" as const) : undefined, "aria-describedby": describedBy(id, hint, error) };
@@ -199,7 +215,7 @@ function FieldOf({ field, shape: s, required, path, value, errors, onChange }: F
     const lines =
       s.type === "map" ? Object.entries(value ?? {}).map(([k, v]) => `${k}=${v}`) : ((value ?? []) as Value[]).map(String);
     return (
-      <Control id={id} text={text} hint={[hint, s.type === "map" ? "One key=value a line." : "One a line."].filter(Boolean).join(" ")} error={error}>
+      <Control id={id} text={text} hint={s.type === "map" ? hint : [hint, "One a line."].filter(Boolean).join(" ")} error={error}>
         <LinesInput
           aria={aria}
           lines={lines}

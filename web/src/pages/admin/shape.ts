@@ -11,7 +11,7 @@ import { refTarget } from "./meta";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Value = any;
 
-const words: Record<string, string> = { id: "ID", ids: "IDs", api: "API", url: "URL", mfa: "MFA", ip: "IP", cidrs: "CIDRs", jc: "JC" };
+const words: Record<string, string> = { id: "ID", ids: "IDs", api: "API", url: "URL", mfa: "MFA", ip: "IP", cidrs: "CIDRs", lan: "LAN", ttl: "TTL" };
 
 /** label turns a JSON field name into words: code_name → "Code name", jump_group_id → "Jump group". */
 export function label(field: string): string {
