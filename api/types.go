@@ -751,7 +751,10 @@ type User struct {
 	// MFARequired makes this user enroll TOTP before the console opens,
 	// whatever the console settings' mfa_required says; default false.
 	// Omitted in an update, it keeps the current value.
-	MFARequired *bool  `json:"mfa_required,omitempty"`
+	MFARequired *bool `json:"mfa_required,omitempty"`
+	// MFAEnrolled tells whether the user has confirmed TOTP for the console;
+	// an administrator resets it with DELETE /api/v1/users/{id}/mfa.
+	MFAEnrolled bool   `json:"mfa_enrolled" jg:"readonly"`
 	Labels      Labels `json:"labels" validate:"max=64"`
 }
 

@@ -141,7 +141,10 @@ func (s *Service) login(c *gin.Context) error {
 	name, addr, now := strings.ToLower(in.Username), c.ClientIP(), s.now()
 	userKey, addrKey := "u:"+name, "a:"+addr
 	if d := max(s.lim.wait(userKey, api.LoginFailuresPerUser, now), s.lim.wait(addrKey, api.LoginFailuresPerAddress, now)); d > 0 {
-		s.event(ctx, anonymous, ActLoginFailed, 0, in.Username, map[string]any{"username": in.Username, "reason": "rate_limited"})
+		if s.lim.note(userKey+" "+addrKey, now) {
+			s.event(ctx, anonymous, ActLoginFailed, 0, in.Username, map[string]any{"username": in.Username, "reason": "rate_limited",
+				"detail": "refused logins of this username from this address are audited once a minute"})
+		}
 		return retryAfter(c, d)
 	}
 	u, err := s.findUser(ctx, s.cfg.DB.R, "LOWER(username) = ?", name)

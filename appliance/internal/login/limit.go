@@ -20,9 +20,37 @@ const maxKeys = 100_000
 type limiter struct {
 	mu    sync.Mutex
 	fails map[string][]time.Time
+	// noted is when a refusal of each key was last audited.
+	noted map[string]time.Time
 }
 
-func newLimiter() *limiter { return &limiter{fails: map[string][]time.Time{}} }
+func newLimiter() *limiter {
+	return &limiter{fails: map[string][]time.Time{}, noted: map[string]time.Time{}}
+}
+
+// noteEvery is how often the refusals of one key are audited: a flood of
+// refused logins writes one audit event a minute, not one per request.
+const noteEvery = time.Minute
+
+// note reports whether a refusal of key should be audited now.
+func (l *limiter) note(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.noted[key]; ok && now.Sub(t) < noteEvery {
+		return false
+	}
+	if len(l.noted) >= maxKeys {
+		for k, t := range l.noted {
+			if now.Sub(t) >= noteEvery {
+				delete(l.noted, k)
+			}
+		}
+	}
+	if len(l.noted) < maxKeys {
+		l.noted[key] = now
+	}
+	return true
+}
 
 // prune drops key's failures older than the window; l.mu is held.
 func (l *limiter) prune(key string, now time.Time) []time.Time {

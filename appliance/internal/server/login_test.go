@@ -247,6 +247,16 @@ func TestLogin_RateLimited(t *testing.T) {
 	}
 	r := b.login(strings.ToUpper(u.Username), pw)
 	require.Equal(t, http.StatusTooManyRequests, r.status, string(r.body))
+	require.Equal(t, http.StatusTooManyRequests, b.login(u.Username, pw).status)
+	l, err := s.Admin.ListAuditEvents(context.Background(), &api.ListOptions{Filters: map[string]string{"action": "auth.login_failed"}})
+	require.NoError(t, err)
+	limited := 0
+	for _, ev := range l.Items {
+		if ev.Details["reason"] == "rate_limited" {
+			limited++
+		}
+	}
+	assert.Equal(t, 1, limited, "a flood of refusals is audited once a minute")
 	secs, err := strconv.Atoi(r.header.Get("Retry-After"))
 	require.NoError(t, err)
 	assert.InDelta(t, api.LoginFailureWindowMinutes*60, secs, 5)
@@ -323,6 +333,9 @@ func testLoginMFA(t *testing.T, s *appliancetest.Server, clk *clock) {
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 	assert.NotEqual(t, api.ProblemMFARequired, r.problem().Type, "a wrong password says nothing of the code")
 
+	got, err := s.Admin.GetUser(context.Background(), u.ID)
+	require.NoError(t, err)
+	assert.True(t, got.MFAEnrolled, "administrators see who enrolled")
 	for _, a := range []string{"auth.mfa_enroll", "auth.mfa_confirm"} {
 		l, err := s.Admin.ListAuditEvents(context.Background(), &api.ListOptions{Filters: map[string]string{"action": a, "object_id": itoa(u.ID)}})
 		require.NoError(t, err)
@@ -333,6 +346,9 @@ func testLoginMFA(t *testing.T, s *appliancetest.Server, clk *clock) {
 	require.Equal(t, http.StatusOK, signedIn.do(http.MethodGet, api.PathAuthSession, nil).status)
 	require.NoError(t, s.Admin.ResetUserMFA(context.Background(), u.ID))
 	assert.Equal(t, http.StatusUnauthorized, signedIn.do(http.MethodGet, api.PathAuthSession, nil).status)
+	got, err = s.Admin.GetUser(context.Background(), u.ID)
+	require.NoError(t, err)
+	assert.False(t, got.MFAEnrolled)
 	assert.Equal(t, http.StatusOK, fresh().login(u.Username, pw).status, "after a reset the password alone signs in")
 }
 

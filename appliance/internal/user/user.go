@@ -75,6 +75,7 @@ func New(d *db.DB, changed func()) *Service {
 		Check:        check,
 		BeforeDelete: beforeDelete,
 		Save:         endBrowserSessions,
+		Hydrate:      mfaEnrolled,
 		Name:         func(a *api.User) string { return a.Username },
 		Redact:       func(a *api.User) { a.Password = "" },
 		WriteOnly:    []string{"password"},
@@ -177,6 +178,25 @@ func beforeDelete(ctx context.Context, tx *gorm.DB, r *Record) error {
 // The first is the browser sessions, which a disabled user or a new password
 // also ends.
 var SignInTables = []string{"browser_sessions", "mfa_secrets", "mfa_recovery_codes"}
+
+// mfaEnrolled fills MFAEnrolled from the confirmed TOTP secrets.
+func mfaEnrolled(ctx context.Context, tx *gorm.DB, items []*api.User) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(items))
+	for i, a := range items {
+		ids[i] = a.ID
+	}
+	var enrolled []int64
+	if err := tx.WithContext(ctx).Table(SignInTables[1]).Where("user_id IN ? AND confirmed_at IS NOT NULL", ids).Pluck("user_id", &enrolled).Error; err != nil {
+		return fmt.Errorf("read users' MFA state: %w", err)
+	}
+	for _, a := range items {
+		a.MFAEnrolled = slices.Contains(enrolled, a.ID)
+	}
+	return nil
+}
 
 // endBrowserSessions ends the browser sessions of a user who is disabled or
 // gets a new password, in the write's transaction; the server's changed hook
