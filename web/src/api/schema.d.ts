@@ -416,26 +416,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A Server-Sent Events stream of status changes of the objects the caller may see: jump_client.status, session.started, session.ended, stream.resync and stream.closed; a comment every 15 s; 429 beyond 8 streams per user
-         * @description A Server-Sent Events stream of status changes of the objects the caller may see: jump_client.status, session.started, session.ended, stream.resync and stream.closed; a comment every 15 s; 429 beyond 8 streams per user
-         */
-        get: operations["getEvents"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/group-policies": {
         parameters: {
             query?: never;
@@ -3584,6 +3564,8 @@ export interface components {
             labels?: {
                 [key: string]: string;
             };
+            /** @description mfa_enrolled tells whether the user has confirmed TOTP for the console; an administrator resets it with DELETE /api/v1/users/{id}/mfa. */
+            readonly mfa_enrolled?: boolean;
             /** @description mfa_required makes this user enroll TOTP before the console opens, whatever the console settings' mfa_required says; default false. Omitted in an update, it keeps the current value. */
             mfa_required?: boolean | null;
             /** @description password is write-only: 12–256 characters, stored as an argon2id hash. Omit it in an update to keep the current password. */
@@ -3697,15 +3679,6 @@ export interface components {
         };
         /** @description If-Match named a version that is no longer current. */
         PreconditionFailed: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /** @description A limit was reached (e.g. the live event streams of one user); retry later. */
-        TooManyRequests: {
             headers: {
                 [name: string]: unknown;
             };
@@ -4431,34 +4404,6 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
-        };
-    };
-    getEvents: {
-        parameters: {
-            query?: {
-                /** @description Comma-separated object kinds to receive: jump_client, session; default all. */
-                kinds?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": string;
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["TooManyRequests"];
         };
     };
     getGroupPolicies: {

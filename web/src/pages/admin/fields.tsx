@@ -42,14 +42,15 @@ export function known(schema: string, path: string): boolean {
 /**
  * hintOf shortens a field's description to a hint: the API documents each
  * field in Go's style ("code_name is the unique machine name: …"), so the
- * field's own name goes and the first sentence stays. Labels are the same
+ * field's own name (and a following "is") goes and the first sentence
+ * stays. Labels are the same
  * everywhere and get one line.
  */
 export function hintOf(field: string, s: Shape): string | undefined {
   if (s.type === "map" && field === "labels") return "Kubernetes-style labels, one key=value a line.";
   let d = s.description;
   if (!d) return undefined;
-  d = d.replace(new RegExp(`^${field}(,| is| are)\\s+`), "");
+  d = d.replace(new RegExp(`^${field},?\\s+(?:(?:is|are)\\s+)?`), "");
   const end = d.search(/\.\s+[A-Z]/);
   if (end > 0) d = d.slice(0, end + 1);
   return d.charAt(0).toUpperCase() + d.slice(1);
@@ -264,7 +265,7 @@ function FieldOf({ field, shape: s, required, path, value, errors, onChange }: F
       </Control>
     );
   }
-  const long = (s.maxLength ?? 0) >= 1024;
+  const long = (s.maxLength ?? 0) >= 1024 && s.format !== "uri";
   const common = { ...aria, value: value ?? "", onInput: (e: Event) => onChange((e.currentTarget as HTMLInputElement).value) };
   return (
     <Control id={id} text={text} hint={hint} error={error}>

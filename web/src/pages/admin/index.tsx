@@ -12,6 +12,7 @@
 // <collection> is the API's path segment (jump-groups, session-policies …).
 import { useEffect } from "preact/hooks";
 import { Link, path } from "../../router";
+import { session } from "../../session";
 import { AuditPage } from "./audit";
 import { admins, bySlug, settings } from "./meta";
 import { DetailPage, EditPage, flash, NewPage, SettingsPage } from "./object";
@@ -113,7 +114,7 @@ function page(p: string) {
 export default function AdminPages() {
   return (
     <div class="admin">
-      <AdminNav />
+      {session.value?.user?.admin && <AdminNav />}
       <div class="admin-page">
         <Flash />
         {page(path.value)}

@@ -83,6 +83,7 @@ export function ListPage({ admin }: { admin: Admin }) {
         </Link>
       </div>
       <p class="hint">{admin.intro}</p>
+      {list.problem?.status !== 403 && (
       <form class="filters" role="search" aria-label={`Search ${admin.title}`} onSubmit={(e) => e.preventDefault()}>
         {hasSearch && (
           <div class="field">
@@ -94,6 +95,7 @@ export function ListPage({ admin }: { admin: Admin }) {
           <Filter key={p.name} param={p} value={q.get(p.name) ?? ""} />
         ))}
       </form>
+      )}
       <ProblemAlert problem={list.problem} />
       {list.data && (
         <>

@@ -319,27 +319,29 @@ export function EditPage({ admin, id }: { admin: Admin; id: string }) {
   );
 }
 
-/** SettingsPage edits a settings singleton with PUT and If-Match. */
+/** SettingsPage edits a settings singleton with PUT and If-Match; after a save the form holds the PUT's answer and ETag. */
 export function SettingsPage({ title, url, schema }: { title: string; url: string; schema: string }) {
   const [reload, setReload] = useState(0);
   const obj = useFetch(url, reload);
   const [saving, setSaving] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
-  const [saved, setSaved] = useState(false);
+  const [saved, setSaved] = useState<{ data: Value; etag?: string } | undefined>();
+  const data = saved?.data ?? obj.data;
+  const etag = saved ? saved.etag : obj.etag;
   return (
     <main id="main">
       <h1 tabIndex={-1}>{title}</h1>
       {shapeOf(schema).description && <p class="hint">{shapeOf(schema).description}</p>}
-      {saved && (
+      {saved && !problem && (
         <p class="ok" role="status">
           Saved.
         </p>
       )}
-      {!obj.data && <ProblemAlert problem={obj.problem} />}
-      {obj.data && (
+      {!data && <ProblemAlert problem={obj.problem} />}
+      {data && (
         <SchemaForm
           schema={schema}
-          start={obj.data}
+          start={data}
           submit="Save settings"
           saving={saving}
           problem={problem}
@@ -347,7 +349,7 @@ export function SettingsPage({ title, url, schema }: { title: string; url: strin
             problem?.status === 412 && (
               <div class="alert" role="alert">
                 Someone else changed these settings since you opened them, so your changes were not saved.{" "}
-                <button type="button" onClick={() => (setProblem(undefined), setReload((n) => n + 1))}>
+                <button type="button" onClick={() => (setProblem(undefined), setSaved(undefined), setReload((n) => n + 1))}>
                   Reload
                 </button>
               </div>
@@ -355,14 +357,12 @@ export function SettingsPage({ title, url, schema }: { title: string; url: strin
           }
           onSave={async (b) => {
             setSaving(true);
-            setSaved(false);
-            const { error, response } = await call<Value>("PUT", url, b, { headers: ifMatch(etagOf(obj.etag, obj.data)) });
+            const { data: out, error, response } = await call<Value>("PUT", url, b, { headers: ifMatch(etagOf(etag, data)) });
             setSaving(false);
             if (signedOut(response)) return;
-            if (error) return setProblem(error);
+            if (error || !out) return setProblem(error);
             setProblem(undefined);
-            setSaved(true);
-            setReload((n) => n + 1);
+            setSaved({ data: out, etag: response?.headers.get("ETag") ?? undefined });
           }}
         />
       )}
