@@ -35,12 +35,19 @@ type channel struct {
 	mu   sync.Mutex
 	ctl  net.Conn
 	once sync.Once
+	// onEvent receives the events of a channel without a control stream:
+	// a browser's stream (browser.go), which has no control stream. It
+	// must not block.
+	onEvent func(sessionproto.Event)
 }
 
 func (c *channel) send(ev sessionproto.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ctl == nil {
+		if c.onEvent != nil {
+			c.onEvent(ev)
+		}
 		return
 	}
 	_ = c.ctl.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -54,7 +61,9 @@ func (c *channel) close() {
 		if c.mux != nil {
 			_ = c.mux.Close()
 		}
-		_ = c.ws.CloseNow()
+		if c.ws != nil {
+			_ = c.ws.CloseNow()
+		}
 	})
 }
 
@@ -76,27 +85,9 @@ func (b *Broker) handleConnect(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id < 1 {
-		return problem.NotFound("session %q does not exist", c.Param("id"))
-	}
-	l, err := b.liveSession(id)
+	l, err := b.participantLive(ctx, p, c.Param("id"))
 	if err != nil {
-		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
-			return problem.Conflict("session %d is %s, not open", id, s.Status)
-		}
-		return problem.NotFound("session %d does not exist or is not open", id)
-	}
-	b.mu.Lock()
-	ok := l.participants[p.UserID]
-	b.mu.Unlock()
-	if !ok {
-		// Answer as for a session that does not exist unless the caller
-		// may see this one: the channel tells no more than GET does.
-		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
-			return problem.Forbidden("you are not a participant of session %d", id)
-		}
-		return problem.NotFound("session %d does not exist or is not open", id)
+		return err
 	}
 	if !b.lim.openChannel(p.UserID) {
 		return problem.TooManyRequests("you have %d session channels open, the most one user may have; close one first", api.MaxUserChannels)
@@ -158,6 +149,35 @@ func (b *Broker) handleConnect(c *gin.Context) error {
 
 	b.acceptStreams(ch)
 	return nil
+}
+
+// participantLive returns the open session of the id path parameter
+// when p is one of its participants: the check of every way into a
+// session's streams, the channel's and the browser's (browser.go). A
+// session p may not see answers as one that does not exist: a channel
+// tells no more than GET does.
+func (b *Broker) participantLive(ctx context.Context, p auth.Principal, param string) (*live, error) {
+	id, err := strconv.ParseInt(param, 10, 64)
+	if err != nil || id < 1 {
+		return nil, problem.NotFound("session %q does not exist", param)
+	}
+	l, err := b.liveSession(id)
+	if err != nil {
+		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
+			return nil, problem.Conflict("session %d is %s, not open", id, s.Status)
+		}
+		return nil, problem.NotFound("session %d does not exist or is not open", id)
+	}
+	b.mu.Lock()
+	ok := l.participants[p.UserID]
+	b.mu.Unlock()
+	if !ok {
+		if s, gerr := b.Get(ctx, id); gerr == nil && b.mayRead(p, s) {
+			return nil, problem.Forbidden("you are not a participant of session %d", id)
+		}
+		return nil, problem.NotFound("session %d does not exist or is not open", id)
+	}
+	return l, nil
 }
 
 // acceptStreams serves ch's feature streams until the channel closes,

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/jumpgate/jumpgate/api"
+	"github.com/jumpgate/jumpgate/api/sessionproto"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
 	"github.com/jumpgate/jumpgate/appliance/internal/route"
@@ -115,6 +116,24 @@ func (b *Broker) Routes() []route.Route {
 		{Method: http.MethodGet, Path: sess + "/:id/connect", Tag: api.PathSessions, RawBody: "application/octet-stream",
 			Summary: "The session channel: a WebSocket (subprotocol jumpgate-session.v1) carrying the session's streams",
 			Handler: route.Handle(b.handleConnect)},
+		{Method: http.MethodGet, Path: sess + "/:id/shell", Tag: api.PathSessions, RawBody: "application/octet-stream", Query: shellQuery,
+			Summary: "A terminal in the session for a browser: a WebSocket (subprotocol " + sessionproto.TerminalSubprotocol + "), binary messages the terminal's bytes, text messages resize, signal, notice, exit and ended",
+			Errors:  []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
+			Handler: route.Handle(b.handleShell)},
+		{Method: http.MethodGet, Path: sess + "/:id/sysinfo", Tag: api.PathSessions, Summary: "The endpoint's system information (permission system_info)",
+			Response: sessionproto.SysInfo{}, Errors: []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
+			Handler: route.Handle(b.handleSysInfo)},
+		{Method: http.MethodGet, Path: sess + "/:id/files", Tag: api.PathSessions, Summary: "List a directory on the endpoint (permission file_read)",
+			Response: sessionproto.FileList{}, Query: fileQuery, Errors: []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
+			Handler: route.Handle(b.handleFileList)},
+		{Method: http.MethodGet, Path: sess + "/:id/files/content", Tag: api.PathSessions, RawBody: "application/octet-stream", Query: fileQuery,
+			Summary: "Download a file from the endpoint (permission file_read): X-Jumpgate-Size, and the endpoint's SHA-256 in the trailer X-Jumpgate-SHA256; a transfer that fails or does not match is aborted",
+			Errors:  []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
+			Handler: route.Handle(b.handleFileGet)},
+		{Method: http.MethodPut, Path: sess + "/:id/files/content", Tag: api.PathSessions, Query: uploadQuery, Unversioned: true,
+			Summary:  "Upload a file to the endpoint (permission file_write): the body is the whole file, checked by the endpoint against its size and sha256 before it replaces the path",
+			Response: sessionproto.Done{}, Errors: []int{http.StatusForbidden, http.StatusNotFound, http.StatusConflict},
+			Handler: route.Handle(b.handleFilePut)},
 		{Method: http.MethodGet, Path: sess + "/:id/recordings/:rid", Tag: api.PathSessions, RawBody: "application/octet-stream",
 			Summary: "Download a recording: asciicast v2 (shell) or JSON lines (tunnel log)", Handler: route.Handle(b.handleRecording)},
 		{Method: http.MethodGet, Path: "/api/v1/approvals", Tag: "approvals", Summary: "List approval requests you made or may decide",
