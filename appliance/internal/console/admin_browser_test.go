@@ -430,3 +430,36 @@ func TestAdmin_Settings(t *testing.T) {
 	p.Screenshot("settings")
 	assert.Empty(t, p.Errors())
 }
+
+// TestAdmin_Memberships: a jump group's membership is made in repeatable
+// fieldsets whose group policy is a select of the group policies, and the
+// jump group's page lists it with a link to the group policy; a list's
+// reference filter is a select of the referenced collection.
+func TestAdmin_Memberships(t *testing.T) {
+	srv := appliancetest.NewServer(t)
+	gp, err := srv.Admin.CreateGroupPolicy(context.Background(), &api.GroupPolicy{Name: "Support team"})
+	require.NoError(t, err)
+	p := signIn(t, srv, "/admin/jump-groups/new", "admin", srv.AdminPassword)
+	p.Find("heading", "New Jump Group")
+	p.Fill("Name", "Branch office")
+	p.Fill("Code name", "branch")
+	p.Click("button", "Add membership")
+	p.Find("group", "Membership 1")
+	p.Select("Group policy", "Support team · #"+strconv.FormatInt(gp.ID, 10))
+	p.Select("Role", "start")
+	p.Screenshot("membership-form")
+	p.Click("button", "Create Jump Group")
+	p.Find("heading", "Branch office")
+	assert.Contains(t, p.Text("region", "Memberships"), "start")
+	p.Click("link", "Support team")
+	p.Find("heading", "Support team")
+	p.WaitPath("/admin/group-policies/" + strconv.FormatInt(gp.ID, 10))
+	p.Find("link", "Branch office")
+
+	p.Open("/admin/jump-client-installers")
+	p.Find("heading", "Jump Client Installers")
+	p.Select("Jump group", "Branch office · #1")
+	eventually(t, "the filter in the URL", func() bool { u, _ := url.Parse(p.Path()); return u.Query().Get("jump_group_id") == "1" })
+	p.WaitText("No Jump Client Installers match.")
+	assert.Empty(t, p.Errors())
+}

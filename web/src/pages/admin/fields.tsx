@@ -50,7 +50,9 @@ export function hintOf(field: string, s: Shape): string | undefined {
   if (s.type === "map" && field === "labels") return "Kubernetes-style labels, one key=value a line.";
   let d = s.description;
   if (!d) return undefined;
-  d = d.replace(new RegExp(`^${field},?\\s+(?:(?:is|are)\\s+)?`), "");
+  d = d
+    .replace(new RegExp(`^${field},\\s*([^,]+),\\s*(?:is|are)\\s+`), "$1: ")
+    .replace(new RegExp(`^${field}\\s+(?:(?:is|are)\\s+)?`), "");
   const end = d.search(/\.\s+[A-Z]/);
   if (end > 0) d = d.slice(0, end + 1);
   return d.charAt(0).toUpperCase() + d.slice(1);
@@ -302,7 +304,7 @@ function LinesInput({ lines, onChange, aria }: { lines: string[]; onChange: (ls:
 }
 
 /** RefSelect picks objects of the referenced collection; a search box narrows a collection too large for one page. */
-function RefSelect({ target, multiple, required, value, aria, onChange }: { target: Admin; multiple: boolean; required: boolean; value: Value; aria: Record<string, unknown>; onChange: (v: Value) => void }) {
+export function RefSelect({ target, multiple, required, value, aria, onChange }: { target: Admin; multiple: boolean; required: boolean; value: Value; aria: Record<string, unknown>; onChange: (v: Value) => void }) {
   const [q, setQ] = useState("");
   const [typed, setTyped] = useState("");
   useEffect(() => {

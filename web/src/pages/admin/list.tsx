@@ -8,7 +8,8 @@ import type { Param } from "../../api/resources";
 import { Link, navigate, path, search } from "../../router";
 import { Cell, ProblemAlert } from "./common";
 import { query, useFetch } from "./fetch";
-import type { Admin } from "./meta";
+import { refTarget, type Admin } from "./meta";
+import { RefSelect } from "./fields";
 import { label, shapeOf, type Value } from "./shape";
 
 const pageSize = 50;
@@ -41,10 +42,13 @@ function Debounced({ id, value, onValue, placeholder }: { id: string; value: str
 function Filter({ param, value }: { param: Param; value: string }) {
   const id = useId();
   const text = param.name === "label" ? "Label" : label(param.name);
+  const ref = refTarget(param.name);
   return (
     <div class="field">
       <label for={id}>{text}</label>
-      {param.choices || param.type === "boolean" ? (
+      {ref && param.type === "integer" ? (
+        <RefSelect target={ref} multiple={false} required={false} value={value ? Number(value) : null} aria={{ id }} onChange={(v) => setQuery({ [param.name]: v ? String(v) : "" })} />
+      ) : param.choices || param.type === "boolean" ? (
         <select id={id} value={value} onChange={(e) => setQuery({ [param.name]: (e.currentTarget as HTMLSelectElement).value })}>
           <option value="">any</option>
           {(param.choices ?? ["true", "false"]).map((c) => (
