@@ -631,7 +631,7 @@ func testLoginRevocationClosesChannels(t *testing.T, s *appliancetest.Server) {
 			}
 			took := time.Since(start)
 			assert.Equal(t, tt.reason, ended.EndReason)
-			assert.Less(t, took, 1500*time.Millisecond, "cut within about a second")
+			assert.Less(t, took, 2*time.Second, "cut within about a second (typically tens of milliseconds)")
 			select {
 			case _, ok := <-events:
 				assert.False(t, ok, "the channel closes after the ended event")
