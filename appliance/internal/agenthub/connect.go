@@ -583,6 +583,7 @@ func (h *Hub) register(ac *agentConn) bool {
 			u.connectAt = &now
 			u.seen(now)
 		})
+		h.tellStatus(ac.id, api.ClientOnline, now)
 	case agentproto.KindJumpoint:
 		h.queueNode(ac.id, func(u *nodeUpdate) {
 			u.connected, u.at, u.remote, u.version = true, now, ac.publicIP, ac.version
@@ -615,10 +616,18 @@ func (h *Hub) unregister(ac *agentConn) {
 			u.disconnectAt = &now
 			u.seen(now)
 		})
+		h.tellStatus(ac.id, api.ClientOffline, now)
 	case agentproto.KindJumpoint:
 		h.queueNode(ac.id, func(u *nodeUpdate) { u.connected, u.at = false, now })
 	}
 	if h.sessions != nil {
 		h.sessions.AgentDisconnected(ac.kind, ac.id, ac.jumpointID)
+	}
+}
+
+// tellStatus tells the live status stream of a Jump Client's new status.
+func (h *Hub) tellStatus(id int64, status string, at time.Time) {
+	if h.cfg.Events != nil {
+		h.cfg.Events.ClientStatus(id, status, at)
 	}
 }

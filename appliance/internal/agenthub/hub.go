@@ -39,6 +39,11 @@ import (
 type Config struct {
 	DB  *db.DB
 	Log *slog.Logger
+	// Events hears of every Jump Client status change as it happens, for
+	// the live status stream; nil tells no one. It must not block.
+	Events interface {
+		ClientStatus(id int64, status string, at time.Time)
+	}
 	// SigningKey verifies key info (its public half).
 	SigningKey ed25519.PrivateKey
 	// Clients is the jump-clients collection (for enrollment).

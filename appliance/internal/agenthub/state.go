@@ -230,15 +230,19 @@ func (h *Hub) markUninstalled(ctx context.Context, rec *jumpclient.Record, st *s
 	h.qmu.Lock()
 	delete(h.pending, rec.ID)
 	h.qmu.Unlock()
-	return h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	now := h.cfg.Now().UTC()
+	err := h.cfg.DB.W.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if st.UninstalledBehavior == "remove" {
 			return removeClient(ctx, tx, rec, "uninstall", why, map[string]api.FieldChange{"removed": {New: why}})
 		}
-		now := h.cfg.Now().UTC()
 		if err := tx.Model(&jumpclient.State{}).Where("client_id = ?", rec.ID).
 			Updates(map[string]any{"status": api.ClientUninstalled, "last_seen_at": now}).Error; err != nil {
 			return err
 		}
 		return audit.Write(ctx, tx, "uninstall", "jump_client", rec.ID, rec.Name, map[string]api.FieldChange{"status": {New: api.ClientUninstalled}})
 	})
+	if err == nil {
+		h.tellStatus(rec.ID, api.ClientUninstalled, now)
+	}
+	return err
 }

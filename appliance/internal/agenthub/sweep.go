@@ -92,6 +92,7 @@ func (h *Hub) Sweep(ctx context.Context, now time.Time) error {
 			if err != nil {
 				return err
 			}
+			h.tellStatus(r.ID, api.ClientLost, seen)
 		}
 	}
 	return agentid.Purge(ctx, h.cfg.DB.W, deleted)

@@ -63,6 +63,12 @@ type Hub interface {
 type Config struct {
 	DB  *db.DB
 	Log *slog.Logger
+	// Events hears of sessions that start and end, with the users who may
+	// see them besides administrators, for the live status stream; nil
+	// tells no one. It must not block.
+	Events interface {
+		Session(name string, id int64, status string, users []int64)
+	}
 	Hub Hub
 	// DataDir holds recordings, under DataDir/recordings.
 	DataDir string

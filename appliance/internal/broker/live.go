@@ -179,6 +179,7 @@ func startDetails(rec *Record) map[string]any {
 // started tells the endpoint and the webhook that l is active.
 func (b *Broker) started(l *live, notifyStart bool) {
 	b.publish(l, sessionproto.EventState, "")
+	b.sessionEvent(l, api.EventSessionStarted)
 	if notifyStart && l.notifyURL != "" {
 		if s, err := b.Get(context.Background(), l.rec.ID); err == nil {
 			b.notify(l.notifyURL, "session.started", s)
@@ -310,6 +311,7 @@ func (b *Broker) End(ctx context.Context, id int64, by, reason, detail string) b
 	}
 	b.mu.Unlock()
 	b.publish(l, sessionproto.EventEnded, detail)
+	b.sessionEvent(l, api.EventSessionEnded)
 	for _, s := range streams {
 		_ = s.Close()
 	}
@@ -540,3 +542,19 @@ func (b *Broker) liveSession(id int64) (*live, error) {
 }
 
 var _ = errors.New
+
+// sessionEvent tells the live status stream that l started or ended.
+func (b *Broker) sessionEvent(l *live, name string) {
+	if b.cfg.Events == nil {
+		return
+	}
+	b.mu.Lock()
+	users := make([]int64, 0, len(l.participants)+1)
+	users = append(users, l.rec.UserID)
+	for uid := range l.participants {
+		users = append(users, uid)
+	}
+	status := l.rec.Status
+	b.mu.Unlock()
+	b.cfg.Events.Session(name, l.rec.ID, status, users)
+}

@@ -162,6 +162,7 @@ var errorResponses = map[int][2]string{
 	http.StatusConflict:            {"Conflict", "A unique field clashes with another object, the object is still in use, or its state forbids the request (e.g. it is disabled)."},
 	http.StatusPreconditionFailed:  {"PreconditionFailed", "If-Match named a version that is no longer current."},
 	http.StatusGone:                {"Gone", "What the request names has expired or no longer exists (an expired installer, an expired or outdated download link)."},
+	http.StatusTooManyRequests:     {"TooManyRequests", "A limit was reached (e.g. the live event streams of one user); retry later."},
 	http.StatusUnprocessableEntity: {"ValidationFailed", "One or more fields are invalid; errors names each of them."},
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/dist"
 	"github.com/jumpgate/jumpgate/appliance/internal/downloadurl"
+	"github.com/jumpgate/jumpgate/appliance/internal/events"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
 	"github.com/jumpgate/jumpgate/appliance/internal/installer"
 	"github.com/jumpgate/jumpgate/appliance/internal/instance"
@@ -105,6 +106,8 @@ type Server struct {
 	Clients *jumpclient.Service
 	// Broker runs sessions.
 	Broker *broker.Broker
+	// Events serves the live status stream.
+	Events *events.Hub
 	// Console holds the console settings of browser sign-in: Current reads
 	// them, OnChange hears of changes.
 	Console *settings.ConsoleService
@@ -159,7 +162,8 @@ func New(d Deps) (*Server, error) {
 	authenticator := &apitoken.Authenticator{DB: d.DB}
 	// Writes that can take access away also re-check the live sessions
 	// (s.Broker is set below, before any request is served).
-	accessChanged := func() { authenticator.Invalidate(); s.Broker.AccessChanged() }
+	s.Events = events.New(events.Config{DB: d.DB, Log: d.Log})
+	accessChanged := func() { authenticator.Invalidate(); s.Broker.AccessChanged(); s.Events.AccessChanged() }
 	s.Users = user.New(d.DB, accessChanged)
 	s.Tokens = apitoken.New(d.DB, accessChanged)
 	// s.Console and s.Broker are set below, before any request is served.
@@ -173,6 +177,7 @@ func New(d Deps) (*Server, error) {
 	s.Clients = jumpclient.New(d.DB)
 	hc := d.Hub
 	hc.DB, hc.Log, hc.SigningKey, hc.Clients, hc.Registry, hc.Instance = d.DB, d.Log, d.Keys.Key, s.Clients, d.Registry, reg.ID
+	hc.Events = s.Events
 	if d.Builds != nil {
 		builds := d.Builds
 		hc.Upgrade = func(platform string) *agentproto.Upgrade { return builds.Upgrade(platform, d.Keys.Key) }
@@ -184,6 +189,7 @@ func New(d Deps) (*Server, error) {
 	s.Hub = agenthub.New(hc)
 	bc := d.Sessions
 	bc.DB, bc.Log, bc.Hub, bc.DataDir, bc.PublicURL, bc.CAPin, bc.Instance = d.DB, d.Log, s.Hub, d.DataDir, d.Keys.PublicURL, d.Keys.CAPin, reg.ID
+	bc.Events = s.Events
 	s.Broker = broker.New(bc)
 	s.Hub.SetSessions(s.Broker)
 	s.Clients.Hub = &clientNotifier{Hub: s.Hub, broker: s.Broker}
@@ -199,7 +205,10 @@ func New(d Deps) (*Server, error) {
 	}
 	s.Clients.Spec.Changed = s.Broker.AccessChanged
 	jumpGroups, jumpPolicies, groupPolicies := jumpgroup.New(d.DB), jumppolicy.New(d.DB), grouppolicy.New(d.DB)
-	jumpGroups.Spec.Changed, jumpPolicies.Spec.Changed, groupPolicies.Spec.Changed = s.Broker.AccessChanged, s.Broker.AccessChanged, s.Broker.AccessChanged
+	// Group policies and Jump Groups also change what the live status
+	// stream shows a non-administrator.
+	visibilityChanged := func() { s.Broker.AccessChanged(); s.Events.AccessChanged() }
+	jumpGroups.Spec.Changed, jumpPolicies.Spec.Changed, groupPolicies.Spec.Changed = visibilityChanged, s.Broker.AccessChanged, visibilityChanged
 
 	var routes []route.Route
 	s.Metrics = promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})
@@ -223,6 +232,7 @@ func New(d Deps) (*Server, error) {
 	routes = append(routes, auditH.Routes()...)
 	routes = append(routes, s.Clients.Routes(s.Hub.WakeHandler())...)
 	routes = append(routes, (&jumpitem.List{DB: d.DB}).Routes()...)
+	routes = append(routes, s.Events.Routes()...)
 	routes = append(routes, s.Hub.Routes()...)
 	routes = append(routes, s.Broker.Routes()...)
 	routes = append(routes, dist.Routes(dist.Deps{DB: d.DB, Log: d.Log, Builds: d.Builds, Keys: d.Keys, Installers: installers, Jumpoints: jumpoints})...)
@@ -304,6 +314,7 @@ func (s *Server) JumpointKeyInfo(jumpointID int64) (string, error) {
 // agent state and then unregisters this process.
 func (s *Server) Close() {
 	s.Login.Close()
+	s.Events.Close()
 	s.Broker.Close()
 	s.Hub.Close()
 	if err := s.Instance.Close(context.Background()); err != nil {
