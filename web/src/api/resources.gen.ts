@@ -1679,11 +1679,6 @@ export const shapes: Record<string, ObjectShape> = {
     "nullable": true,
     "description": "mfa_required makes this user enroll TOTP before the console opens, whatever the console settings' mfa_required says; default false. Omitted in an update, it keeps the current value."
    },
-   "mfa_enrolled": {
-    "type": "boolean",
-    "readOnly": true,
-    "description": "mfa_enrolled tells whether the user has confirmed TOTP for the console; an administrator resets it with DELETE /api/v1/users/{id}/mfa."
-   },
    "labels": {
     "type": "map",
     "maxProperties": 64,
@@ -2412,6 +2407,13 @@ export const listParams: Record<string, Param[]> = {
   {
    "name": "until",
    "description": "Only events before this RFC 3339 time.",
+   "type": "string"
+  }
+ ],
+ "/api/v1/events": [
+  {
+   "name": "kinds",
+   "description": "Comma-separated object kinds to receive: jump_client, session; default all.",
    "type": "string"
   }
  ],

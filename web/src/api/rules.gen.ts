@@ -165,19 +165,6 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
    "maximum": 720
   }
  },
- "DiskInfo": {
-  "free_bytes": {
-   "format": "int64"
-  },
-  "total_bytes": {
-   "format": "int64"
-  }
- },
- "Done": {
-  "size": {
-   "format": "int64"
-  }
- },
  "DownloadURLRequest": {
   "platform": {
    "minLength": 1,
@@ -196,14 +183,6 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
  },
  "EnrollResponse": {
   "id": {
-   "format": "int64"
-  }
- },
- "FileInfo": {
-  "mod_time": {
-   "format": "date-time"
-  },
-  "size": {
    "format": "int64"
   }
  },
@@ -1031,23 +1010,6 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
   },
   "ticket_id": {
    "maxLength": 256
-  }
- },
- "SysInfo": {
-  "boot_time": {
-   "format": "date-time"
-  },
-  "cpus": {
-   "format": "int64"
-  },
-  "mem_free_bytes": {
-   "format": "int64"
-  },
-  "mem_total_bytes": {
-   "format": "int64"
-  },
-  "uptime_seconds": {
-   "format": "int64"
   }
  },
  "TunnelDefinition": {

@@ -14,13 +14,16 @@ import { known, ObjectFields, type Errors } from "./fields";
 import type { Admin } from "./meta";
 import { body, checkObject, initial, label, shapeOf, type Value } from "./shape";
 
+/** secrets are read-only fields a detail page leaves to its extras: a token shown once, key info on request, downloads. */
+const secrets = new Set(["token", "key_info", "downloads"]);
+
 /** flash is a message for the next page (the list after a delete). */
 export const flash = { message: "" };
 
 function Facts({ schema, value }: { schema: string; value: Value }) {
   const obj = shapeOf(schema);
-  const rows = Object.entries(obj.properties).filter(([f, s]) => !s.writeOnly && !(s.type === "array" && s.items?.ref) && !(s.type === "object" && s.ref) && f !== "downloads");
-  const nested = Object.entries(obj.properties).filter(([f, s]) => f !== "downloads" && ((s.type === "array" && s.items?.ref) || (s.type === "object" && s.ref)));
+  const rows = Object.entries(obj.properties).filter(([f, s]) => !s.writeOnly && !(s.type === "array" && s.items?.ref) && !(s.type === "object" && s.ref) && !secrets.has(f));
+  const nested = Object.entries(obj.properties).filter(([f, s]) => !secrets.has(f) && ((s.type === "array" && s.items?.ref) || (s.type === "object" && s.ref)));
   return (
     <>
       <dl class="facts">
