@@ -31,6 +31,8 @@ type listFlags struct {
 	objectType string
 	actor      string
 	since      string
+	search     string
+	sort       string
 }
 
 func newListCmd(e env, f *connFlags) *cobra.Command {
@@ -103,6 +105,7 @@ func listCommand(e env, f *connFlags, fixed *collection, cmd *cobra.Command) *co
 	addOutputFlag(cmd, &lf.output)
 	fl.IntVar(&lf.limit, "limit", 0, "print at most this many objects (default all)")
 	fl.StringArrayVar(&lf.filters, "filter", nil, "exact-match filter key=value sent as a query parameter (repeatable)")
+	addSearchSortFlags(cmd, &lf.search, &lf.sort)
 	if fixed == nil || fixed.labeled {
 		fl.StringArrayVarP(&lf.labels, "label", "l", nil, "only objects with this label: key=value, or key for any value (repeatable; all must match)")
 		fl.BoolVar(&lf.showLabels, "show-labels", false, "add a LABELS column to the table")
@@ -170,6 +173,7 @@ func (e env) listQuery(coll *collection, lf *listFlags) (url.Values, error) {
 		}
 		q.Add("label", term)
 	}
+	setSearchSort(q, lf.search, lf.sort)
 	if lf.objectType == "" && lf.actor == "" && lf.since == "" {
 		return q, nil
 	}
@@ -338,4 +342,21 @@ func auditObjectType(v string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("--object-type %q: not a kind of audited object; valid: %s", v, strings.Join(api.AuditObjectTypes, ", "))
+}
+
+// addSearchSortFlags adds --search and --sort, which the appliance answers
+// as ?q= and ?sort=.
+func addSearchSortFlags(cmd *cobra.Command, search, sort *string) {
+	cmd.Flags().StringVar(search, "search", "", "only objects whose names, code names, host names or tags contain this text, in any case")
+	cmd.Flags().StringVar(sort, "sort", "", "sort by this key (e.g. name, created_at; -name for descending); the collection's OpenAPI ?sort= lists its keys")
+}
+
+// setSearchSort sets ?q= and ?sort= when given.
+func setSearchSort(q url.Values, search, sort string) {
+	if search != "" {
+		q.Set("q", search)
+	}
+	if sort != "" {
+		q.Set("sort", sort)
+	}
 }

@@ -74,6 +74,23 @@ func TestCLI_AgainstAppliance(t *testing.T) {
 		}
 		assert.Equal(t, tt.want, ids, "--label %v", tt.labels)
 	}
+	// --search and --sort are the appliance's ?q= and ?sort=.
+	r = runCLI(t, vars, "", "list", "jump-groups", "--search", "GROUP", "--sort", "-code_name", "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var found []api.JumpGroup
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &found))
+	var codes []string
+	for _, x := range found {
+		codes = append(codes, x.CodeName)
+	}
+	assert.Equal(t, []string{"g-c", "g-b", "g-a"}, codes)
+	r = runCLI(t, vars, "", "list", "jump-groups", "--sort", "colour")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "sort")
+	r = runCLI(t, vars, "", "items", "list", "--search", "nothing-matches", "--sort", "name", "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.JSONEq(t, "[]", r.stdout)
+
 	r = runCLI(t, vars, "", "list", "jump-groups", "--label", "team", "--show-labels")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "LABELS")

@@ -222,7 +222,7 @@ func tunnelItem(pt *api.ProtocolTunnelJump) *item {
 // newItemsListCmd is 'items list': Jump Clients and Protocol Tunnel Jumps
 // in one table.
 func newItemsListCmd(e env, f *connFlags) *cobra.Command {
-	var output string
+	var output, search, sort string
 	var filters []string
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -234,8 +234,10 @@ connected (shown to admins, who may read Jumpoints). TARGET is the client's
 host name, or the tunnel jump's host and remote ports.
 
 Name an item in other commands by TYPE:ID (client:12, tunnel:3), by its id
-alone, or by its name. With -o json each object carries an item_type member.`,
+alone, or by its name. With -o json each object carries an item_type member.
+--search and --sort apply to each type: clients come first, then tunnel jumps.`,
 		Example: `  jumpgate items list
+  jumpgate items list --search web --sort -name
   jumpgate items list --filter tag=prod -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -250,6 +252,7 @@ alone, or by its name. With -o json each object carries an item_type member.`,
 				}
 				q.Set(k, v)
 			}
+			setSearchSort(q, search, sort)
 			c, err := e.client(f)
 			if err != nil {
 				return err
@@ -259,6 +262,7 @@ alone, or by its name. With -o json each object carries an item_type member.`,
 	}
 	addOutputFlag(cmd, &output)
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "exact-match filter key=value sent to both collections, e.g. name=web-01 or tag=prod (repeatable)")
+	addSearchSortFlags(cmd, &search, &sort)
 	return cmd
 }
 

@@ -237,10 +237,6 @@ func (l *List) List(ctx context.Context, q url.Values) (*api.List[api.JumpItem],
 	return out, nil
 }
 
-func pageCursor(sort string, v any, kind string, id int64) string {
-	return page.KeyCursor(sort, v, kind, id)
-}
-
 func filterNames() string {
 	names := []string{"limit", "cursor", resource.SearchQuery, resource.SortQuery}
 	for k := range filters {
