@@ -148,6 +148,7 @@ var listQuery = map[string]string{
 	"action":      "Only this action, e.g. create, update, delete.",
 	"since":       "Only events at or after this RFC 3339 time.",
 	"until":       "Only events before this RFC 3339 time.",
+	"q":           "Case-insensitive substring search on object_name and actor; % and _ match themselves.",
 	"limit":       "Page size, 1–500 (default 100).",
 	"cursor":      "The next_cursor of the previous page.",
 }
@@ -206,15 +207,23 @@ func (h *Handler) list(c *gin.Context) error {
 			}
 		}
 	}
+	if term := page.ParseSearch(c.Query(page.SearchQuery), inv); term != "" {
+		cond, args := page.SearchWhere([]string{"object_name", "actor"}, nil, page.LikePattern(term))
+		q = q.Where(cond, args...)
+	}
 	limit, cursor := page.Parse(c.Query("limit"), c.Query("cursor"), inv)
 	if err := inv.Err(); err != nil {
+		return err
+	}
+	var total int64
+	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
 		return err
 	}
 	var recs []Record
 	if err := q.Where("id > ?", cursor).Order("id").Limit(limit + 1).Find(&recs).Error; err != nil {
 		return err
 	}
-	out := api.List[api.AuditEvent]{Items: make([]api.AuditEvent, 0, len(recs))}
+	out := api.List[api.AuditEvent]{Items: make([]api.AuditEvent, 0, len(recs)), Total: &total}
 	if len(recs) > limit {
 		recs = recs[:limit]
 		out.NextCursor = page.Cursor(recs[len(recs)-1].ID)

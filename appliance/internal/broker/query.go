@@ -148,6 +148,7 @@ var sessionQuery = map[string]string{
 	"item_type": "Only sessions on this kind of item: jump_client, protocol_tunnel_jump or customer_client.",
 	"item_id":   "Only sessions on this item id.",
 	"username":  "Only sessions requested by this user (administrators).",
+	"q":         "Case-insensitive substring search on item_name and username; % and _ match themselves.",
 	"limit":     "Page size, 1–500 (default 100).",
 	"cursor":    "The next_cursor of the previous page.",
 }
@@ -195,8 +196,16 @@ func (b *Broker) List(ctx context.Context, q map[string][]string) (*api.List[api
 	if v := get("username"); v != "" {
 		tx = tx.Where("username = ?", v)
 	}
+	if term := page.ParseSearch(get(page.SearchQuery), inv); term != "" {
+		cond, args := page.SearchWhere([]string{"item_name", "username"}, nil, page.LikePattern(term))
+		tx = tx.Where(cond, args...)
+	}
 	limit, cursor := page.Parse(get("limit"), get("cursor"), inv)
 	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	var total int64
+	if err := tx.Session(&gorm.Session{}).Count(&total).Error; err != nil {
 		return nil, err
 	}
 	if cursor > 0 {
@@ -206,7 +215,7 @@ func (b *Broker) List(ctx context.Context, q map[string][]string) (*api.List[api
 	if err := tx.Order("id DESC").Limit(limit + 1).Find(&recs).Error; err != nil {
 		return nil, err
 	}
-	out := &api.List[api.Session]{Items: []api.Session{}}
+	out := &api.List[api.Session]{Items: []api.Session{}, Total: &total}
 	if len(recs) > limit {
 		recs = recs[:limit]
 		out.NextCursor = page.Cursor(recs[len(recs)-1].ID)

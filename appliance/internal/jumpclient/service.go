@@ -14,6 +14,7 @@ import (
 	"github.com/jumpgate/jumpgate/appliance/internal/auth"
 	"github.com/jumpgate/jumpgate/appliance/internal/db"
 	"github.com/jumpgate/jumpgate/appliance/internal/grouppolicy"
+	"github.com/jumpgate/jumpgate/appliance/internal/page"
 	"github.com/jumpgate/jumpgate/appliance/internal/problem"
 	"github.com/jumpgate/jumpgate/appliance/internal/resource"
 	"github.com/jumpgate/jumpgate/appliance/internal/route"
@@ -55,7 +56,7 @@ func New(d *db.DB) *Service {
 			return grouppolicy.ItemScope(p.UserID)
 		},
 		Search: []string{"name", "tag"}, SearchDoc: "name, tag and hostname",
-		SearchIn: []string{"id IN (SELECT client_id FROM jump_client_states WHERE " + resource.LikeIn("hostname") + ")"},
+		SearchIn: []string{"id IN (SELECT client_id FROM jump_client_states WHERE " + page.LikeIn("hostname") + ")"},
 		Sorts:    map[string]string{"name": "name", "tag": "tag"},
 		Filters: map[string]resource.Filter{
 			"name":            {Column: "name", Doc: "Only clients with this name."},

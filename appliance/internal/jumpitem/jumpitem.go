@@ -173,8 +173,8 @@ func (l *List) List(ctx context.Context, q url.Values) (*api.List[api.JumpItem],
 		}
 		tx = tx.Where(f.column+" = ?", val)
 	}
-	if term := resource.ParseSearch(q.Get(resource.SearchQuery), inv); term != "" {
-		cond, args := resource.SearchWhere(search, nil, resource.LikePattern(term))
+	if term := page.ParseSearch(q.Get(resource.SearchQuery), inv); term != "" {
+		cond, args := page.SearchWhere(search, nil, page.LikePattern(term))
 		tx = tx.Where(cond, args...)
 	}
 	var after any

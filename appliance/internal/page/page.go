@@ -1,7 +1,8 @@
 // Package page implements the keyset pagination shared by every list
 // endpoint: items come in ascending id order and the cursor is an opaque
 // encoding of the last id of the previous page, so pages stay stable while
-// objects are created and deleted.
+// objects are created and deleted. A list sorted by another key uses
+// KeyCursor, and lists that search share ?q= (LikePattern, SearchWhere).
 package page
 
 import (

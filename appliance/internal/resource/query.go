@@ -18,10 +18,8 @@ import (
 // The query parameters of search and sort, which every collection that
 // declares Search or Sorts takes.
 const (
-	SearchQuery = "q"
+	SearchQuery = page.SearchQuery
 	SortQuery   = "sort"
-	// MaxSearchLen bounds ?q=, in bytes.
-	MaxSearchLen = 128
 )
 
 // Documentation of the search and sort parameters in the OpenAPI document.
@@ -30,46 +28,6 @@ const (
 	SortQueryDoc   = "Sort key, one of %s; prefix with - for descending order. Ties are broken by id, and the cursor keeps the order. Default id."
 	TotalDoc       = "total is the number of items matching the filters and search, on every page."
 )
-
-// LikePattern returns the LIKE pattern that matches q as a case-insensitive
-// substring of a lower-cased column, with \ escaping the wildcards % and _
-// (use it with ESCAPE '\').
-func LikePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(strings.ToLower(q)) + "%"
-}
-
-// SearchWhere returns a condition true when pattern (see LikePattern)
-// matches one of columns, or one of conds, conditions holding one ? that
-// each take the pattern (such as a subquery on another table), and its
-// arguments.
-func SearchWhere(columns, conds []string, pattern string) (string, []any) {
-	parts := make([]string, 0, len(columns)+len(conds))
-	args := make([]any, 0, cap(parts))
-	for _, c := range columns {
-		parts = append(parts, "LOWER("+c+`) LIKE ? ESCAPE '\'`)
-		args = append(args, pattern)
-	}
-	for _, c := range conds {
-		parts = append(parts, c)
-		args = append(args, pattern)
-	}
-	return "(" + strings.Join(parts, " OR ") + ")", args
-}
-
-// LikeIn returns a condition for SearchWhere's conds: column of the
-// table, lower-cased, matches the pattern.
-func LikeIn(column string) string { return "LOWER(" + column + `) LIKE ? ESCAPE '\'` }
-
-// ParseSearch reads ?q=, recording a bad value in inv; "" means no search.
-func ParseSearch(q string, inv *problem.Invalid) string {
-	q = strings.TrimSpace(q)
-	if len(q) > MaxSearchLen {
-		inv.Add(SearchQuery, "must be at most %d bytes", MaxSearchLen)
-		return ""
-	}
-	return q
-}
 
 // Order is a parsed ?sort=.
 type Order struct {

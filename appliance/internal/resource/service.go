@@ -445,8 +445,8 @@ func (s *Service[A, R]) List(ctx context.Context, q url.Values) (*api.List[A], e
 			tx = sel.where(tx, s.DB.Dialect)
 		}
 	}
-	if term := ParseSearch(q.Get(SearchQuery), inv); term != "" && s.hasSearch() {
-		cond, args := SearchWhere(s.Spec.Search, s.Spec.SearchIn, LikePattern(term))
+	if term := page.ParseSearch(q.Get(SearchQuery), inv); term != "" && s.hasSearch() {
+		cond, args := page.SearchWhere(s.Spec.Search, s.Spec.SearchIn, page.LikePattern(term))
 		tx = tx.Where(cond, args...)
 	}
 	if err := inv.Err(); err != nil {

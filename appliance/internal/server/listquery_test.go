@@ -131,6 +131,19 @@ func TestListQuery(t *testing.T) {
 			require.Error(t, err)
 		})
 
+		t.Run("audit events and sessions search and count", func(t *testing.T) {
+			l, err := s.Admin.ListAuditEvents(ctx, &api.ListOptions{Search: prefix, Limit: 2,
+				Filters: map[string]string{"object_type": "jump_group", "action": "create"}})
+			require.NoError(t, err)
+			require.NotNil(t, l.Total)
+			assert.Equal(t, int64(len(names)), *l.Total)
+			assert.Len(t, l.Items, 2)
+			sl, err := s.Admin.ListSessions(ctx, &api.ListOptions{Search: "no-such-item"})
+			require.NoError(t, err)
+			require.NotNil(t, sl.Total)
+			assert.Equal(t, int64(0), *sl.Total)
+		})
+
 		t.Run("every listed collection searches and sorts", func(t *testing.T) {
 			for _, path := range []string{api.PathJumpGroups, api.PathJumpPolicies, api.PathSessionPolicies, api.PathJumpoints,
 				api.PathJumpClientInstallers, api.PathJumpClients, api.PathProtocolTunnelJumps, api.PathPublicPortals,
