@@ -718,3 +718,53 @@ func TestLogin_ConsoleSettings(t *testing.T) {
 	r = b.do(http.MethodGet, path, nil)
 	assert.Equal(t, http.StatusUnauthorized, r.status, "idle past the settings' 5 minutes: %s", r.body)
 }
+
+// TestLogin_EndedSessionClosesLiveStream: the live status stream a browser
+// session opened closes, with stream.closed, within about a second of the
+// session ending.
+func TestLogin_EndedSessionClosesLiveStream(t *testing.T) {
+	s := appliancetest.NewServer(t)
+	u, pw := newPasswordUser(t, s, false)
+	for _, tt := range []struct {
+		name string
+		end  func(t *testing.T, b *browser)
+	}{
+		{"logout", func(t *testing.T, b *browser) {
+			require.Equal(t, http.StatusNoContent, b.do(http.MethodPost, api.PathAuthLogout, nil).status)
+		}},
+		{"sessions ended by an administrator", func(t *testing.T, _ *browser) {
+			require.NoError(t, s.Admin.EndUserBrowserSessions(context.Background(), u.ID))
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBrowser(t, s)
+			require.Equal(t, http.StatusOK, b.login(u.Username, pw).status)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/events", nil)
+			require.NoError(t, err)
+			resp, err := b.c.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			lines := make(chan string, 64)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(resp.Body)
+				for sc.Scan() {
+					lines <- sc.Text()
+				}
+			}()
+			start := time.Now()
+			tt.end(t, b)
+			closed := false
+			for line := range lines {
+				if strings.Contains(line, api.EventStreamClosed) {
+					closed = true
+				}
+			}
+			assert.True(t, closed, "a stream.closed event before the end")
+			assert.Less(t, time.Since(start), 2*time.Second, "closed within about a second")
+		})
+	}
+}

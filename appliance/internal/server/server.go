@@ -167,9 +167,11 @@ func New(d Deps) (*Server, error) {
 	s.Users = user.New(d.DB, accessChanged)
 	s.Tokens = apitoken.New(d.DB, accessChanged)
 	// s.Console and s.Broker are set below, before any request is served.
+	// Ending browser sessions closes the session channels and the live
+	// status streams opened with them.
 	if s.Login, err = login.New(login.Config{DB: d.DB, Log: d.Log, Users: s.Users, PublicURL: d.Keys.PublicURL, SecretKey: d.Keys.Key.Seed(),
 		Settings: login.SettingsFunc(func(ctx context.Context) (api.ConsoleSettings, error) { return s.Console.Current(ctx) }),
-		Changed:  func() { s.Broker.AccessChanged() }, Now: d.LoginNow}); err != nil {
+		Changed:  func() { s.Broker.AccessChanged(); s.Events.AccessChanged() }, Now: d.LoginNow}); err != nil {
 		return nil, err
 	}
 	installers := installer.New(d.DB, d.Keys)
