@@ -200,6 +200,10 @@ func TestBrowserStreams_JumpClient(t *testing.T) {
 		names = append(names, e.Name)
 	}
 	assert.Contains(t, names, "from-browser.bin")
+	resp, b = c.do(http.MethodGet, sess.ID, "files", nil, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "without a path, the session user's home: %s", b)
+	require.NoError(t, json.Unmarshal(b, &list))
+	assert.True(t, filepath.IsAbs(list.Path), "the session user's home, absolute: %q", list.Path)
 
 	resp, b = c.do(http.MethodGet, sess.ID, "files/content", url.Values{"path": {remote}}, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)

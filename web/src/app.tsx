@@ -6,6 +6,8 @@ import { Link, navigate, path, search } from "./router";
 import { logout, session } from "./session";
 import { LoginPage } from "./pages/login";
 import { ItemsPage } from "./pages/items";
+import { ItemPage } from "./pages/item";
+import { SessionPage } from "./pages/session";
 import { SessionsPage } from "./pages/sessions";
 import { JumpClientSettingsPage } from "./pages/settings";
 
@@ -59,7 +61,10 @@ export function App() {
 
   if (s === undefined || target) return <p class="loading" aria-live="polite">Loading…</p>;
   if (s === null) return p === "/login" ? <LoginPage /> : null;
+  const item = /^\/items\/(client|tunnel)\/(\d+)$/.exec(p);
+  const sess = /^\/sessions\/(\d+)$/.exec(p);
   const Page = routes[p] ?? (p === "/admin" || p.startsWith("/admin/") ? Admin : NotFound);
+  const page = item ? <ItemPage kind={item[1]} id={Number(item[2])} /> : sess ? <SessionPage id={Number(sess[1])} /> : <Page />;
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
@@ -86,7 +91,7 @@ export function App() {
           Sign out
         </button>
       </header>
-      <Page />
+      {page}
     </>
   );
 }

@@ -218,6 +218,9 @@ func (b *Broker) handleFileList(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if p == "" {
+		p = "." // the session user's home, where relative paths start
+	}
 	return b.serveJSON(c, sessionproto.Open{Type: sessionproto.StreamFileList, Path: p}, &sessionproto.FileList{})
 }
 

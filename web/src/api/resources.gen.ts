@@ -1679,6 +1679,11 @@ export const shapes: Record<string, ObjectShape> = {
     "nullable": true,
     "description": "mfa_required makes this user enroll TOTP before the console opens, whatever the console settings' mfa_required says; default false. Omitted in an update, it keeps the current value."
    },
+   "mfa_enrolled": {
+    "type": "boolean",
+    "readOnly": true,
+    "description": "mfa_enrolled tells whether the user has confirmed TOTP for the console; an administrator resets it with DELETE /api/v1/users/{id}/mfa."
+   },
    "labels": {
     "type": "map",
     "maxProperties": 64,
@@ -2239,6 +2244,11 @@ export const collections: Collection[] = [
     "type": "integer"
    },
    {
+    "name": "q",
+    "description": "Case-insensitive substring search on item_name and username; % and _ match themselves.",
+    "type": "string"
+   },
+   {
     "name": "status",
     "description": "Only sessions in this status: refused, prompting, active or ended.",
     "type": "string",
@@ -2398,6 +2408,11 @@ export const listParams: Record<string, Param[]> = {
     "session_policy",
     "user"
    ]
+  },
+  {
+   "name": "q",
+   "description": "Case-insensitive substring search on object_name and actor; % and _ match themselves.",
+   "type": "string"
   },
   {
    "name": "since",

@@ -165,6 +165,19 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
    "maximum": 720
   }
  },
+ "DiskInfo": {
+  "free_bytes": {
+   "format": "int64"
+  },
+  "total_bytes": {
+   "format": "int64"
+  }
+ },
+ "Done": {
+  "size": {
+   "format": "int64"
+  }
+ },
  "DownloadURLRequest": {
   "platform": {
    "minLength": 1,
@@ -183,6 +196,14 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
  },
  "EnrollResponse": {
   "id": {
+   "format": "int64"
+  }
+ },
+ "FileInfo": {
+  "mod_time": {
+   "format": "date-time"
+  },
+  "size": {
    "format": "int64"
   }
  },
@@ -1010,6 +1031,23 @@ export const schemaRules: Record<string, Record<string, FieldRule>> = {
   },
   "ticket_id": {
    "maxLength": 256
+  }
+ },
+ "SysInfo": {
+  "boot_time": {
+   "format": "date-time"
+  },
+  "cpus": {
+   "format": "int64"
+  },
+  "mem_free_bytes": {
+   "format": "int64"
+  },
+  "mem_total_bytes": {
+   "format": "int64"
+  },
+  "uptime_seconds": {
+   "format": "int64"
   }
  },
  "TunnelDefinition": {

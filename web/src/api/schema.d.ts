@@ -1368,6 +1368,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * List a directory on the endpoint (permission file_read)
+         * @description List a directory on the endpoint (permission file_read)
+         */
+        get: operations["getSessionsByIdFiles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/files/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * Download a file from the endpoint (permission file_read): X-Jumpgate-Size, and the endpoint's SHA-256 in the trailer X-Jumpgate-SHA256; a transfer that fails or does not match is aborted
+         * @description Download a file from the endpoint (permission file_read): X-Jumpgate-Size, and the endpoint's SHA-256 in the trailer X-Jumpgate-SHA256; a transfer that fails or does not match is aborted
+         */
+        get: operations["getSessionsByIdFilesContent"];
+        /**
+         * Upload a file to the endpoint (permission file_write): the body is the whole file, checked by the endpoint against its size and sha256 before it replaces the path
+         * @description Upload a file to the endpoint (permission file_write): the body is the whole file, checked by the endpoint against its size and sha256 before it replaces the path
+         */
+        put: operations["putSessionsByIdFilesContent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}/recordings/{rid}": {
         parameters: {
             query?: never;
@@ -1384,6 +1434,52 @@ export interface paths {
          * @description Download a recording: asciicast v2 (shell) or JSON lines (tunnel log)
          */
         get: operations["getSessionsByIdRecordingsByRid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/shell": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * A terminal in the session for a browser: a WebSocket (subprotocol jumpgate-terminal.v1), binary messages the terminal's bytes, text messages resize, signal, notice, exit and ended
+         * @description A terminal in the session for a browser: a WebSocket (subprotocol jumpgate-terminal.v1), binary messages the terminal's bytes, text messages resize, signal, notice, exit and ended
+         */
+        get: operations["getSessionsByIdShell"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sessions/{id}/sysinfo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The endpoint's system information (permission system_info)
+         * @description The endpoint's system information (permission system_info)
+         */
+        get: operations["getSessionsByIdSysinfo"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1954,6 +2050,20 @@ export interface components {
              */
             readonly version?: number;
         };
+        DiskInfo: {
+            /** Format: int64 */
+            free_bytes?: number;
+            fs_type?: string;
+            mount?: string;
+            /** Format: int64 */
+            total_bytes?: number;
+        };
+        Done: {
+            path?: string;
+            sha256?: string;
+            /** Format: int64 */
+            size?: number;
+        };
         /** @description DownloadURLRequest asks POST /api/v1/jump-client-installers/{id}/download-urls for a signed download URL of one platform. */
         DownloadURLRequest: {
             /** @description platform is one of Platforms. */
@@ -2004,6 +2114,22 @@ export interface components {
         FieldError: {
             detail?: string;
             field?: string;
+        };
+        FileInfo: {
+            is_dir?: boolean;
+            link?: string;
+            /** Format: date-time */
+            mod_time?: string;
+            mode?: string;
+            name?: string;
+            path?: string;
+            /** Format: int64 */
+            size?: number;
+        };
+        FileList: {
+            entries?: components["schemas"]["FileInfo"][];
+            path?: string;
+            truncated?: boolean;
         };
         /** @description GroupPolicy grants its member users roles on Jump Groups. */
         GroupPolicy: {
@@ -2087,6 +2213,12 @@ export interface components {
             expires_at?: string;
             installer_id?: string;
             key_info?: string;
+        };
+        InterfaceInfo: {
+            addrs?: string[];
+            mac?: string;
+            name?: string;
+            up?: boolean;
         };
         /** @description JumpClient is an installed Jump Client. Clients are created by enrollment (an installer run on an endpoint), never through the API; the API edits their Jump Item fields and deletes them. Deleting a client cuts its connection, and the agent uninstalls itself on its next contact. */
         JumpClient: {
@@ -3345,6 +3477,33 @@ export interface components {
             /** @description ticket_id is checked against the Jump Policy's ticket webhook. */
             ticket_id?: string;
         };
+        SysInfo: {
+            agent_version?: string;
+            arch?: string;
+            /** Format: date-time */
+            boot_time?: string | null;
+            cpu_model?: string;
+            /** Format: int64 */
+            cpus?: number;
+            disks?: components["schemas"]["DiskInfo"][];
+            env?: {
+                [key: string]: string;
+            };
+            fqdn?: string;
+            hostname?: string;
+            interfaces?: components["schemas"]["InterfaceInfo"][];
+            kernel?: string;
+            /** Format: int64 */
+            mem_free_bytes?: number;
+            /** Format: int64 */
+            mem_total_bytes?: number;
+            os?: string;
+            platform?: string;
+            session_user?: string;
+            /** Format: int64 */
+            uptime_seconds?: number;
+            users?: string[];
+        };
         /** @description TunnelDefinition is one local/remote port pair. */
         TunnelDefinition: {
             /**
@@ -3425,6 +3584,8 @@ export interface components {
             labels?: {
                 [key: string]: string;
             };
+            /** @description mfa_enrolled tells whether the user has confirmed TOTP for the console; an administrator resets it with DELETE /api/v1/users/{id}/mfa. */
+            readonly mfa_enrolled?: boolean;
             /** @description mfa_required makes this user enroll TOTP before the console opens, whatever the console settings' mfa_required says; default false. Omitted in an update, it keeps the current value. */
             mfa_required?: boolean | null;
             /** @description password is write-only: 12–256 characters, stored as an argon2id hash. Omit it in an update to keep the current password. */
@@ -4022,6 +4183,8 @@ export interface operations {
                 object_id?: number;
                 /** @description Only events about this kind of object: access_code, api_token, approval, console_settings, group_policy, jump_client, jump_client_installer, jump_client_settings, jump_group, jump_policy, jumpoint, protocol_tunnel_jump, public_portal, session, session_policy or user. */
                 object_type?: string;
+                /** @description Case-insensitive substring search on object_name and actor; % and _ match themselves. */
+                q?: string;
                 /** @description Only events at or after this RFC 3339 time. */
                 since?: string;
                 /** @description Only events before this RFC 3339 time. */
@@ -6468,6 +6631,8 @@ export interface operations {
                 item_type?: string;
                 /** @description Page size, 1–500 (default 100). */
                 limit?: number;
+                /** @description Case-insensitive substring search on item_name and username; % and _ match themselves. */
+                q?: string;
                 /** @description Only sessions in this status: refused, prompting, active or ended. */
                 status?: string;
                 /** @description Only sessions requested by this user (administrators). */
@@ -6642,6 +6807,106 @@ export interface operations {
             422: components["responses"]["ValidationFailed"];
         };
     };
+    getSessionsByIdFiles: {
+        parameters: {
+            query?: {
+                /** @description The file or directory on the endpoint: absolute, or relative to the session user's home directory (a listing's default). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getSessionsByIdFilesContent: {
+        parameters: {
+            query?: {
+                /** @description The file or directory on the endpoint: absolute, or relative to the session user's home directory (a listing's default). */
+                path?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    putSessionsByIdFilesContent: {
+        parameters: {
+            query?: {
+                /** @description true replaces an existing file (default false: an existing file is a 409). */
+                overwrite?: string;
+                /** @description The file or directory on the endpoint: absolute, or relative to the session user's home directory (a listing's default). */
+                path?: string;
+                /** @description The hex SHA-256 of the whole file (the body), which the endpoint checks before it moves the file into place. */
+                sha256?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Done"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
     getSessionsByIdRecordingsByRid: {
         parameters: {
             query?: never;
@@ -6667,6 +6932,67 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    getSessionsByIdShell: {
+        parameters: {
+            query?: {
+                /** @description The terminal's width in columns, 1 to 1000 (default 80). */
+                cols?: string;
+                /** @description The terminal's height in rows, 1 to 1000 (default 24). */
+                rows?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["ValidationFailed"];
+        };
+    };
+    getSessionsByIdSysinfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The object's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SysInfo"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
     getSettingsConsole: {
