@@ -422,8 +422,9 @@ type InstallerDownload struct {
 	// URL is the download URL; it needs an administrator's bearer token.
 	URL string `json:"url"`
 	// SignedURL, given to administrators, downloads the installer without
-	// a token until ExpiresAt (15 minutes after the read, or sooner when
-	// the installer expires first). POST
+	// a token until ExpiresAt (15 to 20 minutes after the read, on a
+	// 5-minute grid so that reads answer the same URL, or sooner when the
+	// installer expires first). POST
 	// /api/v1/jump-client-installers/{id}/download-urls issues one for
 	// longer, up to 24 hours.
 	SignedURL string `json:"signed_url,omitempty"`

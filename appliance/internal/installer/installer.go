@@ -226,12 +226,14 @@ func (k *KeyConfig) KeyInfo(r *Record) (string, error) {
 // record id id, installer id installerID and expiry expires, each with its
 // own file name (api.JumpClientInstallerFile), so that downloading several
 // platforms into one directory keeps them all. For an administrator (the
-// principal of ctx) each carries a signed URL, valid for
-// downloadurl.DefaultTTL (and no longer than the installer), and its
-// copyable commands use it, so they run on an endpoint without a token.
+// principal of ctx) each carries a signed URL, valid for 15 to 20 minutes
+// (and no longer than the installer), and its copyable commands use it, so
+// they run on an endpoint without a token.
 func (k *KeyConfig) Downloads(ctx context.Context, id int64, installerID string, expires time.Time) []api.InstallerDownload {
 	p, _ := auth.FromContext(ctx)
-	until := time.Now().Add(downloadurl.DefaultTTL)
+	// The expiry is on a grid, so that reads within one step answer the
+	// same URLs: the object read twice is the same object.
+	until := time.Now().Add(downloadurl.DefaultTTL).Truncate(downloadurlGrid).Add(downloadurlGrid)
 	if expires.Before(until) {
 		until = expires
 	}
@@ -245,6 +247,10 @@ func (k *KeyConfig) Downloads(ctx context.Context, id int64, installerID string,
 	}
 	return out
 }
+
+// downloadurlGrid is the step of the expiries of the signed URLs of a read:
+// they are valid for downloadurl.DefaultTTL to DefaultTTL plus one step.
+const downloadurlGrid = 5 * time.Minute
 
 // SignedDownload returns the download of one platform of an installer with
 // a URL that userID's signature lets anyone fetch until expires.
