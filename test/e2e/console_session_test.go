@@ -105,6 +105,7 @@ func TestConsole_SessionOnJumpClient(t *testing.T) {
 	p.WaitPath(fmt.Sprintf("/sessions/%d", sid))
 
 	p.WaitText("Connected.")
+	axe(t, p, "the session page")
 	typeLine(t, p, "echo console-says-$((6*7))")
 	waitTerminal(t, p, "console-says-42")
 	typeLine(t, p, "stty size")
@@ -188,4 +189,45 @@ func TestConsole_TunnelJumpShowsCommand(t *testing.T) {
 	p.Find("button", "Copy command")
 	p.Screenshot("tunnel-jump")
 	assert.Empty(t, p.Errors())
+}
+
+// TestConsole_ItemsLiveStatus: the items page shows a Jump Client going
+// offline without a reload, from the live status stream, and has no
+// serious accessibility violation; so do an item's and a session's pages.
+func TestConsole_ItemsLiveStatus(t *testing.T) {
+	w := newWorld(t)
+	p := consolePage(t, w)
+	p.WaitText("Status updates live.")
+	row := func() string {
+		return browsertest.Eval[string](p, `Array.from(document.querySelectorAll("tbody tr"), (r) => r.innerText).join("\n")`)
+	}
+	require.Contains(t, row(), "online")
+	axe(t, p, "/items")
+	out, code := w.e.run(filepath.Join(w.dir, "init-script"), "stop")
+	require.Equal(t, 0, code, out)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(row(), "offline") {
+		if time.Now().After(deadline) {
+			p.Screenshot("live-timeout")
+			t.Fatalf("the items page still shows %q", row())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.Screenshot("items-offline")
+	p.Click("link", w.client.Name)
+	p.Find("button", "Start unattended session")
+	axe(t, p, "the item page")
+	assert.Empty(t, p.Errors())
+}
+
+// axe fails the test on serious and critical axe-core violations.
+func axe(t *testing.T, p *browsertest.Page, page string) {
+	t.Helper()
+	path := os.Getenv("JUMPGATE_AXE")
+	if path == "" {
+		path = filepath.Join(moduleRoot(t), "web", "node_modules", "axe-core", "axe.min.js")
+	}
+	for _, v := range p.Axe(path) {
+		t.Errorf("axe-core on %s: %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
+	}
 }

@@ -291,7 +291,7 @@ export const shapes: Record<string, ObjectShape> = {
    },
    "signed_url": {
     "type": "string",
-    "description": "signed_url, given to administrators, downloads the installer without a token until expires_at (15 minutes after the read, or sooner when the installer expires first). POST /api/v1/jump-client-installers/{id}/download-urls issues one for longer, up to 24 hours."
+    "description": "signed_url, given to administrators, downloads the installer without a token until expires_at (15 to 20 minutes after the read, on a 5-minute grid so that reads answer the same url, or sooner when the installer expires first). POST /api/v1/jump-client-installers/{id}/download-urls issues one for longer, up to 24 hours."
    },
    "expires_at": {
     "type": "string",

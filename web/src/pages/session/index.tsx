@@ -139,10 +139,16 @@ export function SessionPage({ id }: { id: number }) {
         </p>
         {open && (
           <button type="button" disabled={ending} onClick={end}>
-            End session
+            {s.status === "prompting" ? "Cancel the request" : "End session"}
           </button>
         )}
       </div>
+      {s.status === "prompting" && (
+        <p class="hint">
+          The end user answers on the endpoint, in a dialog or with <code>jumpgate-agent consent accept {s.id}</code>. Without an answer, the
+          session policy decides when the time is up.
+        </p>
+      )}
       {s.status === "active" && left !== undefined && left <= 300 && (
         <div class="warning" role="alert">
           The session ends in {Math.ceil(left / 60)} minute{Math.ceil(left / 60) === 1 ? "" : "s"}.
