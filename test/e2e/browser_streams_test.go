@@ -299,6 +299,38 @@ func TestBrowserStreams_JumpClient(t *testing.T) {
 		assert.Equal(t, api.SessionActive, got.Status, "the session goes on for its other channels")
 	})
 
+	t.Run("signing out cuts the browser session's open terminal", func(t *testing.T) {
+		cc := cookieClient(t, s, "admin", s.AdminPassword)
+		ws, code := cc.shell(sess.ID)
+		require.Equal(t, http.StatusSwitchingProtocols, code)
+		require.NoError(t, ws.Write(ctx, websocket.MessageBinary, []byte("echo before-logout\n")))
+		readUntil(t, ws, "before-logout")
+		req, _ := http.NewRequest(http.MethodPost, s.URL+api.PathAuthLogout, nil)
+		req.Header = cc.header()
+		resp, err := cc.hc.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Less(t, resp.StatusCode, 300, "logout")
+		start := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		var ended *sessionproto.TerminalMessage
+		for {
+			typ, p, err := ws.Read(rctx)
+			if err != nil {
+				require.NotErrorIs(t, err, context.DeadlineExceeded, "the terminal stays open after its browser session ended")
+				break
+			}
+			var m sessionproto.TerminalMessage
+			if typ == websocket.MessageText && json.Unmarshal(p, &m) == nil && m.Type == sessionproto.TerminalEnded {
+				ended = &m
+			}
+		}
+		require.NotNil(t, ended)
+		assert.Equal(t, api.EndBrowserSessionEnded, ended.EndReason)
+		assert.Less(t, time.Since(start), 2*time.Second, "within about a second")
+	})
+
 	t.Run("a session without the shell permission refuses a terminal", func(t *testing.T) {
 		sp, err := s.Admin.CreateSessionPolicy(ctx, &api.SessionPolicy{DisplayName: "No shell", CodeName: "no-shell",
 			Permissions: api.SessionPermissions{SystemInfo: true, FileRead: true}})

@@ -157,6 +157,13 @@ func TestConsole_SessionOnJumpClient(t *testing.T) {
 	acts, _ := auditOf(t, w.s, sid)
 	assert.Contains(t, acts, "session.file_transferred")
 	p.Screenshot("ended")
+	// The sessions list links to the session's page.
+	p.Click("link", "Sessions")
+	p.Find("heading", "Sessions")
+	p.Find("link", w.client.Name)
+	p.Screenshot("sessions")
+	p.Back()
+	p.Find("heading", heading)
 
 	// A consent session waits for the end user, who accepts on the endpoint.
 	p.Click("link", "Back to "+w.client.Name)

@@ -1,7 +1,9 @@
-// The sessions page: the first page of the sessions the user may see.
+// The sessions page: the first page of the sessions the user may see,
+// each linked to its page.
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { Loaded, useLoad, when } from "../data";
+import { Link } from "../router";
 
 export function SessionsPage() {
   const [cursor, setCursor] = useState<string | undefined>();
@@ -23,7 +25,7 @@ export function SessionsPage() {
                 <tbody>
                   {(page.items ?? []).map((s) => (
                     <tr key={s.id}>
-                      <td>{s.item_name}</td><td>{s.username}</td><td>{s.mode}</td><td>{s.status}</td><td>{when(s.requested_at)}</td><td>{when(s.ended_at)}</td>
+                      <td><Link href={`/sessions/${s.id}`}>{s.item_name}</Link></td><td>{s.username}</td><td>{s.mode}</td><td>{s.status}</td><td>{when(s.requested_at)}</td><td>{when(s.ended_at)}</td>
                     </tr>
                   ))}
                 </tbody>
