@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -100,6 +102,8 @@ type userModel struct {
 	PasswordWO        types.String `tfsdk:"password_wo"`
 	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
 	HasPassword       types.Bool   `tfsdk:"has_password"`
+	MFARequired       types.Bool   `tfsdk:"mfa_required"`
+	MFAEnrolled       types.Bool   `tfsdk:"mfa_enrolled"`
 }
 
 func userSchema() schema.Schema {
@@ -147,6 +151,18 @@ func userSchema() schema.Schema {
 				Optional: true,
 				Computed: true,
 				Default:  booldefault.StaticBool(api.DefaultUserEnabled),
+			},
+			"mfa_required": schema.BoolAttribute{
+				MarkdownDescription: "The user must enroll TOTP (in the web console) before the console opens, whatever " +
+					"`jumpgate_console_settings.mfa_required` says. Default `false`. Bearer tokens are not affected.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"mfa_enrolled": schema.BoolAttribute{
+				MarkdownDescription: "Whether the user has confirmed a TOTP enrollment. Read only: a user enrolls in the console, and an administrator resets it there or with `DELETE /api/v1/users/{id}/mfa`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 			"password": schema.StringAttribute{
 				MarkdownDescription: "Password, 12–256 characters, stored by the appliance as an argon2id hash and by Terraform in the state (sensitive). " +
@@ -213,7 +229,7 @@ func userModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *r
 func userToAPI(ctx context.Context, m, cfg *userModel, _ *diag.Diagnostics) *api.User {
 	a := &api.User{
 		Username: m.Username.ValueString(), DisplayName: m.DisplayName.ValueString(), Email: m.Email.ValueString(),
-		Admin: m.Admin.ValueBool(), Enabled: boolPtr(m.Enabled),
+		Admin: m.Admin.ValueBool(), Enabled: boolPtr(m.Enabled), MFARequired: boolPtr(m.MFARequired),
 	}
 	// On create both are sent when set; on update only what changed.
 	w, update := ctx.Value(userWritesKey{}).(userWrites)
@@ -235,6 +251,8 @@ func userFromAPI(_ context.Context, a *api.User, m *userModel, _ *diag.Diagnosti
 	m.Admin = types.BoolValue(a.Admin)
 	m.Enabled = boolValueOr(a.Enabled, true)
 	m.HasPassword = types.BoolValue(a.HasPassword)
+	m.MFARequired = boolValueOr(a.MFARequired, false)
+	m.MFAEnrolled = types.BoolValue(a.MFAEnrolled)
 	// The API never returns passwords: password and password_wo_version keep
 	// the prior value; password_wo is never stored.
 	m.PasswordWO = types.StringNull()

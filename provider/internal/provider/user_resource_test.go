@@ -37,7 +37,8 @@ resource "jumpgate_user" "jane" {
   username     = "jane.doe"
   display_name = "Jane D."
   admin        = true
-  enabled      = false`
+  enabled      = false
+  mfa_required = true`
 	withWO := func(pw string, version int, display string) string {
 		return user(fmt.Sprintf(`
   username            = "jane.doe"
@@ -58,6 +59,8 @@ resource "jumpgate_user" "jane" {
 				resource.TestCheckResourceAttr(addr, "admin", "false"),
 				resource.TestCheckResourceAttr(addr, "enabled", "true"),
 				resource.TestCheckResourceAttr(addr, "has_password", "true"),
+				resource.TestCheckResourceAttr(addr, "mfa_required", "false"),
+				resource.TestCheckResourceAttr(addr, "mfa_enrolled", "false"),
 				resource.TestCheckResourceAttrWith(addr, "id", func(v string) error { id = v; return nil }),
 				a.checkPassword(&id, pw1),
 			),
@@ -80,6 +83,7 @@ resource "jumpgate_user" "jane" {
 				resource.TestCheckResourceAttr(addr, "email", ""),
 				resource.TestCheckResourceAttr(addr, "admin", "true"),
 				resource.TestCheckResourceAttr(addr, "enabled", "false"),
+				resource.TestCheckResourceAttr(addr, "mfa_required", "true"),
 				resource.TestCheckNoResourceAttr(addr, "password"),
 				resource.TestCheckResourceAttr(addr, "has_password", "true"),
 				a.checkPassword(&id, pw1),
