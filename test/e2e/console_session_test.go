@@ -238,3 +238,55 @@ func axe(t *testing.T, p *browsertest.Page, page string) {
 		t.Errorf("axe-core on %s: %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
 	}
 }
+
+// TestConsole_WaitingStates: a Jump Policy that requires a ticket shows
+// its refusal with the Ticket ID field marked, and a valid ticket starts
+// the session; one that requires approval shows the pending request, and
+// once an approver grants it the session starts.
+func TestConsole_WaitingStates(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	s := w.s
+	p := consolePage(t, w)
+	usePolicy := func(jp *api.JumpPolicy) {
+		t.Helper()
+		jp.DisplayName = jp.CodeName
+		made, err := s.Admin.CreateJumpPolicy(ctx, jp)
+		require.NoError(t, err)
+		_, err = s.Admin.PatchJumpClient(ctx, w.client.ID, map[string]any{"jump_policy_id": made.ID})
+		require.NoError(t, err)
+	}
+
+	hook := newHook(t)
+	usePolicy(&api.JumpPolicy{CodeName: "tickets", TicketIDRequired: true, TicketIDWebhookURL: hook.url})
+	p.Open(fmt.Sprintf("/items/client/%d", w.client.ID))
+	p.Click("button", "Start unattended session")
+	assert.Contains(t, p.Text("alert", ""), "ticket required")
+	p.WaitText("Ticket ID is required by the Jump Policy")
+	p.Screenshot("ticket-required")
+	p.Fill("Ticket ID", "OK-7")
+	p.Click("button", "Start unattended session")
+	p.WaitText("Active (unattended)")
+	assert.Equal(t, "OK-7", hook.last().TicketID)
+	p.Click("button", "End session")
+	p.WaitText("Ended")
+
+	approver, _ := s.NewUser(t, true)
+	usePolicy(&api.JumpPolicy{CodeName: "approval", ApprovalRequired: true, ApprovalUserIDs: []int64{approver.ID}})
+	p.Open(fmt.Sprintf("/items/client/%d", w.client.ID))
+	p.Click("button", "Start unattended session")
+	p.WaitText("approval required")
+	var pending api.List[api.Approval]
+	_, err := s.Admin.Do(ctx, "GET", "approvals", map[string][]string{"status": {"pending"}}, nil, &pending)
+	require.NoError(t, err)
+	require.Len(t, pending.Items, 1)
+	p.WaitText(fmt.Sprintf("Approval request %d is pending", pending.Items[0].ID))
+	p.Screenshot("approval-pending")
+	_, err = s.Client(t, tokenFor(t, s, approver.ID)).Do(ctx, "POST", fmt.Sprintf("approvals/%d/grant", pending.Items[0].ID), nil,
+		map[string]any{"duration_minutes": 30}, nil)
+	require.NoError(t, err)
+	p.WaitText("The approval request was granted.")
+	p.Click("button", "Start unattended session")
+	p.WaitText("Active (unattended)")
+	assert.Empty(t, p.Errors())
+}

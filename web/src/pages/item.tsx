@@ -4,7 +4,7 @@
 // says why and what to do (a ticket ID to enter, an approval to wait for,
 // consent instead of unattended). A Protocol Tunnel Jump's tunnels need a
 // local port, which a browser cannot open: its page shows the command.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, problemOf, type Problem } from "../api/client";
 import type { components } from "../api/schema";
 import { Loaded, useLoad, when } from "../data";
@@ -18,7 +18,7 @@ type Refusal = Problem & { reason?: string; session_id?: number; approval_id?: n
 function refusalHint(r: Refusal): string {
   switch (r.reason) {
     case "approval_required":
-      return `Approval request ${r.approval_id ?? ""} is pending. An approver grants it on the approvals page or with 'jumpgate approvals grant ${r.approval_id ?? "ID"}'; then start the session again.`;
+      return `Approval request ${r.approval_id ?? ""} is pending. An approver grants it with 'jumpgate approvals grant ${r.approval_id ?? "ID"}'; this page notices when they have.`;
     case "ticket_required":
     case "ticket_rejected":
       return "Enter a ticket ID the ticket system accepts, then start the session again.";
@@ -52,6 +52,22 @@ function Starter({ itemType, itemId, modes }: { itemType: "jump_client" | "proto
     }
     setRefusal(problemOf(error, response) as Refusal);
   };
+  // While an approval is pending, ask every 5 seconds whether it was decided.
+  const [decided, setDecided] = useState<string | undefined>();
+  const approvalId = refusal?.reason === "approval_required" ? refusal.approval_id : undefined;
+  useEffect(() => {
+    setDecided(undefined);
+    if (!approvalId) return;
+    const t = setInterval(async () => {
+      const { data } = await api.GET("/api/v1/approvals", {});
+      const a = data?.items?.find((x) => x.id === approvalId);
+      if (a && a.status !== "pending") {
+        setDecided(a.status);
+        clearInterval(t);
+      }
+    }, 5000);
+    return () => clearInterval(t);
+  }, [approvalId]);
   const ticketError = refusal?.reason === "ticket_required" || refusal?.reason === "ticket_rejected" ? "is required by the Jump Policy" : undefined;
   return (
     <section aria-labelledby="start-h">
@@ -59,9 +75,15 @@ function Starter({ itemType, itemId, modes }: { itemType: "jump_client" | "proto
       <Field label="Ticket ID" name="ticket_id" value={ticket} onInput={setTicket} hint="Only where the Jump Policy asks for one." error={ticketError} />
       <Field label="Reason" name="reason" value={reason} onInput={setReason} hint="Kept with the session and shown to approvers." />
       {refusal && (
-        <div class="alert" role="alert">
+        <div class={refusal.reason === "approval_required" ? "warning" : "alert"} role="alert">
           <strong>Session refused{refusal.reason ? ` (${refusal.reason.replaceAll("_", " ")})` : ""}</strong>: {refusal.detail ?? refusal.title}
           {refusalHint(refusal) && <p>{refusalHint(refusal)}</p>}
+          {decided && (
+            <p role="status">
+              <strong>The approval request was {decided}.</strong>
+              {decided === "granted" ? " Start the session now." : ""}
+            </p>
+          )}
         </div>
       )}
       <div class="actions">
