@@ -260,6 +260,11 @@ func TestBrowserStreams_JumpClient(t *testing.T) {
 		cc.origin = "https://evil.example"
 		_, code := cc.shell(sess.ID)
 		assert.Equal(t, http.StatusForbidden, code)
+		// And a cross-site upload (CrossOriginProtection).
+		planted := filepath.Join(w.e.home, "cross-site.bin")
+		resp, b := cc.do(http.MethodPut, sess.ID, "files/content", url.Values{"path": {planted}, "sha256": {sum}}, payload)
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s", b)
+		assert.NoFileExists(t, planted)
 		cc.origin = s.URL
 		ws, code := cc.shell(sess.ID)
 		require.Equal(t, http.StatusSwitchingProtocols, code, "from the appliance's own origin it works")
