@@ -224,6 +224,16 @@ func TestConsole_ItemsLiveStatus(t *testing.T) {
 	p.Click("link", w.client.Name)
 	p.Find("button", "Start unattended session")
 	axe(t, p, "the item page")
+
+	// An administrator ends the admin's browser sessions: the live status
+	// stream closes, and the items page goes to the sign-in page.
+	p.Click("link", "Jump Items")
+	p.WaitText("Status updates live.")
+	start := time.Now()
+	_, err := w.s.Admin.Do(context.Background(), "DELETE", "users/1/sessions", nil, nil, nil)
+	require.NoError(t, err)
+	p.Find("heading", "Sign in to Jumpgate")
+	t.Logf("signed out on the page %v after the browser sessions ended", time.Since(start))
 	assert.Empty(t, p.Errors())
 }
 

@@ -43,6 +43,7 @@ function connect() {
     // EventSource retries by itself after a network error; a 404 or
     // another HTTP error closes it for good.
     failures++;
+    if (es.readyState === EventSource.CONNECTING && failures <= 3) liveMode.value = "connecting";
     if (es.readyState === EventSource.CLOSED || failures > 3) {
       es.close();
       source = undefined;
@@ -64,7 +65,8 @@ export function useLive(onEvent: (e: LiveEvent) => void, onPoll: () => void, pol
   const latest = useRef({ onEvent, onPoll });
   latest.current = { onEvent, onPoll };
   useEffect(() => {
-    const l = (e: LiveEvent) => (e.name === "stream.resync" ? latest.current.onPoll() : latest.current.onEvent(e));
+    const l = (e: LiveEvent) =>
+      e.name === "stream.resync" || e.name === "stream.closed" ? latest.current.onPoll() : latest.current.onEvent(e);
     listeners.add(l);
     connect();
     const timer = setInterval(() => {
@@ -83,7 +85,7 @@ export function liveText(): string {
     case "live":
       return "Status updates live.";
     case "connecting":
-      return "Connecting to live status…";
+      return "Connecting to live status (again)…";
     default:
       return "Live status is unavailable here; the page refreshes every 10 seconds.";
   }

@@ -10,6 +10,7 @@ import type { components } from "../api/schema";
 import { when } from "../data";
 import { liveText, useLive } from "../live";
 import { Link, navigate, path, search } from "../router";
+import { session } from "../session";
 
 type JumpItem = components["schemas"]["JumpItem"];
 type JumpGroup = components["schemas"]["JumpGroup"];
@@ -85,6 +86,10 @@ export function ItemsPage() {
       },
     });
     if (my !== seq.current) return; // an older answer than the one shown
+    if (response?.status === 401) {
+      session.value = null; // signed out (or revoked): the shell goes to /login
+      return;
+    }
     if (!data) {
       setProblem(problemOf(error, response));
       return;

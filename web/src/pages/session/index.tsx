@@ -11,6 +11,7 @@ import type { components } from "../../api/schema";
 import { when } from "../../data";
 import { useLive } from "../../live";
 import { Link } from "../../router";
+import { session } from "../../session";
 import { FilesTab } from "./files";
 import { SysInfoTab } from "./sysinfo";
 import { TerminalTab } from "./terminal-tab";
@@ -50,6 +51,10 @@ export function SessionPage({ id }: { id: number }) {
 
   const load = async () => {
     const { data, error, response } = await api.GET("/api/v1/sessions/{id}", { params: { path: { id } } });
+    if (response?.status === 401) {
+      session.value = null; // signed out (or revoked): the shell goes to /login
+      return;
+    }
     if (data) {
       setS(data);
       setProblem(undefined);
