@@ -197,7 +197,7 @@ func TestRun_KeyInfoFile_JumpClient(t *testing.T) {
 	assert.Equal(t, "container", c.Tag)
 	assert.Equal(t, api.InstallUser, c.InstallMode)
 	assert.True(t, c.Headless)
-	assert.Equal(t, testVersion, c.Version)
+	assert.Equal(t, testVersion, c.AgentVersion)
 	st, err := state.Load(dir)
 	require.NoError(t, err)
 	assert.Equal(t, c.ID, st.ID)

@@ -431,10 +431,13 @@ type InstallerDownload struct {
 	// ExpiresAt is when SignedURL stops working.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	// Command is a copyable one-liner (curl) that downloads the installer
-	// with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem,
-	// for an appliance with its own CA) and SignedURL; without a
-	// SignedURL, it sends $JUMPGATE_TOKEN to URL.
+	// from URL with the CA certificate ($JUMPGATE_CA_CERT, the appliance's
+	// ca.pem, for an appliance with its own CA) and $JUMPGATE_TOKEN. It is
+	// the same on every read.
 	Command string `json:"command"`
+	// SignedCommand, with SignedURL, is the same one-liner without a
+	// token: what to run on an endpoint until ExpiresAt.
+	SignedCommand string `json:"signed_command,omitempty"`
 	// InstallCommand runs the downloaded installer with its default flags.
 	InstallCommand string `json:"install_command"`
 }

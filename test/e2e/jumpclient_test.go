@@ -178,7 +178,7 @@ func TestJumpClient_InstallConnectReportDelete(t *testing.T) {
 	assert.Equal(t, "web-01", c.Name)
 	assert.Equal(t, "servers", c.Tag)
 	assert.Equal(t, api.InstallUser, c.InstallMode)
-	assert.Equal(t, "e2e-1", c.Version)
+	assert.Equal(t, "e2e-1", c.AgentVersion)
 	assert.NotEmpty(t, c.Hostname)
 	assert.NotEmpty(t, c.PrivateIP)
 	require.NotNil(t, c.Statistics)

@@ -64,7 +64,7 @@ func TestJumpClient_Upgrade(t *testing.T) {
 	dir := filepath.Join(e.home, "jc")
 	e.started(file, dir)
 	c := onlineClient(t, s1, in.InstallerID, false)
-	assert.Equal(t, "e2e-1", c.Version)
+	assert.Equal(t, "e2e-1", c.AgentVersion)
 	s1.Stop()
 
 	s2 := newAppliance(t, v2, appliancetest.WithAddr(addr), appliancetest.WithDataDir(data))

@@ -32,11 +32,15 @@ func skipWindows(t *testing.T) {
 }
 
 // sessions are a prompting and an active session.
+// fixtureTime is the clock of the sessions fixture, read once: a fixture
+// built twice must be equal, even across a second boundary.
+var fixtureTime = time.Now().UTC().Truncate(time.Second)
+
 func sessions() []agentproto.SessionInfo {
-	ends := time.Now().Add(30 * time.Minute).UTC().Truncate(time.Second)
+	ends := fixtureTime.Add(30 * time.Minute)
 	return []agentproto.SessionInfo{
 		{ID: 7, Status: api.SessionPrompting, Mode: api.ModeConsent, Representative: "alice",
-			Prompt: &agentproto.Prompt{ExpiresAt: time.Now().Add(time.Minute).UTC().Truncate(time.Second), OnTimeout: "deny", Message: "alice asks to connect"}},
+			Prompt: &agentproto.Prompt{ExpiresAt: fixtureTime.Add(time.Minute), OnTimeout: "deny", Message: "alice asks to connect"}},
 		{ID: 9, Status: api.SessionActive, Mode: api.ModeUnattended, Representative: "bob", EndsAt: &ends, Recording: true},
 	}
 }

@@ -281,14 +281,18 @@ func TestInstaller_HydratesDownloads(t *testing.T) {
 			name := installerName("jumpgate-jc-"+f.installer.InstallerID+"-"+p, p)
 			url := f.s.URL + f.installerPath(p)
 			assert.Equal(t, api.InstallerDownload{Platform: p, FileName: name, URL: url, SignedURL: d.SignedURL, ExpiresAt: d.ExpiresAt,
-				Command: d.Command, InstallCommand: d.InstallCommand}, d)
+				Command: d.Command, SignedCommand: d.SignedCommand, InstallCommand: d.InstallCommand}, d)
 			// An administrator's read carries a signed URL for 15 to 20
-			// minutes, which the command uses instead of a token.
+			// minutes, which the signed command uses instead of a token;
+			// the command stays the same from read to read.
 			assert.True(t, strings.HasPrefix(d.SignedURL, f.s.URL+"/api/v1/signed-downloads/jump-client-installers/"+itoa(in.ID)+"/"+p+"?"), d.SignedURL)
 			require.NotNil(t, d.ExpiresAt)
 			assert.WithinRange(t, *d.ExpiresAt, time.Now().Add(15*time.Minute-time.Second), time.Now().Add(20*time.Minute))
-			assert.Contains(t, d.Command, d.SignedURL)
-			assert.NotContains(t, d.Command, "JUMPGATE_TOKEN")
+			assert.Contains(t, d.SignedCommand, d.SignedURL)
+			assert.NotContains(t, d.SignedCommand, "JUMPGATE_TOKEN")
+			assert.Contains(t, d.SignedCommand, "-o "+name)
+			assert.Contains(t, d.Command, url)
+			assert.Contains(t, d.Command, "JUMPGATE_TOKEN")
 			assert.Contains(t, d.Command, "-o "+name)
 			if p == api.PlatformWindowsAMD64 {
 				assert.Equal(t, `.\`+name+` INSTALLDIR="C:\Program Files\Jumpgate\`+f.installer.InstallerID+`"`, d.InstallCommand)
@@ -318,8 +322,8 @@ func TestInstaller_HydratesDownloads(t *testing.T) {
 	})
 }
 
-// TestDownload_CommandWorks runs the Command of a download with sh and curl,
-// then runs the installer it fetched.
+// TestDownload_CommandWorks runs the SignedCommand of a download with sh
+// and curl, without a token, then runs the installer it fetched.
 func TestDownload_CommandWorks(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl")
@@ -327,7 +331,7 @@ func TestDownload_CommandWorks(t *testing.T) {
 	f := newFixture(t)
 	d := f.installer.Downloads[0]
 	dir := t.TempDir()
-	cmd := exec.Command("sh", "-c", d.Command)
+	cmd := exec.Command("sh", "-c", d.SignedCommand)
 	cmd.Dir = dir
 	// No token: the command's signed URL is the authorisation.
 	cmd.Env = append(withoutToken(os.Environ()), "JUMPGATE_CA_CERT="+f.s.CAFile)

@@ -268,23 +268,26 @@ func (k *KeyConfig) SignedDownload(id int64, installerID, platform string, userI
 // signed URL authorises instead of a bearer token.
 const SignedDownloadsPath = "signed-downloads"
 
-// download is one platform's download; its commands fetch signed when it
-// is set and otherwise the URL with $JUMPGATE_TOKEN.
+// download is one platform's download. Command fetches the URL with
+// $JUMPGATE_TOKEN and stays the same from read to read (the Terraform
+// provider keeps it in its state); SignedCommand, when signed is set,
+// fetches the signed URL without a token until it expires.
 func (k *KeyConfig) download(id int64, installerID, platform, signed string) api.InstallerDownload {
 	name := api.JumpClientInstallerFile(installerID, platform)
 	url := fmt.Sprintf("%s/api/v1/%s/%d/download/%s", strings.TrimRight(k.PublicURL, "/"), api.PathJumpClientInstallers, id, platform)
 	d := api.InstallerDownload{Platform: platform, FileName: name, URL: url, SignedURL: signed}
 	win := platform == api.PlatformWindowsAMD64
-	switch {
-	case win && signed != "":
+	if win {
 		// PowerShell, with the curl.exe that Windows 10 and later ship.
-		d.Command = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -o %s "%s"`, name, signed)
-	case win:
 		d.Command = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -H "Authorization: Bearer $env:JUMPGATE_TOKEN" -o %s "%s"`, name, url)
-	case signed != "":
-		d.Command = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -o %s '%s'`, name, signed)
-	default:
+		if signed != "" {
+			d.SignedCommand = fmt.Sprintf(`curl.exe -fSL --cacert "$env:JUMPGATE_CA_CERT" -o %s "%s"`, name, signed)
+		}
+	} else {
 		d.Command = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -H "Authorization: Bearer $JUMPGATE_TOKEN" -o %s '%s'`, name, url)
+		if signed != "" {
+			d.SignedCommand = fmt.Sprintf(`curl -fSL --cacert "$JUMPGATE_CA_CERT" -o %s '%s'`, name, signed)
+		}
 	}
 	if win {
 		d.InstallCommand = fmt.Sprintf(`.\%s INSTALLDIR="C:\Program Files\Jumpgate\%s"`, name, installerID)

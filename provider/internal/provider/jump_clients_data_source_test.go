@@ -94,7 +94,7 @@ data "jumpgate_jump_clients" "all" {
 				resource.TestCheckResourceAttr(mine, "items.0.console_user", "alice"),
 				resource.TestCheckResourceAttr(mine, "items.0.install_mode", "service"),
 				resource.TestCheckResourceAttr(mine, "items.0.headless", "true"),
-				resource.TestCheckResourceAttr(mine, "items.0.version", "test"),
+				resource.TestCheckResourceAttr(mine, "items.0.agent_version", "test"),
 				resource.TestCheckResourceAttrSet(mine, "items.0.public_ip"),
 				resource.TestCheckResourceAttr(mine, "items.0.statistics.reported_at", "2026-01-02T03:04:05Z"),
 				resource.TestCheckResourceAttr(mine, "items.0.statistics.cpu_percent", "12.5"),
