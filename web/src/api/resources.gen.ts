@@ -301,7 +301,11 @@ export const shapes: Record<string, ObjectShape> = {
    },
    "command": {
     "type": "string",
-    "description": "command is a copyable one-liner (curl) that downloads the installer with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem, for an appliance with its own CA) and signed_url; without a signed_url, it sends $JUMPGATE_TOKEN to url."
+    "description": "command is a copyable one-liner (curl) that downloads the installer from url with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem, for an appliance with its own CA) and $JUMPGATE_TOKEN. It is the same on every read."
+   },
+   "signed_command": {
+    "type": "string",
+    "description": "signed_command, with signed_url, is the same one-liner without a token: what to run on an endpoint until expires_at."
    },
    "install_command": {
     "type": "string",

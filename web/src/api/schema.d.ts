@@ -2189,7 +2189,7 @@ export interface components {
         };
         /** @description InstallerDownload is where one platform's installer is downloaded from. */
         InstallerDownload: {
-            /** @description command is a copyable one-liner (curl) that downloads the installer with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem, for an appliance with its own CA) and signed_url; without a signed_url, it sends $JUMPGATE_TOKEN to url. */
+            /** @description command is a copyable one-liner (curl) that downloads the installer from url with the CA certificate ($JUMPGATE_CA_CERT, the appliance's ca.pem, for an appliance with its own CA) and $JUMPGATE_TOKEN. It is the same on every read. */
             command?: string;
             /**
              * Format: date-time
@@ -2202,6 +2202,8 @@ export interface components {
             install_command?: string;
             /** @description platform is one of Platforms. */
             platform?: string;
+            /** @description signed_command, with signed_url, is the same one-liner without a token: what to run on an endpoint until expires_at. */
+            signed_command?: string;
             /** @description signed_url, given to administrators, downloads the installer without a token until expires_at (15 to 20 minutes after the read, on a 5-minute grid so that reads answer the same url, or sooner when the installer expires first). POST /api/v1/jump-client-installers/{id}/download-urls issues one for longer, up to 24 hours. */
             signed_url?: string;
             /** @description url is the download url; it needs an administrator's bearer token. */

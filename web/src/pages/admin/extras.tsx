@@ -81,7 +81,7 @@ function Installer({ obj, onChanged }: { obj: Value; onChanged: () => void }) {
                 </a>
                 {d.expires_at && <span class="hint"> · link valid until {when(d.expires_at)}</span>}
               </p>
-              {d.command && <Copy text={d.command} name={`the ${d.platform} download command`} />}
+              {(d.signed_command || d.command) && <Copy text={d.signed_command || d.command || ""} name={`the ${d.platform} download command`} />}
               {d.install_command && <Copy text={d.install_command} name={`the ${d.platform} install command`} />}
             </div>
           ))
