@@ -226,7 +226,7 @@ func checkArgoCDHealthPatch(t *testing.T, k *kubectl) {
 	lua, err := os.ReadFile(filepath.Join(moduleRoot(t), "examples", "gitops", "argocd", "health.lua"))
 	require.NoError(t, err)
 	kinds := strings.Fields(k.must("get", "crd", "-o", "jsonpath={.items[*].spec.names.kind}"))
-	require.Len(t, kinds, 8)
+	require.Len(t, kinds, 9)
 	for _, kind := range kinds {
 		assert.Equal(t, string(lua), cm.Data["resource.customizations.health.jumpgate.dev_"+kind], "health check of %s", kind)
 	}
