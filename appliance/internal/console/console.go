@@ -34,8 +34,11 @@ var dist embed.FS
 // ContentSecurityPolicy allows the console's own scripts, styles and API
 // calls only: no inline script or style element, no framing. img-src
 // allows data: for the TOTP enrollment's QR code, which the API sends as a
-// data: URL.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// data: URL. script-src allows 'wasm-unsafe-eval', which lets the page
+// compile WebAssembly (the recording player's terminal emulator is one
+// module in the console's own script) and nothing else: eval and inline
+// script stay forbidden.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // reserved are the path prefixes that are never the console's: the API,

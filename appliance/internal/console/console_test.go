@@ -132,7 +132,7 @@ func TestHandler_SecurityHeaders(t *testing.T) {
 			assert.Contains(t, csp, "script-src 'self'")
 			assert.Contains(t, csp, "frame-ancestors 'none'")
 			assert.NotContains(t, csp, "unsafe-inline")
-			assert.NotContains(t, csp, "unsafe-eval")
+			assert.NotContains(t, csp, "'unsafe-eval'")
 			assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
 			assert.Equal(t, "same-origin", w.Header().Get("Referrer-Policy"))
 			assert.Equal(t, "DENY", w.Header().Get("X-Frame-Options"))
