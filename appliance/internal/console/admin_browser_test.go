@@ -82,7 +82,10 @@ var crudCases = []crudCase{
 			_, err = c.UpdateJumpGroup(ctx, id, g)
 			return err
 		},
-		get: func(ctx context.Context, c *api.Client, id int64) error { _, err := c.GetJumpGroup(ctx, id); return err },
+		get: func(ctx context.Context, c *api.Client, id int64) error {
+			_, err := c.GetJumpGroup(ctx, id)
+			return err
+		},
 	},
 	{
 		slug: "session-policies", one: "Session Policy", codeLabel: "Code name", editLabel: "Display name", heading: true,
@@ -103,7 +106,10 @@ var crudCases = []crudCase{
 			_, err = c.UpdateSessionPolicy(ctx, id, sp)
 			return err
 		},
-		get: func(ctx context.Context, c *api.Client, id int64) error { _, err := c.GetSessionPolicy(ctx, id); return err },
+		get: func(ctx context.Context, c *api.Client, id int64) error {
+			_, err := c.GetSessionPolicy(ctx, id)
+			return err
+		},
 	},
 	{
 		slug: "users", one: "User", codeLabel: "Username", editLabel: "Display name",
