@@ -16,7 +16,7 @@ const ConsoleSettingsName = "default"
 // in its shortest form and a host name ending in a number.
 //
 // +kubebuilder:validation:MaxLength=2048
-// +kubebuilder:validation:XValidation:rule="isURL(self) && self == self.lowerAscii() && url(self).getScheme() in ['http', 'https'] && size(url(self).getHostname()) > 0 && url(self).getEscapedPath() == ” && !self.contains('?') && !self.contains('#') && !self.contains('@') && !self.endsWith(':') && !(url(self).getScheme() == 'https' && url(self).getPort() == '443') && !(url(self).getScheme() == 'http' && url(self).getPort() == '80')",message="must be an origin such as https://support.example.com: http:// or https://, the host in lower case, an optional port other than the default, and no path (not even /), query or user info"
+// +kubebuilder:validation:XValidation:rule="isURL(self) && self == self.lowerAscii() && url(self).getScheme() in ['http', 'https'] && size(url(self).getHostname()) > 0 && size(url(self).getEscapedPath()) == 0 && !self.contains('?') && !self.contains('#') && !self.contains('@') && !self.endsWith(':') && !(url(self).getScheme() == 'https' && url(self).getPort() == '443') && !(url(self).getScheme() == 'http' && url(self).getPort() == '80')",message="must be an origin such as https://support.example.com: http:// or https://, the host in lower case, an optional port other than the default, and no path (not even /), query or user info"
 type Origin string
 
 // ConsoleSettingsSpec is the desired state of the appliance's console
