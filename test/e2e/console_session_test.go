@@ -208,18 +208,24 @@ func TestConsole_ItemsLiveStatus(t *testing.T) {
 	row := func() string {
 		return browsertest.Eval[string](p, `Array.from(document.querySelectorAll("tbody tr"), (r) => r.innerText).join("\n")`)
 	}
-	require.Contains(t, row(), "online")
+	// waitRow waits until the items table shows want: "Status updates
+	// live." can appear before the first page of rows is drawn.
+	waitRow := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(row(), want) {
+			if time.Now().After(deadline) {
+				p.Screenshot("live-timeout")
+				t.Fatalf("the items page shows %q, not %q", row(), want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitRow("online")
 	axe(t, p, "/items")
 	out, code := w.e.run(filepath.Join(w.dir, "init-script"), "stop")
 	require.Equal(t, 0, code, out)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(row(), "offline") {
-		if time.Now().After(deadline) {
-			p.Screenshot("live-timeout")
-			t.Fatalf("the items page still shows %q", row())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitRow("offline")
 	p.Screenshot("items-offline")
 	p.Click("link", w.client.Name)
 	p.Find("button", "Start unattended session")
