@@ -4,6 +4,7 @@
 // with the password and a code. The password. And the user's browser
 // sessions, each of which can be ended. A user whose MFA is required and
 // who has not enrolled is kept on this page (app.tsx) until they have.
+import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, fieldErrors, type Problem } from "../../api/client";
 import type { components } from "../../api/schema";
@@ -49,11 +50,25 @@ export function AccountPage() {
   );
 }
 
+/**
+ * shownCodes holds the recovery codes from their confirmation until the user
+ * says they are stored: outside the component, so that a page that is drawn
+ * again (a session refresh, a navigation back to /account) still shows them.
+ * The appliance never answers them again.
+ */
+const shownCodes = signal<{ user?: number; codes: string[] } | undefined>(undefined);
+
 /** MFASection enrolls, shows the recovery codes once, or turns MFA off. */
 function MFASection() {
   const s = session.value;
   const [enrollment, setEnrollment] = useState<Enrollment | undefined>();
-  const [codes, setCodes] = useState<string[] | undefined>();
+  // Only to the user they belong to: another user signing in to this page
+  // without a reload never sees them.
+  const held = shownCodes.value;
+  const codes = held && held.user === s?.user?.id ? held.codes : undefined;
+  const setCodes = (c: string[] | undefined) => {
+    shownCodes.value = c ? { user: s?.user?.id, codes: c } : undefined;
+  };
   const [formError, setFormError] = useState("");
   const [busy, setBusy] = useState(false);
 
