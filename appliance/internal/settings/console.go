@@ -3,13 +3,10 @@ package settings
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -218,75 +215,6 @@ func (s *ConsoleService) Update(ctx context.Context, in *api.ConsoleSettings, if
 
 // Routes returns GET, PUT and PATCH /api/v1/settings/console.
 func (s *ConsoleService) Routes() []route.Route {
-	path := api.PathConsoleSettings
-	return []route.Route{
-		{Method: http.MethodGet, Path: path, Handler: route.Handle(s.handleGet), Tag: "settings",
-			Summary: "Read the console settings (browser sign-in: MFA, session lifetimes, trusted origins)", Response: api.ConsoleSettings{}},
-		{Method: http.MethodPut, Path: path, Handler: route.Handle(s.handlePut), Tag: "settings",
-			Summary: "Replace the console settings", Request: api.ConsoleSettings{}, Response: api.ConsoleSettings{}, AdminOnly: true},
-		{Method: http.MethodPatch, Path: path, Handler: route.Handle(s.handlePatch), Tag: "settings",
-			Summary: "Change the console settings with a JSON merge patch", Request: map[string]any{}, Response: api.ConsoleSettings{}, AdminOnly: true},
-	}
-}
-
-func (s *ConsoleService) handleGet(c *gin.Context) error {
-	out, err := s.Get(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	resource.WriteObject(c, http.StatusOK, out, out.Version)
-	return nil
-}
-
-func (s *ConsoleService) handlePut(c *gin.Context) error {
-	// Refuse before reading the body, as handlePatch does.
-	if err := auth.RequireAdmin(c.Request.Context()); err != nil {
-		return err
-	}
-	ifMatch, err := resource.IfMatch(c)
-	if err != nil {
-		return err
-	}
-	in := &api.ConsoleSettings{}
-	if err := resource.Decode(c.Request.Body, in); err != nil {
-		return err
-	}
-	out, err := s.Update(c.Request.Context(), in, ifMatch)
-	if err != nil {
-		return err
-	}
-	resource.WriteObject(c, http.StatusOK, out, out.Version)
-	return nil
-}
-
-func (s *ConsoleService) handlePatch(c *gin.Context) error {
-	ctx := c.Request.Context()
-	if err := auth.RequireAdmin(ctx); err != nil {
-		return err
-	}
-	ifMatch, err := resource.IfMatch(c)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, resource.MaxBodyBytes+1))
-	if err != nil || len(body) > resource.MaxBodyBytes {
-		return &problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", resource.MaxBodyBytes)}
-	}
-	cur, err := s.Get(ctx)
-	if err != nil {
-		return err
-	}
-	if ifMatch == resource.NoVersion {
-		ifMatch = cur.Version
-	}
-	in := &api.ConsoleSettings{}
-	if err := resource.ApplyMergePatch(cur, body, in); err != nil {
-		return err
-	}
-	out, err := s.Update(ctx, in, ifMatch)
-	if err != nil {
-		return err
-	}
-	resource.WriteObject(c, http.StatusOK, out, out.Version)
-	return nil
+	g := singleton[api.ConsoleSettings]{s: s, version: func(o *api.ConsoleSettings) int64 { return o.Version }}
+	return g.routes(api.PathConsoleSettings, "the console settings", " (browser sign-in: MFA, session lifetimes, trusted origins)")
 }

@@ -6,12 +6,9 @@ package settings
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
 	"github.com/jumpgate/jumpgate/api"
@@ -199,75 +196,6 @@ func (s *Service) Update(ctx context.Context, in *api.JumpClientSettings, ifMatc
 
 // Routes returns GET, PUT and PATCH /api/v1/settings/jump-clients.
 func (s *Service) Routes() []route.Route {
-	path := "/api/v1/" + api.PathJumpClientSettings
-	return []route.Route{
-		{Method: http.MethodGet, Path: path, Handler: route.Handle(s.handleGet), Tag: "settings",
-			Summary: "Read the site-wide Jump Client settings", Response: api.JumpClientSettings{}},
-		{Method: http.MethodPut, Path: path, Handler: route.Handle(s.handlePut), Tag: "settings",
-			Summary: "Replace the site-wide Jump Client settings", Request: api.JumpClientSettings{}, Response: api.JumpClientSettings{}, AdminOnly: true},
-		{Method: http.MethodPatch, Path: path, Handler: route.Handle(s.handlePatch), Tag: "settings",
-			Summary: "Change the site-wide Jump Client settings with a JSON merge patch", Request: map[string]any{}, Response: api.JumpClientSettings{}, AdminOnly: true},
-	}
-}
-
-func (s *Service) handleGet(c *gin.Context) error {
-	out, err := s.Get(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	resource.WriteObject(c, http.StatusOK, out, out.Version)
-	return nil
-}
-
-func (s *Service) handlePut(c *gin.Context) error {
-	// Refuse before reading the body, as handlePatch does.
-	if err := auth.RequireAdmin(c.Request.Context()); err != nil {
-		return err
-	}
-	ifMatch, err := resource.IfMatch(c)
-	if err != nil {
-		return err
-	}
-	in := &api.JumpClientSettings{}
-	if err := resource.Decode(c.Request.Body, in); err != nil {
-		return err
-	}
-	out, err := s.Update(c.Request.Context(), in, ifMatch)
-	if err != nil {
-		return err
-	}
-	resource.WriteObject(c, http.StatusOK, out, out.Version)
-	return nil
-}
-
-func (s *Service) handlePatch(c *gin.Context) error {
-	ctx := c.Request.Context()
-	if err := auth.RequireAdmin(ctx); err != nil {
-		return err
-	}
-	ifMatch, err := resource.IfMatch(c)
-	if err != nil {
-		return err
-	}
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, resource.MaxBodyBytes+1))
-	if err != nil || len(body) > resource.MaxBodyBytes {
-		return &problem.BadRequest{Detail: fmt.Sprintf("unreadable request body, or larger than %d bytes", resource.MaxBodyBytes)}
-	}
-	cur, err := s.Get(ctx)
-	if err != nil {
-		return err
-	}
-	if ifMatch == resource.NoVersion {
-		ifMatch = cur.Version
-	}
-	in := &api.JumpClientSettings{}
-	if err := resource.ApplyMergePatch(cur, body, in); err != nil {
-		return err
-	}
-	out, err := s.Update(ctx, in, ifMatch)
-	if err != nil {
-		return err
-	}
-	resource.WriteObject(c, http.StatusOK, out, out.Version)
-	return nil
+	g := singleton[api.JumpClientSettings]{s: s, version: func(o *api.JumpClientSettings) int64 { return o.Version }}
+	return g.routes("/api/v1/"+api.PathJumpClientSettings, "the site-wide Jump Client settings", "")
 }
